@@ -1,0 +1,38 @@
+# Two commands on a fresh clone with Python 3.11: `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export FLASK_APP := idp
+
+.PHONY: run test lint migration clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## Migrate, create keys, seed demo data and serve on http://127.0.0.1:5000 (SQLite).
+run: $(STAMP)
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo seed
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+## Run the whole test suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set).
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check idp tests
+
+## Regenerate the initial migration from the models (before the first release only).
+migration: $(STAMP)
+	rm -rf /tmp/idp-migration && mkdir -p /tmp/idp-migration
+	rm -f migrations/versions/0001_initial.py
+	IDP_INSTANCE_PATH=/tmp/idp-migration $(BIN)/flask db upgrade
+	IDP_INSTANCE_PATH=/tmp/idp-migration $(BIN)/flask db revision --autogenerate \
+	  --rev-id 0001 -m initial
+
+clean:
+	rm -rf $(VENV) instance

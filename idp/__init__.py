@@ -1,0 +1,54 @@
+"""The identity provider's application factory (the composition root)."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from . import settings
+
+__all__ = ["create_app"]
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Create and configure an IdP application.
+
+    :param config: settings that override every other source (tests use this); a
+        ``CLOCK`` entry replaces the system clock.
+    :raises settings.SettingsError: when production settings are unsafe.
+    """
+    config = dict(config or {})
+    clock = config.pop("CLOCK", None)
+    app = Flask(
+        __name__,
+        instance_path=settings.instance_path(config),
+        template_folder=str(settings.PROJECT_ROOT / "templates"),
+        static_folder=str(settings.PROJECT_ROOT / "static"),
+    )
+    settings.load(app, config)
+    logging.basicConfig(level=app.config["LOG_LEVEL"])
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # start-up noise
+
+    from . import cli, database, errors, health, oidc
+    from .extensions import SystemClock, csrf, db, migrate
+    from .text import fa_digits
+
+    app.extensions["idp.clock"] = clock or SystemClock()
+    db.init_app(app)
+    database.init_app(app)
+    migrate.init_app(app, db, directory=str(settings.PROJECT_ROOT / "migrations"),
+                     render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    errors.init_app(app)
+    app.jinja_env.filters["fa_digits"] = fa_digits
+    app.context_processor(lambda: {"brand": _brand(app.config)})
+    for package in (oidc, health, cli):
+        package.init_app(app)
+    settings.check(app, keys_present=app.extensions["idp.keys"].has_keys())
+    return app
+
+
+def _brand(cfg) -> dict:
+    return {"organisation": cfg["BRAND_ORGANISATION"], "system": cfg["BRAND_SYSTEM"],
+            "footer": cfg["BRAND_FOOTER"], "logo_url": cfg["BRAND_LOGO_URL"]}

@@ -1,0 +1,47 @@
+"""Domain errors and the error pages: Persian HTML for people, JSON for protocol callers."""
+
+from __future__ import annotations
+
+from flask import jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+# Paths whose callers are programs: they get RFC 6749-style JSON errors.
+JSON_PREFIXES = ("/oauth/", "/userinfo", "/connect/", "/.well-known/", "/jwks.json",
+                 "/healthz", "/readyz")
+
+
+class DomainError(Exception):
+    """A rule of the domain was broken; ``code`` keys the Persian message in ``messages``."""
+
+    def __init__(self, code: str, field: str | None = None, **params):
+        super().__init__(code)
+        self.code = code
+        self.field = field
+        self.params = params
+
+
+def _wants_json() -> bool:
+    return request.path.startswith(JSON_PREFIXES)
+
+
+def handle_http_error(error: HTTPException):
+    if _wants_json():
+        body = {"error": "invalid_request" if error.code == 400 else "server_error"
+                if error.code >= 500 else (error.name or "error").lower().replace(" ", "_"),
+                "error_description": error.description}
+        return jsonify(body), error.code
+    return render_template("errors/error.html", status=error.code), error.code
+
+
+def handle_unexpected(error: Exception):
+    from flask import current_app
+
+    current_app.logger.exception("unhandled error on %s", request.path)
+    if _wants_json():
+        return jsonify(error="server_error"), 500
+    return render_template("errors/error.html", status=500), 500
+
+
+def init_app(app) -> None:
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(Exception, handle_unexpected)

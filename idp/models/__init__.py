@@ -1,0 +1,31 @@
+"""SQLAlchemy models. No model imports Flask, services or Authlib."""
+
+from .audit import AuditEvent
+from .base import Base
+from .client import Client
+from .registry import RegistryRecord
+from .security import OtpChallenge, RegistrationDraft, SmsMessage
+from .session import BackchannelLogoutJob, PendingAuthorization, SessionClient, SsoSession
+from .token import AccessToken, AuthorizationCode, Consent, RefreshToken, TokenFamily, UsedJti
+from .user import User
+
+__all__ = [
+    "AccessToken",
+    "AuditEvent",
+    "AuthorizationCode",
+    "BackchannelLogoutJob",
+    "Base",
+    "Client",
+    "Consent",
+    "OtpChallenge",
+    "PendingAuthorization",
+    "RefreshToken",
+    "RegistrationDraft",
+    "RegistryRecord",
+    "SessionClient",
+    "SmsMessage",
+    "SsoSession",
+    "TokenFamily",
+    "UsedJti",
+    "User",
+]

@@ -1,0 +1,57 @@
+"""One-time SMS code challenges, registration drafts and the SMS outbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import Base, utcnow
+
+
+class OtpChallenge(Base):
+    """A 6-digit code sent by SMS. Only an HMAC of the code is stored."""
+
+    __tablename__ = "otp_challenges"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(32))  # registration | recovery | mobile_change
+    mobile: Mapped[str] = mapped_column(String(11), index=True)
+    subject: Mapped[str] = mapped_column(String(64), index=True)  # draft id, user id …
+    code_hmac: Mapped[str] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    expires_at: Mapped[datetime]
+    resend_after: Mapped[datetime]
+    consumed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class RegistrationDraft(Base):
+    """The wizard's server-side state; the browser holds only a random key (hashed here)."""
+
+    __tablename__ = "registration_drafts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    id_type: Mapped[str] = mapped_column(String(8))
+    id_code: Mapped[str | None] = mapped_column(String(12))
+    mobile: Mapped[str | None] = mapped_column(String(11))
+    mobile_verified_at: Mapped[datetime | None]
+    step: Mapped[int] = mapped_column(Integer, default=1)
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    expires_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class SmsMessage(Base):
+    """The outbox SMS gateway: every message the IdP sent, readable by a CLI and by tests."""
+
+    __tablename__ = "sms_outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mobile: Mapped[str] = mapped_column(String(11), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    template: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

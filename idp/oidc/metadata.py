@@ -1,0 +1,62 @@
+"""The discovery document (OpenID Connect Discovery 1.0 §3), built once from settings."""
+
+from __future__ import annotations
+
+import json
+
+SCOPE_CLAIMS = {
+    "openid": ["sub"],
+    "profile": ["name", "given_name", "family_name", "gender", "birthdate", "locale"],
+    "email": ["email", "email_verified"],
+    "phone": ["phone_number", "phone_number_verified"],
+    "national_id": ["national_code", "fida_code", "father_name", "birthdate_jalali"],
+}
+
+PATHS = {
+    "authorization_endpoint": "/authorize",
+    "token_endpoint": "/oauth/token",
+    "userinfo_endpoint": "/userinfo",
+    "jwks_uri": "/jwks.json",
+    "revocation_endpoint": "/oauth/revoke",
+    "introspection_endpoint": "/oauth/introspect",
+    "end_session_endpoint": "/logout",
+}
+
+
+def build(config) -> dict:
+    """Return the discovery metadata for the configured issuer."""
+    issuer = config["ISSUER"]
+    claims = ["iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid"]
+    for names in SCOPE_CLAIMS.values():
+        claims += [n for n in names if n not in claims]
+    auth_methods = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
+    return {
+        "issuer": issuer,
+        **{name: issuer + path for name, path in PATHS.items()},
+        "scopes_supported": list(SCOPE_CLAIMS),
+        "claims_supported": claims,
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "subject_types_supported": ["public", "pairwise"],
+        "id_token_signing_alg_values_supported": ["RS256", "ES256"],
+        "token_endpoint_auth_methods_supported": auth_methods,
+        "token_endpoint_auth_signing_alg_values_supported": ["RS256", "ES256"],
+        "revocation_endpoint_auth_methods_supported": auth_methods,
+        "introspection_endpoint_auth_methods_supported": auth_methods[:3],
+        "code_challenge_methods_supported": ["S256"],
+        "claims_parameter_supported": True,
+        "request_parameter_supported": False,
+        "request_uri_parameter_supported": False,
+        "authorization_response_iss_parameter_supported": True,
+        "backchannel_logout_supported": True,
+        "backchannel_logout_session_supported": True,
+        "ui_locales_supported": ["fa", "en"],
+        "claims_locales_supported": ["fa"],
+        "acr_values_supported": ["urn:idp:acr:pwd", "urn:idp:acr:pwd+sms"],
+    }
+
+
+def render(config) -> bytes:
+    """Return the discovery document as compact JSON bytes (computed once per app)."""
+    return json.dumps(build(config), ensure_ascii=False, separators=(",", ":")).encode()

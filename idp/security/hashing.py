@@ -1,0 +1,35 @@
+"""Hashes for secrets at rest: SHA-256 for high-entropy tokens, keyed HMAC otherwise."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from flask import current_app
+
+
+def sha256(value: str) -> str:
+    """Hash a high-entropy bearer value (token, code, session id) for storage and lookup."""
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def purpose_key(purpose: str) -> bytes:
+    """Return the server key for ``purpose``: ``<PURPOSE>_SECRET`` or one derived from SECRET_KEY.
+
+    A key per purpose means a leak of one (say the OTP key) tells nothing about another.
+    """
+    explicit = current_app.config.get(f"{purpose.upper()}_SECRET")
+    if explicit:
+        return explicit.encode()
+    base = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(base, f"idp:{purpose}".encode(), hashlib.sha256).digest()
+
+
+def keyed_hash(value: str, purpose: str) -> str:
+    """HMAC-SHA256 ``value`` under the key of ``purpose`` (client secrets, SMS codes)."""
+    return hmac.new(purpose_key(purpose), value.encode(), hashlib.sha256).hexdigest()
+
+
+def matches(value: str, stored: str | None, purpose: str) -> bool:
+    """Compare ``value`` against a stored keyed hash in constant time."""
+    return bool(stored) and hmac.compare_digest(keyed_hash(value, purpose), stored)

@@ -1,0 +1,190 @@
+"""Every setting of the IdP, once, with its default and meaning.
+
+Load order (later wins):
+
+1. ``DEFAULTS`` below;
+2. ``config/<env>.toml`` where ``<env>`` is ``IDP_ENV`` (default ``development``),
+   or the file named by ``IDP_CONFIG``;
+3. ``IDP_*`` environment variables (``IDP_ISSUER``, ``IDP_SMS_BACKEND`` …; values that
+   parse as JSON are typed, so ``IDP_OIDC_ACCESS_TOKEN_TTL=600`` is an int), plus the
+   conventional ``DATABASE_URL`` and ``REDIS_URL``;
+4. the mapping given to :func:`idp.create_app`.
+
+This is the only module that reads ``os.environ``. :func:`check` refuses unsafe
+production settings with a one-line message and exit status 1.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+import tomllib
+from pathlib import Path
+from urllib.parse import urlsplit
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULTS: dict[str, object] = {
+    # --- core -----------------------------------------------------------------
+    "ENV": "development",  # "development" | "testing" | "production"
+    "SECRET_KEY": "",  # session/CSRF key; generated into the instance folder outside production
+    "SECRET_KEY_FALLBACKS": [],  # previous SECRET_KEYs still accepted while rotating
+    "ISSUER": "http://127.0.0.1:5000",  # OIDC issuer URL; must be https in production
+    "DATABASE_URL": "",  # empty: SQLite file instance/idp.sqlite3; or postgresql+psycopg://...
+    "REDIS_URL": "",  # redis://host:6379/0 for rate-limit counters; empty: in-database/memory
+    "LOG_LEVEL": "INFO",  # root log level; security events use the SECURITY level (25)
+    # --- branding (FLOWS.md) ----------------------------------------------------
+    "BRAND_ORGANISATION": "سازمان تأمین اجتماعی",  # organisation name on every page
+    "BRAND_SYSTEM": "سامانه مدیریت کاربران",  # system name in the header and <title>
+    "BRAND_FOOTER": "طراحی و اجرا: تیم سامانه مدیریت کاربران",  # footer line
+    "BRAND_LOGO_URL": "",  # logo image URL; empty shows the system name only
+    # --- signing keys -----------------------------------------------------------
+    "KEYS_DIR": str(PROJECT_ROOT / "keys"),  # where the PEM files and keys.json live
+    "KEYS_PASSPHRASE": "",  # encrypts the PEM files when set (keep it in the environment)
+    "KEYS_AUTO_GENERATE": True,  # create RS256 + ES256 keys on first start (never in production)
+    "KEYS_ROTATION_DELAY": 86400,  # seconds a rotated-in key is published before it signs
+    # --- OpenID Connect -----------------------------------------------------------
+    "OIDC_CODE_TTL": 60,  # seconds an authorization code is valid
+    "OIDC_ACCESS_TOKEN_TTL": 300,  # seconds an access token (JWT) is valid
+    "OIDC_ID_TOKEN_TTL": 3600,  # seconds an ID token is valid
+    "OIDC_REFRESH_TOKEN_TTL": 2592000,  # seconds a refresh token is valid (30 days)
+    "OIDC_AUTH_REQUEST_TTL": 1800,  # seconds a pending authorization request waits for login
+    "OIDC_JWKS_MAX_AGE": 300,  # Cache-Control max-age of /jwks.json and discovery
+    "OIDC_PAIRWISE_SALT": "",  # secret salt for pairwise subjects; derived from SECRET_KEY if empty
+    "OIDC_BACKCHANNEL_TIMEOUT": 2.0,  # seconds per back-channel logout delivery attempt
+    "OIDC_BACKCHANNEL_MAX_ATTEMPTS": 5,  # deliveries tried before a logout job is given up
+    "OIDC_ALLOW_HTTP_LOOPBACK": True,  # accept http://127.0.0.1|localhost redirect URIs
+    # --- SSO session ---------------------------------------------------------------
+    "SESSION_COOKIE_NAME_IDP": "idp_session",  # cookie name; "__Host-" is prefixed on https
+    "SESSION_IDLE_TIMEOUT": 1800,  # seconds of inactivity that end an SSO session
+    "SESSION_MAX_AGE": 43200,  # absolute SSO session lifetime in seconds (12 h)
+    # --- passwords -------------------------------------------------------------------
+    "PASSWORD_ARGON2_TIME_COST": 2,  # argon2id iterations (OWASP: m=19 MiB, t=2, p=1)
+    "PASSWORD_ARGON2_MEMORY_COST": 19456,  # argon2id memory in KiB
+    "PASSWORD_ARGON2_PARALLELISM": 1,  # argon2id lanes
+    # --- one-time SMS codes --------------------------------------------------------
+    "OTP_TTL": 120,  # seconds a code is valid
+    "OTP_MAX_ATTEMPTS": 5,  # wrong tries before a code is dead
+    "OTP_RESEND_AFTER": 120,  # seconds before a new code may be sent
+    "OTP_HOURLY_LIMIT": 5,  # codes per mobile per hour
+    "OTP_SECRET": "",  # HMAC key for stored codes; derived from SECRET_KEY if empty
+    # --- adapters --------------------------------------------------------------------
+    "IDENTITY_BACKEND": "local",  # "local" (registry table) | "http"; production requires "http"
+    "IDENTITY_HTTP_URL": "",  # base URL of the civil-registry/mobile-ownership service
+    "IDENTITY_HTTP_AUTH_HEADER": "",  # e.g. "Authorization: Bearer …" (from the environment)
+    "IDENTITY_HTTP_CONNECT_TIMEOUT": 3.0,  # seconds
+    "IDENTITY_HTTP_TIMEOUT": 10.0,  # seconds for the whole call
+    "SMS_BACKEND": "outbox",  # "outbox" (database table) | "http"; production requires "http"
+    "SMS_HTTP_URL": "",  # provider URL; "{api_key}" is replaced by SMS_HTTP_API_KEY
+    "SMS_HTTP_API_KEY": "",  # provider API key (never logged)
+    "SMS_HTTP_AUTH": "header",  # where the key goes: "path" | "header" | "form"
+    "SMS_HTTP_AUTH_HEADER": "X-API-KEY",  # header name when SMS_HTTP_AUTH = "header"
+    "SMS_HTTP_TIMEOUT": 10.0,  # seconds; no retry after a timeout (it could double an SMS)
+    # --- administration / audit ---------------------------------------------------------
+    "ADMIN_IDLE_TIMEOUT": 900,  # seconds of inactivity that end an admin session
+    "AUDIT_RETENTION_DAYS": 365,  # audit rows older than this are purged
+    # --- rate limiting ----------------------------------------------------------------
+    "RATELIMIT_ENABLED": True,  # Flask-Limiter on the account and token endpoints
+}
+
+# Values that mean "not configured" for SECRET_KEY.
+_WEAK_SECRETS = {"", "dev", "secret", "change-me", "changeme"}
+
+
+class SettingsError(SystemExit):
+    """Raised when the settings are unsafe; exits the process with a one-line message."""
+
+    def __init__(self, message: str):
+        super().__init__(f"idp: refusing to start: {message}")
+
+
+def current_env(config: dict | None = None) -> str:
+    """Return the environment name, from the mapping first, then ``IDP_ENV``."""
+    return str((config or {}).get("ENV") or os.environ.get("IDP_ENV") or "development")
+
+
+def instance_path(config: dict | None = None) -> str | None:
+    """Return the instance folder chosen by the mapping or ``IDP_INSTANCE_PATH``."""
+    return (config or {}).get("INSTANCE_PATH") or os.environ.get("IDP_INSTANCE_PATH")
+
+
+def load(app, config: dict | None = None) -> None:
+    """Fill ``app.config`` in the documented order and derive dependent settings."""
+    config = dict(config or {})
+    env = current_env(config)
+    app.config.from_mapping(DEFAULTS)
+    app.config["ENV"] = env
+    if env == "production":
+        app.config["KEYS_AUTO_GENERATE"] = False
+        app.config["OIDC_ALLOW_HTTP_LOOPBACK"] = False
+    config_file = os.environ.get("IDP_CONFIG") or PROJECT_ROOT / "config" / f"{env}.toml"
+    if Path(config_file).is_file():
+        app.config.from_file(str(config_file), load=tomllib.load, text=False)
+    app.config.from_prefixed_env("IDP")
+    for name in ("DATABASE_URL", "REDIS_URL"):
+        if os.environ.get(name) and not os.environ.get(f"IDP_{name}"):
+            app.config[name] = os.environ[name]
+    app.config.update(config)
+    app.config["ENV"] = env
+    _derive(app)
+
+
+def _derive(app) -> None:
+    cfg = app.config
+    if not cfg["SECRET_KEY"] and cfg["ENV"] != "production":
+        cfg["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+    url = cfg["DATABASE_URL"] or f"sqlite:///{Path(app.instance_path) / 'idp.sqlite3'}"
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    cfg["SQLALCHEMY_DATABASE_URI"] = url
+    cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+    if url.startswith("postgresql"):
+        cfg["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("pool_pre_ping", True)
+    cfg["ISSUER"] = str(cfg["ISSUER"]).rstrip("/")
+    https = cfg["ISSUER"].startswith("https://")
+    cfg["SESSION_COOKIE_SECURE"] = https
+    cfg["SESSION_COOKIE_HTTPONLY"] = True
+    cfg["SESSION_COOKIE_SAMESITE"] = "Lax"
+    cfg["SSO_COOKIE_NAME"] = (
+        f"__Host-{cfg['SESSION_COOKIE_NAME_IDP']}" if https else cfg["SESSION_COOKIE_NAME_IDP"]
+    )
+    cfg["PREFERRED_URL_SCHEME"] = "https" if https else "http"
+    cfg["RATELIMIT_STORAGE_URI"] = cfg["REDIS_URL"] or "memory://"
+    cfg["WTF_CSRF_TIME_LIMIT"] = None  # the SSO session bounds the form's life
+
+
+def _instance_secret(folder: Path) -> str:
+    """Return the development SECRET_KEY kept in the instance folder, creating it once."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "secret_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def check(app, keys_present: bool) -> None:
+    """Refuse production settings that would make the IdP unsafe.
+
+    :raises SettingsError: with a one-line reason; the process exits with status 1.
+    """
+    cfg = app.config
+    if cfg["ENV"] != "production":
+        return
+    if str(cfg["SECRET_KEY"]).strip().lower() in _WEAK_SECRETS or len(cfg["SECRET_KEY"]) < 32:
+        raise SettingsError("SECRET_KEY is empty, a default or shorter than 32 characters")
+    if urlsplit(cfg["ISSUER"]).scheme != "https":
+        raise SettingsError(f"IDP_ISSUER must be an https URL, not {cfg['ISSUER']!r}")
+    if cfg["IDENTITY_BACKEND"] != "http":
+        raise SettingsError("IDENTITY_BACKEND must be 'http' (the local registry is for tests)")
+    if cfg["SMS_BACKEND"] != "http":
+        raise SettingsError("SMS_BACKEND must be 'http' (the outbox only stores messages)")
+    if not keys_present and not _running_keys_command():
+        raise SettingsError(f"no signing keys in {cfg['KEYS_DIR']}; run 'flask keys rotate'")
+
+
+def _running_keys_command() -> bool:
+    """Tell whether this process is ``flask keys …``, which must run before keys exist."""
+    return Path(sys.argv[0]).name == "flask" and "keys" in sys.argv[1:]

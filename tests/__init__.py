@@ -1,0 +1,1 @@
+"""The IdP test suite (a package so modules can share helpers from conftest)."""

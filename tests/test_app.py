@@ -1,0 +1,164 @@
+"""The app factory, settings load order, production refusals and the probe endpoints."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from idp import create_app, settings
+from idp.settings import SettingsError
+
+
+def test_factory_applies_overrides(app):
+    """The mapping given to create_app wins over every other source."""
+    assert app.config["ENV"] == "testing"
+    assert app.config["ISSUER"] == "http://localhost"
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == app.config["DATABASE_URL"]
+
+
+def test_load_order(tmp_path, monkeypatch):
+    """Defaults < config/<env>.toml < IDP_* environment < the mapping."""
+    config_file = tmp_path / "custom.toml"
+    config_file.write_text('OTP_TTL = 90\nOIDC_CODE_TTL = 30\nOTP_MAX_ATTEMPTS = 4\n')
+    monkeypatch.setenv("IDP_CONFIG", str(config_file))
+    monkeypatch.setenv("IDP_OIDC_CODE_TTL", "45")
+    monkeypatch.setenv("IDP_OTP_MAX_ATTEMPTS", "3")
+    app = create_app({"ENV": "testing", "OTP_MAX_ATTEMPTS": 2, "KEYS_DIR": str(tmp_path / "k"),
+                      "INSTANCE_PATH": str(tmp_path / "i")})
+    assert app.config["OTP_RESEND_AFTER"] == settings.DEFAULTS["OTP_RESEND_AFTER"]  # default
+    assert app.config["OTP_TTL"] == 90  # file
+    assert app.config["OIDC_CODE_TTL"] == 45  # environment, typed
+    assert app.config["OTP_MAX_ATTEMPTS"] == 2  # mapping
+
+
+def test_env_file_chosen_by_idp_env(tmp_path, monkeypatch):
+    """IDP_ENV picks config/<env>.toml; development.toml sets its issuer."""
+    monkeypatch.setenv("IDP_ENV", "development")
+    app = create_app({"KEYS_DIR": str(tmp_path / "k"), "INSTANCE_PATH": str(tmp_path / "i")})
+    assert app.config["ENV"] == "development"
+    assert app.config["KEYS_ROTATION_DELAY"] == 60  # from config/development.toml
+
+
+def test_database_url_environment_switches_to_postgres(tmp_path, monkeypatch):
+    """DATABASE_URL=postgresql://… becomes a psycopg 3 SQLAlchemy URL."""
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u@db.internal/idp")
+    app = create_app({"ENV": "testing", "KEYS_DIR": str(tmp_path / "k"),
+                      "INSTANCE_PATH": str(tmp_path / "i")})
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@db.internal/idp"
+
+
+def test_development_secret_key_is_kept(tmp_path):
+    """Outside production a random SECRET_KEY is generated once and reused on restart."""
+    config = {"ENV": "development", "KEYS_DIR": str(tmp_path / "k"),
+              "INSTANCE_PATH": str(tmp_path / "i")}
+    first = create_app(config).config["SECRET_KEY"]
+    second = create_app(config).config["SECRET_KEY"]
+    assert len(first) == 64 and first == second
+    assert oct((tmp_path / "i" / "secret_key").stat().st_mode)[-3:] == "600"
+
+
+def _production(tmp_path, session_keys, **overrides):
+    import shutil
+
+    keys = tmp_path / "prod-keys"
+    if not keys.exists():
+        shutil.copytree(session_keys, keys)
+    return {"ENV": "production", "SECRET_KEY": "x" * 40, "ISSUER": "https://login.example.ir",
+            "IDENTITY_BACKEND": "http", "SMS_BACKEND": "http", "KEYS_DIR": str(keys),
+            "INSTANCE_PATH": str(tmp_path / "i"), **overrides}
+
+
+def test_production_with_safe_settings_starts(tmp_path, session_keys):
+    app = create_app(_production(tmp_path, session_keys))
+    assert app.config["KEYS_AUTO_GENERATE"] is False
+    assert app.config["SSO_COOKIE_NAME"].startswith("__Host-")
+
+
+@pytest.mark.parametrize(
+    ("override", "reason"),
+    [
+        ({"SECRET_KEY": ""}, "SECRET_KEY"),
+        ({"SECRET_KEY": "change-me"}, "SECRET_KEY"),
+        ({"ISSUER": "http://login.example.ir"}, "https"),
+        ({"IDENTITY_BACKEND": "local"}, "IDENTITY_BACKEND"),
+        ({"SMS_BACKEND": "outbox"}, "SMS_BACKEND"),
+        ({"KEYS_DIR": "EMPTY"}, "no signing keys"),
+    ],
+)
+def test_production_refusals(tmp_path, session_keys, override, reason):
+    """Production refuses unsafe settings with a one-line message."""
+    if override.get("KEYS_DIR") == "EMPTY":
+        override = {"KEYS_DIR": str(tmp_path / "empty")}
+    with pytest.raises(SettingsError) as excinfo:
+        create_app(_production(tmp_path, session_keys, **override))
+    message = str(excinfo.value)
+    assert reason in message and "\n" not in message
+    assert not (tmp_path / "empty").exists() or not any((tmp_path / "empty").iterdir())
+
+
+def test_production_refusal_exits_nonzero(tmp_path):
+    """The process exits with status 1 and one line on stderr, no traceback."""
+    env = {**os.environ, "IDP_ENV": "production", "IDP_INSTANCE_PATH": str(tmp_path),
+           "IDP_KEYS_DIR": str(tmp_path / "k")}
+    env.pop("IDP_SECRET_KEY", None)
+    result = subprocess.run([sys.executable, "-c", "import wsgi"], env=env,
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 1
+    assert result.stderr.strip().startswith("idp: refusing to start: SECRET_KEY")
+    assert "Traceback" not in result.stderr
+
+
+def test_healthz(client):
+    assert client.get("/healthz").json == {"status": "ok"}
+
+
+def test_readyz_ok(client):
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json["checks"] == {"database": True, "keys": True}
+
+
+def test_readyz_503_when_database_unreachable(app_config, tmp_path):
+    """An unreachable database turns readiness to 503."""
+    app = create_app({**app_config,
+                      "DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none"})
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 503
+    assert response.json["checks"]["database"] is False
+
+
+def test_readyz_503_without_keys(app_config, tmp_path):
+    app = create_app({**app_config, "KEYS_DIR": str(tmp_path / "none"),
+                      "KEYS_AUTO_GENERATE": False})
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 503
+    assert response.json["checks"]["keys"] is False
+
+
+def test_readyz_checks_redis(app_config, redis_url):
+    """With REDIS_URL set, readiness pings Redis; a dead Redis gives 503."""
+    ok = create_app({**app_config, "REDIS_URL": redis_url}).test_client().get("/readyz")
+    assert ok.status_code == 200 and ok.json["checks"]["redis"] is True
+    dead = create_app({**app_config, "REDIS_URL": "redis://127.0.0.1:1/0"})
+    assert dead.test_client().get("/readyz").status_code == 503
+
+
+def test_unknown_page_is_persian(client):
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    assert "صفحه پیدا نشد" in response.get_data(as_text=True)
+
+
+def test_every_setting_is_documented_in_readme():
+    """The README's configuration table lists every setting."""
+    readme = (settings.PROJECT_ROOT / "README.md").read_text()
+    missing = [name for name in settings.DEFAULTS if f"`{name}`" not in readme]
+    assert missing == []
+
+
+def test_discovery_json_is_valid(client):
+    assert json.loads(client.get("/.well-known/openid-configuration").data)["issuer"]
