@@ -30,7 +30,7 @@ def create_app(config: dict | None = None) -> Flask:
     logging.basicConfig(level=app.config["LOG_LEVEL"])
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # start-up noise
 
-    from . import cli, database, errors, health, oidc
+    from . import accounts, commands, database, errors, health, oidc
     from .extensions import SystemClock, csrf, db, migrate
     from .text import fa_digits
 
@@ -43,7 +43,7 @@ def create_app(config: dict | None = None) -> Flask:
     errors.init_app(app)
     app.jinja_env.filters["fa_digits"] = fa_digits
     app.context_processor(lambda: {"brand": _brand(app.config)})
-    for package in (oidc, health, cli):
+    for package in (accounts, oidc, health, commands):
         package.init_app(app)
     settings.check(app, keys_present=app.extensions["idp.keys"].has_keys())
     return app

@@ -84,6 +84,9 @@ def base_config(tmp_path, keys_dir, database_url: str) -> dict:
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "SERVER_NAME": "localhost",
+        # Cheap argon2 parameters keep the suite fast; production uses the OWASP profile.
+        "PASSWORD_ARGON2_TIME_COST": 1,
+        "PASSWORD_ARGON2_MEMORY_COST": 1024,
     }
 
 

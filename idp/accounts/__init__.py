@@ -1,0 +1,10 @@
+"""Citizen accounts: sign-in, the SSO session, registration, recovery and the account page."""
+
+from __future__ import annotations
+
+from . import passwords, session
+
+
+def init_app(app) -> None:
+    app.extensions["idp.password_hasher"] = passwords.make_hasher(app.config)
+    session.init_app(app)

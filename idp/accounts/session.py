@@ -1,0 +1,158 @@
+"""The server-side single-sign-on session.
+
+The browser holds only a random id in an ``HttpOnly; SameSite=Lax`` cookie (``__Host-``
+prefixed and ``Secure`` when the issuer is https); the row stores its SHA-256. Idle
+timeout and absolute lifetime come from settings. Ending a session sends the
+``session_ended`` signal, to which the OIDC provider attaches back-channel logout.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from functools import wraps
+
+from blinker import Namespace
+from flask import current_app, g, redirect, request, url_for
+from sqlalchemy import select, update
+
+from ..extensions import db, now
+from ..models import SsoSession, User
+from ..security.hashing import sha256
+
+_signals = Namespace()
+#: Sent with ``sessions=[SsoSession, …]`` after sessions end (sign-out, password reset…).
+session_ended = _signals.signal("sso-session-ended")
+
+_SEEN_GRANULARITY = 60  # seconds; last_seen_at is written at most this often
+
+
+def _idle_limit(row: SsoSession) -> int:
+    cfg = current_app.config
+    return cfg["ADMIN_IDLE_TIMEOUT"] if row.is_admin else cfg["SESSION_IDLE_TIMEOUT"]
+
+
+def login_user(user: User, amr: list[str], acr: str | None = None) -> SsoSession:
+    """Start a new SSO session for ``user``; the response sets the new cookie.
+
+    Any session the browser already had is ended first, so the id is rotated at
+    sign-in (no session fixation).
+    """
+    previous = current_session()
+    if previous is not None:
+        end_sessions([previous], reason="replaced")
+    raw = secrets.token_urlsafe(32)
+    moment = now()
+    row = SsoSession(
+        id_hash=sha256(raw), sid=secrets.token_urlsafe(16), user_id=user.id, auth_time=moment,
+        amr=list(amr), acr=acr, ip=request.remote_addr,
+        user_agent=(request.user_agent.string or "")[:300], created_at=moment,
+        last_seen_at=moment,
+        expires_at=moment + timedelta(seconds=current_app.config["SESSION_MAX_AGE"]),
+    )
+    user.last_login_at = moment
+    db.session.add(row)
+    db.session.commit()
+    g.idp_sso_session = row
+    g.idp_sso_cookie = raw
+    return row
+
+
+def current_session() -> SsoSession | None:
+    """Return the live SSO session of this request, or ``None``.
+
+    Expired or idle sessions count as absent. ``last_seen_at`` is refreshed at most
+    once a minute so an active citizen is not signed out mid-way.
+    """
+    if "idp_sso_session" in g:
+        return g.idp_sso_session
+    row = None
+    raw = request.cookies.get(current_app.config["SSO_COOKIE_NAME"])
+    if raw:
+        row = db.session.scalar(select(SsoSession).where(
+            SsoSession.id_hash == sha256(raw), SsoSession.ended_at.is_(None)))
+        moment = now()
+        if row is not None and (row.expires_at <= moment or
+                                (moment - row.last_seen_at).total_seconds() > _idle_limit(row)):
+            row = None
+        elif row is not None and (moment - row.last_seen_at).total_seconds() > _SEEN_GRANULARITY:
+            row.last_seen_at = moment
+            db.session.commit()
+    g.idp_sso_session = row
+    return row
+
+
+def current_user() -> User | None:
+    """Return the signed-in user of this request, or ``None``."""
+    row = current_session()
+    return db.session.get(User, row.user_id) if row is not None else None
+
+
+def end_sessions(rows: list[SsoSession], reason: str) -> None:
+    """End the given sessions and send ``session_ended`` (back-channel logout)."""
+    live = [r for r in rows if r.ended_at is None]
+    moment = now()
+    for row in live:
+        row.ended_at = moment
+    db.session.commit()
+    current = g.get("idp_sso_session")
+    if current is not None and current in live:
+        g.idp_sso_session = None
+        g.idp_sso_cookie = ""
+    if live:
+        session_ended.send(current_app._get_current_object(), sessions=live, reason=reason)
+
+
+def logout_user(reason: str = "logout") -> SsoSession | None:
+    """End this browser's SSO session (if any) and clear its cookie."""
+    row = current_session()
+    if row is not None:
+        end_sessions([row], reason)
+    g.idp_sso_cookie = ""
+    return row
+
+
+def end_all_sessions(user_id: int, reason: str, keep_sid: str | None = None) -> int:
+    """End every live session of a user (password change/reset); return how many."""
+    rows = list(db.session.scalars(select(SsoSession).where(
+        SsoSession.user_id == user_id, SsoSession.ended_at.is_(None),
+        SsoSession.sid != (keep_sid or ""))))
+    end_sessions(rows, reason)
+    return len(rows)
+
+
+def mark_admin(row: SsoSession) -> None:
+    """Record that the admin second factor was passed in this session."""
+    db.session.execute(update(SsoSession).where(SsoSession.id == row.id).values(is_admin=True))
+    db.session.commit()
+
+
+def login_required(view):
+    """Send anonymous visitors to the sign-in page, then back here."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if current_session() is None:
+            return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def _write_cookie(response):
+    raw = g.get("idp_sso_cookie")
+    if raw is None:
+        return response
+    cfg = current_app.config
+    name = cfg["SSO_COOKIE_NAME"]
+    if raw:
+        response.set_cookie(name, raw, httponly=True, secure=cfg["SESSION_COOKIE_SECURE"],
+                            samesite="Lax", path="/", max_age=cfg["SESSION_MAX_AGE"])
+    else:
+        response.delete_cookie(name, path="/", secure=cfg["SESSION_COOKIE_SECURE"],
+                               httponly=True, samesite="Lax")
+    return response
+
+
+def init_app(app) -> None:
+    app.after_request(_write_cookie)

@@ -1,0 +1,15 @@
+"""Operator commands (``flask <group> …``), one module per group. They call services only."""
+
+from __future__ import annotations
+
+from .clients import clients_cli
+from .demo import demo_cli
+from .keys import keys_cli
+from .registry import registry_cli
+
+GROUPS = (keys_cli, registry_cli, clients_cli, demo_cli)
+
+
+def init_app(app) -> None:
+    for group in GROUPS:
+        app.cli.add_command(group)

@@ -1,0 +1,60 @@
+"""``flask demo seed``: demo registry citizens and the two demo portals (development only)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import func, select
+
+from ..admin import services as clients_service
+from ..extensions import db
+from ..models import Client, RegistryRecord
+from .registry import seed_registry
+
+demo_cli = AppGroup("demo", help="Demo data for a development IdP.")
+
+
+DEMO_CLIENTS = [
+    ("eservices", "سرویس‌های غیرحضوری", "e-services", 8001),
+    ("profile", "پروفایل", "profile", 8002),
+]
+
+
+@demo_cli.command("seed")
+def demo_seed():
+    """Seed the registry and the demo portals; print how to use them (development only)."""
+    if current_app.config["ENV"] == "production":
+        raise click.ClickException("demo data is refused in production")
+    if not db.session.scalar(select(func.count(RegistryRecord.id))):
+        seed_registry(10, 1403)
+    credentials_file = Path(current_app.instance_path) / "demo-clients.json"
+    saved = json.loads(credentials_file.read_text()) if credentials_file.exists() else {}
+    for client_id, name_fa, name_en, port in DEMO_CLIENTS:
+        exists = db.session.scalar(select(Client.id).where(Client.client_id == client_id))
+        if exists and client_id in saved:
+            continue
+        if exists:
+            db.session.execute(Client.__table__.delete().where(Client.client_id == client_id))
+        base = f"http://127.0.0.1:{port}"
+        _, secret = clients_service.register_client(clients_service.ClientSpec(
+            client_id=client_id, name_fa=name_fa, name_en=name_en, first_party=True,
+            scope="openid profile email phone national_id",
+            redirect_uris=[f"{base}/callback"], post_logout_redirect_uris=[f"{base}/"],
+            backchannel_logout_uri=f"{base}/backchannel-logout"))
+        saved[client_id] = secret
+    fd = os.open(credentials_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump(saved, f)
+    issuer = current_app.config["ISSUER"]
+    click.echo(f"Issuer: {issuer}  (discovery: {issuer}/.well-known/openid-configuration)")
+    for client_id, *_rest, port in DEMO_CLIENTS:
+        click.echo(f"Demo client {client_id}: client_secret={saved[client_id]} "
+                   f"redirect_uri=http://127.0.0.1:{port}/callback")
+    sample = db.session.scalars(select(RegistryRecord).limit(3))
+    click.echo("Registry citizens (register them at /register): "
+               + ", ".join(f"{r.id_code}/{r.mobile}" for r in sample))
