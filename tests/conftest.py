@@ -150,6 +150,23 @@ def app(app_config, database_template):
 
 
 @pytest.fixture
+def make_app(app_config):
+    """Build extra apps from ``app_config`` plus overrides; their pools are closed afterwards."""
+    made = []
+
+    def factory(**overrides):
+        extra = create_app({**app_config, **overrides})
+        made.append(extra)
+        return extra
+
+    yield factory
+    for extra in made:
+        with extra.app_context():
+            for engine in db.engines.values():
+                engine.dispose()
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

@@ -122,28 +122,26 @@ def test_readyz_ok(client):
     assert response.json["checks"] == {"database": True, "keys": True}
 
 
-def test_readyz_503_when_database_unreachable(app_config, tmp_path):
+def test_readyz_503_when_database_unreachable(make_app):
     """An unreachable database turns readiness to 503."""
-    app = create_app({**app_config,
-                      "DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none"})
+    app = make_app(DATABASE_URL="postgresql+psycopg://nobody@127.0.0.1:1/none")
     response = app.test_client().get("/readyz")
     assert response.status_code == 503
     assert response.json["checks"]["database"] is False
 
 
-def test_readyz_503_without_keys(app_config, tmp_path):
-    app = create_app({**app_config, "KEYS_DIR": str(tmp_path / "none"),
-                      "KEYS_AUTO_GENERATE": False})
+def test_readyz_503_without_keys(make_app, tmp_path):
+    app = make_app(KEYS_DIR=str(tmp_path / "none"), KEYS_AUTO_GENERATE=False)
     response = app.test_client().get("/readyz")
     assert response.status_code == 503
     assert response.json["checks"]["keys"] is False
 
 
-def test_readyz_checks_redis(app_config, redis_url):
+def test_readyz_checks_redis(make_app, redis_url):
     """With REDIS_URL set, readiness pings Redis; a dead Redis gives 503."""
-    ok = create_app({**app_config, "REDIS_URL": redis_url}).test_client().get("/readyz")
+    ok = make_app(REDIS_URL=redis_url).test_client().get("/readyz")
     assert ok.status_code == 200 and ok.json["checks"]["redis"] is True
-    dead = create_app({**app_config, "REDIS_URL": "redis://127.0.0.1:1/0"})
+    dead = make_app(REDIS_URL="redis://127.0.0.1:1/0")
     assert dead.test_client().get("/readyz").status_code == 503
 
 

@@ -9,7 +9,6 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from idp import create_app
 from idp.oidc.keys import KeyStore
 
 PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi"}
@@ -25,10 +24,10 @@ def kids(client):
     return [k["kid"] for k in jwks(client)]
 
 
-def test_first_start_generates_rs256_and_es256(app_config, tmp_path):
+def test_first_start_generates_rs256_and_es256(make_app, tmp_path):
     """An empty KEYS_DIR gets one RSA-2048 and one P-256 key, files mode 0600."""
     keys_dir = tmp_path / "fresh"
-    app = create_app({**app_config, "KEYS_DIR": str(keys_dir)})
+    app = make_app(KEYS_DIR=str(keys_dir))
     published = jwks(app.test_client())
     assert sorted(k["alg"] for k in published) == ["ES256", "RS256"]
     rsa = next(k for k in published if k["alg"] == "RS256")
