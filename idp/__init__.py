@@ -32,6 +32,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     from . import accounts, commands, database, errors, health, oidc
     from .extensions import SystemClock, csrf, db, migrate
+    from .security import headers
     from .text import fa_digits
 
     app.extensions["idp.clock"] = clock or SystemClock()
@@ -43,6 +44,7 @@ def create_app(config: dict | None = None) -> Flask:
     errors.init_app(app)
     app.jinja_env.filters["fa_digits"] = fa_digits
     app.context_processor(lambda: {"brand": _brand(app.config)})
+    headers.init_app(app)
     for package in (accounts, oidc, health, commands):
         package.init_app(app)
     settings.check(app, keys_present=app.extensions["idp.keys"].has_keys())

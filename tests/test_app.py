@@ -160,3 +160,25 @@ def test_every_setting_is_documented_in_readme():
 
 def test_discovery_json_is_valid(client):
     assert json.loads(client.get("/.well-known/openid-configuration").data)["issuer"]
+
+
+def test_security_headers(client):
+    """Pages forbid framing, inline scripts and caching; JWKS stays cacheable."""
+    page = client.get("/healthz")
+    assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+    assert page.headers["X-Content-Type-Options"] == "nosniff"
+    assert page.headers["Cache-Control"] == "no-store"
+    assert "no-store" not in client.get("/jwks.json").headers["Cache-Control"]
+
+
+def test_pages_use_self_hosted_assets(client):
+    """The RTL stylesheet and the font are served by the IdP itself (no CDN)."""
+    html = client.get("/no-such-page").get_data(as_text=True)
+    assert 'dir="rtl"' in html and "bootstrap.rtl.min.css" in html
+    assert "https://" not in html
+    assets = ("vendor/bootstrap/bootstrap.rtl.min.css", "vendor/vazirmatn/Vazirmatn-wght.woff2")
+    for asset in assets:
+        response = client.get(f"/static/{asset}")
+        assert response.status_code == 200 and len(response.data) > 10_000
+        response.close()
