@@ -182,3 +182,12 @@ def test_pages_use_self_hosted_assets(client):
         response = client.get(f"/static/{asset}")
         assert response.status_code == 200 and len(response.data) > 10_000
         response.close()
+
+
+def test_discovery_issuer_is_the_configured_issuer(make_app):
+    """Discovery's issuer and endpoints derive from ISSUER (trailing slash dropped)."""
+    document = make_app(ISSUER="https://login.example.ir/").test_client().get(
+        "/.well-known/openid-configuration").json
+    assert document["issuer"] == "https://login.example.ir"
+    assert document["jwks_uri"] == "https://login.example.ir/jwks.json"
+    assert document["response_types_supported"] == ["code"]
