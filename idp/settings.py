@@ -59,6 +59,11 @@ DEFAULTS: dict[str, object] = {
     "SESSION_COOKIE_NAME_IDP": "idp_session",  # cookie name; "__Host-" is prefixed on https
     "SESSION_IDLE_TIMEOUT": 1800,  # seconds of inactivity that end an SSO session
     "SESSION_MAX_AGE": 43200,  # absolute SSO session lifetime in seconds (12 h)
+    # --- sign-in and recovery --------------------------------------------------------
+    "LOGIN_MAX_FAILURES": 5,  # wrong passwords in a row before the account is locked for a while
+    "LOGIN_LOCKOUT_SECONDS": 900,  # how long that temporary lock lasts (15 min)
+    "RECOVERY_TTL": 900,  # seconds a password-recovery request (all three steps) stays open
+    "PASSWORD_CHANGE_TTL": 600,  # seconds to pick a new password after an expired one signs in
     # --- passwords -------------------------------------------------------------------
     "PASSWORD_ARGON2_TIME_COST": 2,  # argon2id iterations (OWASP: m=19 MiB, t=2, p=1)
     "PASSWORD_ARGON2_MEMORY_COST": 19456,  # argon2id memory in KiB

@@ -8,3 +8,7 @@ from . import passwords, session
 def init_app(app) -> None:
     app.extensions["idp.password_hasher"] = passwords.make_hasher(app.config)
     session.init_app(app)
+
+    from .views import bp
+
+    app.register_blueprint(bp)

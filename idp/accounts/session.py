@@ -14,6 +14,7 @@ from functools import wraps
 
 from blinker import Namespace
 from flask import current_app, g, redirect, request, url_for
+from flask import session as flask_session
 from sqlalchemy import select, update
 
 from ..extensions import db, now
@@ -137,6 +138,30 @@ def login_required(view):
         return view(*args, **kwargs)
 
     return wrapped
+
+
+def stash(name: str, value) -> None:
+    """Keep a small, non-personal value (a user id, a random key) between two requests.
+
+    It travels in Flask's signed session cookie with the time it was stored; never put
+    a national code, mobile number or secret here.
+    """
+    flask_session[f"idp.{name}"] = {"value": value, "at": now().timestamp()}
+
+
+def unstash(name: str, max_age: int, *, pop: bool = False):
+    """Return a value kept by :func:`stash` if younger than ``max_age`` seconds, else ``None``."""
+    key = f"idp.{name}"
+    item = flask_session.pop(key, None) if pop else flask_session.get(key)
+    if not isinstance(item, dict) or now().timestamp() - item.get("at", 0) > max_age:
+        flask_session.pop(key, None)
+        return None
+    return item.get("value")
+
+
+def forget(name: str) -> None:
+    """Drop a value kept by :func:`stash`."""
+    flask_session.pop(f"idp.{name}", None)
 
 
 def _write_cookie(response):

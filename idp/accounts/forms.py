@@ -1,0 +1,102 @@
+"""Flask-WTF forms of the sign-in, recovery and account pages.
+
+Forms check shape and normalise input (Persian/Arabic digits → ASCII); rules that need
+the database live in ``services``. Every message comes from ``idp.messages``.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, PasswordField, StringField
+from wtforms.validators import EqualTo, InputRequired, Length, ValidationError
+
+from ..identity.national_id import is_valid_fida_code, is_valid_national_code
+from ..messages import message
+from ..text import to_ascii_digits
+
+# Invisible marks people paste with numbers (LRM/RLM, bidi embeddings, zero-width spaces).
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\\s-]")
+
+
+def digits_only(value: str | None) -> str | None:
+    """Fold Persian/Arabic-Indic digits and drop spaces, dashes and invisible marks."""
+    if value is None:
+        return None
+    return _INVISIBLE.sub("", to_ascii_digits(value))
+
+
+def normalize_id_code(value: str | None) -> str | None:
+    """Return a well-formed national (10) or FIDA (12) code from raw input, else ``None``."""
+    code = digits_only(value or "")
+    if is_valid_national_code(code) or is_valid_fida_code(code):
+        return code
+    return None
+
+
+def safe_next(value: str | None) -> str | None:
+    """Return ``value`` when it is a same-site relative path, else ``None``.
+
+    Only ``/path?query`` is accepted: no scheme, no host, no ``//`` or ``/\\`` prefix
+    (browsers treat both as another host) and no control characters.
+    """
+    if not value or not value.startswith("/") or value.startswith(("//", "/\\")):
+        return None
+    if any(ord(c) < 32 or c in "\\\x7f" for c in value):
+        return None
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc:
+        return None
+    return value
+
+
+def _required():
+    return InputRequired(message=message("required"))
+
+
+def _id_code(form, field) -> None:
+    if normalize_id_code(field.data) is None:
+        raise ValidationError(message("id_code_invalid"))
+
+
+class IdCodeField(StringField):
+    """A national or FIDA code typed with any digits; ``data`` is ASCII."""
+
+    def __init__(self, label="کد ملی / کد فیدا", **kwargs):
+        kwargs.setdefault("filters", []).append(digits_only)
+        kwargs.setdefault("validators", []).extend([_required(), _id_code])
+        super().__init__(label, **kwargs)
+
+
+def _new_password_fields():
+    password = PasswordField("گذرواژه جدید", validators=[
+        _required(), Length(max=256, message=message("password_too_long"))])
+    confirm = PasswordField("تکرار گذرواژه جدید", validators=[
+        _required(), EqualTo("new_password", message=message("password_mismatch"))])
+    return password, confirm
+
+
+class LoginForm(FlaskForm):
+    id_code = IdCodeField()
+    password = PasswordField("گذرواژه", validators=[_required()])
+
+
+class NewPasswordForm(FlaskForm):
+    """New password and its repetition (expired password, recovery step 3)."""
+
+    new_password, confirm = _new_password_fields()
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField("گذرواژه فعلی", validators=[_required()])
+    new_password, confirm = _new_password_fields()
+
+
+class LogoutForm(FlaskForm):
+    """An empty form: only its CSRF token matters."""
+
+
+class EndSessionForm(FlaskForm):
+    sid = HiddenField(validators=[_required()])

@@ -1,0 +1,201 @@
+"""Account services: sign-in with lockout, password change and the account page's actions.
+
+Views call these; they raise :class:`~idp.errors.DomainError` with a code from
+``idp.messages`` and never touch the request beyond what they are given.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, timedelta
+
+import jdatetime
+from flask import current_app
+from sqlalchemy import select, update
+
+from .. import audit
+from ..errors import DomainError
+from ..extensions import db, now
+from ..models import AccessToken, TokenFamily, User
+from ..text import mask_personal_numbers
+from . import passwords, session
+
+#: Account statuses that may never sign in, mapped to their message code.
+BLOCKED_STATUSES = {"locked": "account_locked", "disabled": "account_disabled",
+                    "deceased": "account_deceased"}
+
+
+def find_user(id_code: str) -> User | None:
+    """Return the account of a national or FIDA code (ASCII digits), or ``None``."""
+    return db.session.scalar(select(User).where(User.id_code == id_code))
+
+
+def _lock_remaining(user: User) -> int:
+    """Seconds left of a temporary lockout (0 when not locked)."""
+    if user.locked_until is None:
+        return 0
+    return max(0, math.ceil((user.locked_until - now()).total_seconds()))
+
+
+def _locked_error(seconds: int) -> DomainError:
+    return DomainError("account_temporarily_locked", minutes=max(1, math.ceil(seconds / 60)))
+
+
+def authenticate(id_code: str, password: str, ip: str | None = None) -> User:
+    """Check a national/FIDA code and password; return the account on success.
+
+    Every wrong code/password combination raises the same ``login_failed``, and an
+    unknown code still costs one argon2 verification (against a dummy hash), so neither
+    the message nor the time tells whether an account exists. Wrong passwords are counted
+    in the database; after ``LOGIN_MAX_FAILURES`` in a row the account is locked for
+    ``LOGIN_LOCKOUT_SECONDS``. A blocked account (locked by an operator, disabled or
+    deceased) is reported only to someone who typed its right password.
+
+    A successful check resets the failure counter and upgrades a hash made with older
+    argon2 parameters. The caller starts the session.
+
+    :raises DomainError: ``login_failed``, ``account_temporarily_locked`` (with
+        ``minutes``), ``account_locked``, ``account_disabled`` or ``account_deceased``.
+    """
+    user = find_user(id_code)
+    if user is None:
+        passwords.verify_password(None, password)
+        audit.record("login_failed", ip=ip, reason="unknown_account",
+                     id_code=mask_personal_numbers(id_code))
+        db.session.commit()
+        raise DomainError("login_failed")
+
+    remaining = _lock_remaining(user)
+    if remaining:
+        passwords.verify_password(None, password)  # same cost as any other answer
+        audit.record("login_refused", user_id=user.id, ip=ip, reason="temporarily_locked")
+        db.session.commit()
+        raise _locked_error(remaining)
+
+    if not passwords.verify_password(user.password_hash, password):
+        _count_failure(user, ip)
+
+    if user.status in BLOCKED_STATUSES:
+        audit.record("login_refused", user_id=user.id, ip=ip, reason=user.status)
+        db.session.commit()
+        raise DomainError(BLOCKED_STATUSES[user.status])
+
+    user.failed_logins = 0
+    user.locked_until = None
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
+        audit.record("password_rehashed", user_id=user.id, ip=ip)
+    audit.record("login_ok", user_id=user.id, ip=ip)
+    db.session.commit()
+    return user
+
+
+def _count_failure(user: User, ip: str | None) -> None:
+    """Count a wrong password with an atomic UPDATE; lock the account at the limit.
+
+    :raises DomainError: always: ``login_failed``, or ``account_temporarily_locked``
+        when this failure reached the limit.
+    """
+    cfg = current_app.config
+    failures = db.session.execute(
+        update(User).where(User.id == user.id)
+        .values(failed_logins=User.failed_logins + 1)
+        .returning(User.failed_logins)
+    ).scalar_one()
+    audit.record("login_failed", user_id=user.id, ip=ip, reason="wrong_password",
+                 failures=failures)
+    if failures >= cfg["LOGIN_MAX_FAILURES"]:
+        seconds = cfg["LOGIN_LOCKOUT_SECONDS"]
+        db.session.execute(update(User).where(User.id == user.id).values(
+            failed_logins=0, locked_until=now() + timedelta(seconds=seconds)))
+        audit.record("login_lockout", user_id=user.id, ip=ip, seconds=seconds)
+        db.session.commit()
+        raise _locked_error(seconds)
+    db.session.commit()
+    raise DomainError("login_failed")
+
+
+def validate_new_password(user: User, new_password: str, *, check_current: bool = True) -> None:
+    """Apply the password rules to a new password for ``user``.
+
+    :raises DomainError: ``password_rules`` on field ``new_password``, with ``codes`` the
+        list of every broken rule (each has its own message).
+    """
+    codes = passwords.check_password_rules(
+        new_password, user.id_code, user.password_hash if check_current else None)
+    if codes:
+        raise DomainError("password_rules", field="new_password", codes=codes)
+
+
+def revoke_tokens(user_id: int, keep_sid: str | None = None) -> int:
+    """Revoke every refresh-token family of a user (and their access tokens); return how many.
+
+    Families issued inside the SSO session ``keep_sid`` are kept (password change keeps
+    the citizen's own browser signed in). The caller commits.
+    """
+    moment = now()
+    query = select(TokenFamily.id).where(TokenFamily.user_id == user_id,
+                                         TokenFamily.revoked_at.is_(None))
+    if keep_sid:
+        query = query.where((TokenFamily.sid != keep_sid) | TokenFamily.sid.is_(None))
+    ids = list(db.session.scalars(query))
+    if ids:
+        db.session.execute(update(TokenFamily).where(TokenFamily.id.in_(ids))
+                           .values(revoked_at=moment))
+        db.session.execute(update(AccessToken).where(AccessToken.family_id.in_(ids),
+                                                     AccessToken.revoked_at.is_(None))
+                           .values(revoked_at=moment))
+    return len(ids)
+
+
+def set_password(user: User, new_password: str, *, event: str, ip: str | None = None,
+                 keep_sid: str | None = None) -> None:
+    """Store a new password (rules already checked) and sign the account out elsewhere.
+
+    Ends every other SSO session of the account (back-channel logout follows through
+    ``session_ended``), revokes refresh-token families outside ``keep_sid``, clears a
+    temporary lockout and the "must change password" flag, and records ``event``.
+    """
+    user.password_hash = passwords.hash_password(new_password)
+    user.password_changed_at = now()
+    user.must_change_password = False
+    user.failed_logins = 0
+    user.locked_until = None
+    revoked = revoke_tokens(user.id, keep_sid=keep_sid)
+    audit.record(event, user_id=user.id, ip=ip, token_families_revoked=revoked)
+    db.session.commit()
+    session.end_all_sessions(user.id, reason=event, keep_sid=keep_sid)
+
+
+def set_expired_password(user_id: int, new_password: str, ip: str | None = None) -> User:
+    """Replace the password of an account flagged ``must_change_password`` after sign-in.
+
+    :raises DomainError: ``password_rules`` (see :func:`validate_new_password`) or
+        ``password_change_expired`` when the account is gone or no longer flagged.
+    """
+    user = db.session.get(User, user_id)
+    if user is None or not user.must_change_password or user.status in BLOCKED_STATUSES:
+        raise DomainError("password_change_expired")
+    validate_new_password(user, new_password)
+    set_password(user, new_password, event="password_expired_changed", ip=ip)
+    return user
+
+
+def jalali(value: date) -> str:
+    """Return a Gregorian date as a Solar Hijri ``YYYY/MM/DD`` string (ASCII digits)."""
+    return jdatetime.date.fromgregorian(date=value).strftime("%Y/%m/%d")
+
+
+def account_overview(user: User) -> dict:
+    """Return what the account page shows about ``user`` (identity data read-only)."""
+    return {
+        "full_name": user.full_name,
+        "id_type": user.id_type,
+        "id_code": user.id_code,
+        "father_name": user.father_name,
+        "certificate_number": user.certificate_number,
+        "gender": user.gender,
+        "birth_date": jalali(user.birth_date),
+        "mobile": user.mobile,
+        "email": user.email or "",
+    }
