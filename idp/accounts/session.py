@@ -13,7 +13,7 @@ from datetime import timedelta
 from functools import wraps
 
 from blinker import Namespace
-from flask import current_app, g, redirect, request, url_for
+from flask import current_app, has_request_context, redirect, request, url_for
 from flask import session as flask_session
 from sqlalchemy import select, update
 
@@ -26,6 +26,17 @@ _signals = Namespace()
 session_ended = _signals.signal("sso-session-ended")
 
 _SEEN_GRANULARITY = 60  # seconds; last_seen_at is written at most this often
+
+
+def _state() -> dict:
+    """This request's SSO state: the session row and the cookie value to write.
+
+    Kept in the WSGI environ rather than ``g``: an app context (and its ``g``) can
+    outlive one request, and outside a request (commands) there is nothing to keep.
+    """
+    if not has_request_context():
+        return {}
+    return request.environ.setdefault("idp.sso", {})
 
 
 def _idle_limit(row: SsoSession) -> int:
@@ -54,8 +65,9 @@ def login_user(user: User, amr: list[str], acr: str | None = None) -> SsoSession
     user.last_login_at = moment
     db.session.add(row)
     db.session.commit()
-    g.idp_sso_session = row
-    g.idp_sso_cookie = raw
+    state = _state()
+    state["session"] = row
+    state["cookie"] = raw
     return row
 
 
@@ -65,8 +77,9 @@ def current_session() -> SsoSession | None:
     Expired or idle sessions count as absent. ``last_seen_at`` is refreshed at most
     once a minute so an active citizen is not signed out mid-way.
     """
-    if "idp_sso_session" in g:
-        return g.idp_sso_session
+    state = _state()
+    if "session" in state:
+        return state["session"]
     row = None
     raw = request.cookies.get(current_app.config["SSO_COOKIE_NAME"])
     if raw:
@@ -79,7 +92,7 @@ def current_session() -> SsoSession | None:
         elif row is not None and (moment - row.last_seen_at).total_seconds() > _SEEN_GRANULARITY:
             row.last_seen_at = moment
             db.session.commit()
-    g.idp_sso_session = row
+    state["session"] = row
     return row
 
 
@@ -96,10 +109,11 @@ def end_sessions(rows: list[SsoSession], reason: str) -> None:
     for row in live:
         row.ended_at = moment
     db.session.commit()
-    current = g.get("idp_sso_session")
+    state = _state()
+    current = state.get("session")
     if current is not None and current in live:
-        g.idp_sso_session = None
-        g.idp_sso_cookie = ""
+        state["session"] = None
+        state["cookie"] = ""
     if live:
         session_ended.send(current_app._get_current_object(), sessions=live, reason=reason)
 
@@ -109,7 +123,7 @@ def logout_user(reason: str = "logout") -> SsoSession | None:
     row = current_session()
     if row is not None:
         end_sessions([row], reason)
-    g.idp_sso_cookie = ""
+    _state()["cookie"] = ""
     return row
 
 
@@ -165,7 +179,7 @@ def forget(name: str) -> None:
 
 
 def _write_cookie(response):
-    raw = g.get("idp_sso_cookie")
+    raw = _state().get("cookie")
     if raw is None:
         return response
     cfg = current_app.config
