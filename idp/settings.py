@@ -99,6 +99,12 @@ _WEAK_SECRETS = {"", "dev", "secret", "change-me", "changeme"}
 
 class SettingsError(SystemExit):
     """Raised when the settings are unsafe; exits the process with a one-line message."""
+    "ADMIN_TOTP_SECRET": "",  # encrypts admins' TOTP secrets; derived from SECRET_KEY if empty
+    "ADMIN_TOTP_MAX_FAILURES": 5,  # wrong TOTP/recovery codes before the admin sign-in is ended
+    "ADMIN_RECOVERY_CODES": 10,  # one-time recovery codes given at TOTP enrolment
+    "CLIENT_SECRET_GRACE_PERIOD": 604800,  # seconds a rotated-out client secret keeps working (7 d)
+    "DCR_ENABLED": False,  # open /connect/register (RFC 7591/7592) to initial-access-token holders
+    "DCR_TOKEN_TTL": 86400,  # default lifetime in seconds of an initial access token
 
     def __init__(self, message: str):
         super().__init__(f"idp: refusing to start: {message}")

@@ -1,138 +1,66 @@
-"""Client applications: register, validate and look up the portals that use the IdP.
+"""Client applications: register, change and remove the portals that use the IdP.
 
-The CLI (``flask clients …``) and the admin pages call these same functions.
+The CLI (``flask clients …``), the admin pages and dynamic client registration all call
+these same functions, so a client is the same whichever way it was made. Every change is
+an audit event carrying the admin's id (``actor_id``). The metadata rules live in
+``client_rules`` and are re-exported here.
 """
 
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import delete, func, or_, select
 
 from .. import audit
 from ..errors import DomainError
-from ..extensions import db
+from ..extensions import db, now
 from ..models import Client
-from ..security.hashing import keyed_hash
+from ..security.hashing import keyed_hash, matches
+from .client_rules import (
+    AUTH_METHODS,
+    GRANTS_BY_TYPE,
+    ID_TOKEN_ALGS,
+    SCOPES,
+    SECRET_METHODS,
+    SPEC_FIELDS,
+    ClientSpec,
+    check_redirect_uri,
+    validate,
+)
 
-GRANTS_BY_TYPE = {
-    "confidential": {"authorization_code", "refresh_token", "client_credentials"},
-    "public": {"authorization_code", "refresh_token"},
-    "service": {"client_credentials"},
-}
-AUTH_METHODS = {"client_secret_basic", "client_secret_post", "private_key_jwt", "none"}
-SCOPES = {"openid", "profile", "email", "phone", "national_id", "offline_access"}
-ID_TOKEN_ALGS = {"RS256", "ES256"}
-LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "[::1]"}
-
-
-@dataclass
-class ClientSpec:
-    """What an operator asks for when registering a client (validated by ``validate``)."""
-
-    name_fa: str
-    client_type: str = "confidential"
-    name_en: str = ""
-    redirect_uris: list[str] = field(default_factory=list)
-    post_logout_redirect_uris: list[str] = field(default_factory=list)
-    backchannel_logout_uri: str | None = None
-    grant_types: list[str] = field(default_factory=list)
-    scope: str = "openid profile"
-    token_endpoint_auth_method: str | None = None
-    jwks: dict | None = None
-    jwks_uri: str | None = None
-    id_token_signed_response_alg: str = "RS256"
-    first_party: bool = False
-    subject_type: str = "public"
-    sector_identifier: str | None = None
-    is_resource_server: bool = False
-    logo_uri: str | None = None
-    access_token_ttl: int | None = None
-    refresh_token_ttl: int | None = None
-    client_id: str | None = None
-
-
-def check_redirect_uri(uri: str, field_name: str = "redirect_uris") -> None:
-    """Refuse a redirect URI that is relative, has a fragment or wildcard, or plain http.
-
-    Plain http is accepted only for loopback hosts (native apps and development, RFC 8252
-    §7.3) and only while ``OIDC_ALLOW_HTTP_LOOPBACK`` is on; custom schemes
-    (``ir.example.app:/cb``) are native-app redirects.
-    """
-    parts = urlsplit(uri)
-    if not parts.scheme or "*" in uri or parts.fragment or "#" in uri:
-        raise DomainError("redirect_uri_invalid", field=field_name, uri=uri)
-    if parts.scheme == "https":
-        if not parts.netloc:
-            raise DomainError("redirect_uri_invalid", field=field_name, uri=uri)
-    elif parts.scheme == "http":
-        loopback = parts.hostname in {"127.0.0.1", "localhost", "::1"}
-        if not (loopback and current_app.config["OIDC_ALLOW_HTTP_LOOPBACK"]):
-            raise DomainError("redirect_uri_not_https", field=field_name, uri=uri)
-    elif "." not in parts.scheme:
-        # Custom schemes must be reverse-DNS names (RFC 8252 §7.1), never javascript: etc.
-        raise DomainError("redirect_uri_invalid", field=field_name, uri=uri)
-
-
-def validate(spec: ClientSpec) -> ClientSpec:
-    """Check a client specification and fill in the defaults of its type.
-
-    :raises DomainError: naming the offending field.
-    """
-    if spec.client_type not in GRANTS_BY_TYPE:
-        raise DomainError("client_type_invalid", field="client_type")
-    if not spec.name_fa.strip():
-        raise DomainError("required", field="name_fa")
-    allowed = GRANTS_BY_TYPE[spec.client_type]
-    if not spec.grant_types:
-        spec.grant_types = sorted(allowed - {"client_credentials"}) or ["client_credentials"]
-    if not set(spec.grant_types) <= allowed:
-        raise DomainError("grant_type_not_allowed", field="grant_types")
-    if spec.token_endpoint_auth_method is None:
-        spec.token_endpoint_auth_method = (
-            "none" if spec.client_type == "public" else "client_secret_basic"
-        )
-    method = spec.token_endpoint_auth_method
-    if method not in AUTH_METHODS:
-        raise DomainError("auth_method_invalid", field="token_endpoint_auth_method")
-    if (spec.client_type == "public") != (method == "none"):
-        raise DomainError("auth_method_for_type", field="token_endpoint_auth_method")
-    if method == "private_key_jwt" and not (spec.jwks or spec.jwks_uri):
-        raise DomainError("jwks_required", field="jwks")
-    if "authorization_code" in spec.grant_types and not spec.redirect_uris:
-        raise DomainError("redirect_uri_required", field="redirect_uris")
-    for uri in spec.redirect_uris:
-        check_redirect_uri(uri)
-    for uri in spec.post_logout_redirect_uris:
-        check_redirect_uri(uri, "post_logout_redirect_uris")
-    if spec.backchannel_logout_uri:
-        check_redirect_uri(spec.backchannel_logout_uri, "backchannel_logout_uri")
-    scopes = spec.scope.split()
-    if not scopes or not set(scopes) <= SCOPES:
-        raise DomainError("scope_invalid", field="scope")
-    if spec.id_token_signed_response_alg not in ID_TOKEN_ALGS:
-        raise DomainError("id_token_alg_invalid", field="id_token_signed_response_alg")
-    if spec.subject_type not in {"public", "pairwise"}:
-        raise DomainError("subject_type_invalid", field="subject_type")
-    if spec.subject_type == "pairwise" and not spec.sector_identifier:
-        spec.sector_identifier = urlsplit(spec.redirect_uris[0]).hostname if spec.redirect_uris \
-            else None
-        if not spec.sector_identifier:
-            raise DomainError("sector_identifier_required", field="sector_identifier")
-    return spec
+__all__ = ["AUTH_METHODS", "GRANTS_BY_TYPE", "ID_TOKEN_ALGS", "SCOPES", "SECRET_METHODS",
+           "ClientSpec", "check_redirect_uri", "validate"]
 
 
 def hash_client_secret(secret: str) -> str:
     return keyed_hash(secret, "client_secret")
 
 
-def register_client(spec: ClientSpec, actor_id: int | None = None) -> tuple[Client, str | None]:
-    """Validate and store a client; return it with its secret (shown once, never stored).
+def new_client_secret() -> str:
+    """Return a fresh client secret: 256 random bits, URL-safe."""
+    return secrets.token_urlsafe(32)
 
-    Public clients get no secret. ``spec.client_id`` may fix the id (demo data, imports).
+
+def secret_matches(client: Client, secret: str, at: datetime | None = None) -> bool:
+    """Tell whether ``secret`` authenticates ``client``.
+
+    The current secret always does; the secret it replaced (``previous_secret_hash``)
+    does too until ``previous_secret_expires_at``, so a portal keeps working while its
+    operators deploy a rotated secret. Comparisons are constant-time.
+    """
+    if matches(secret, client.secret_hash, "client_secret"):
+        return True
+    expires = client.previous_secret_expires_at
+    return bool(expires and expires > (at or now())
+                and matches(secret, client.previous_secret_hash, "client_secret"))
+
+
+def create_client(spec: ClientSpec, actor_id: int | None = None,
+                  **audit_fields) -> tuple[Client, str | None]:
+    """Validate and add a client to the session without committing (see ``register_client``).
 
     :raises DomainError: when the specification is invalid or the client id is taken.
     """
@@ -140,16 +68,26 @@ def register_client(spec: ClientSpec, actor_id: int | None = None) -> tuple[Clie
     client_id = spec.client_id or secrets.token_urlsafe(16)
     if db.session.scalar(select(Client.id).where(Client.client_id == client_id)):
         raise DomainError("client_id_taken", field="client_id")
-    secret = None
-    if spec.token_endpoint_auth_method in {"client_secret_basic", "client_secret_post"}:
-        secret = secrets.token_urlsafe(32)  # 256 bits
+    secret = new_client_secret() if spec.token_endpoint_auth_method in SECRET_METHODS else None
     values = {k: v for k, v in vars(spec).items() if k != "client_id"}
     client = Client(client_id=client_id, secret_hash=secret and hash_client_secret(secret),
                     response_types=["code"] if spec.redirect_uris else [], **values)
     db.session.add(client)
     db.session.flush()
     audit.record("client_created", actor_id=actor_id, client_id=client_id,
-                 client_type=spec.client_type)
+                 client_type=spec.client_type, **audit_fields)
+    return client, secret
+
+
+def register_client(spec: ClientSpec, actor_id: int | None = None) -> tuple[Client, str | None]:
+    """Validate and store a client; return it with its secret (shown once, never stored).
+
+    Public clients and ``private_key_jwt`` clients get no secret. ``spec.client_id`` may
+    fix the id (demo data, imports).
+
+    :raises DomainError: when the specification is invalid or the client id is taken.
+    """
+    client, secret = create_client(spec, actor_id)
     db.session.commit()
     return client, secret
 
@@ -162,10 +100,141 @@ def get_client(client_id: str) -> Client:
     return client
 
 
+def list_clients(search: str = "") -> list[Client]:
+    """Return the clients whose id or name contains ``search`` (all when empty), by name."""
+    query = select(Client).order_by(Client.name_fa, Client.id)
+    search = search.strip()
+    if search:
+        pattern = f"%{search.lower()}%"
+        query = query.where(or_(func.lower(Client.client_id).like(pattern),
+                                func.lower(Client.name_fa).like(pattern),
+                                func.lower(Client.name_en).like(pattern)))
+    return list(db.session.scalars(query))
+
+
+def spec_of(client: Client) -> ClientSpec:
+    """Return the specification a stored client corresponds to (for editing)."""
+    values = {name: getattr(client, name) for name in SPEC_FIELDS}
+    values["redirect_uris"] = list(values["redirect_uris"] or [])
+    values["post_logout_redirect_uris"] = list(values["post_logout_redirect_uris"] or [])
+    values["grant_types"] = list(values["grant_types"] or [])
+    return ClientSpec(client_id=client.client_id, **values)
+
+
+def update_client(client_id: str, changes: dict, actor_id: int | None = None,
+                  **audit_fields) -> tuple[Client, str | None]:
+    """Change some metadata of a client; return it with a secret if one was just made.
+
+    ``changes`` maps ``ClientSpec`` field names to new values. The type of a client is
+    fixed at registration. Moving a confidential client to a secret-based method gives
+    it a new secret (returned, shown once); moving it to ``private_key_jwt`` drops its
+    secrets.
+
+    :raises DomainError: when the client is unknown or the result is invalid.
+    """
+    client = get_client(client_id)
+    spec = spec_of(client)
+    unknown = set(changes) - set(SPEC_FIELDS)
+    if unknown:
+        raise ValueError(f"not client fields: {sorted(unknown)}")
+    if changes.get("client_type", client.client_type) != client.client_type:
+        raise DomainError("client_type_immutable", field="client_type")
+    for name, value in changes.items():
+        setattr(spec, name, value)
+    spec = validate(spec)
+    changed = sorted(name for name in SPEC_FIELDS if getattr(spec, name) != getattr(client, name))
+    for name in changed:
+        setattr(client, name, getattr(spec, name))
+    client.response_types = ["code"] if spec.redirect_uris else []
+    secret = None
+    if spec.token_endpoint_auth_method in SECRET_METHODS:
+        if client.secret_hash is None:
+            secret = new_client_secret()
+            client.secret_hash = hash_client_secret(secret)
+    else:
+        _forget_secrets(client)
+    audit.record("client_updated", actor_id=actor_id, client_id=client_id, fields=changed,
+                 **audit_fields)
+    db.session.commit()
+    return client, secret
+
+
+def _forget_secrets(client: Client) -> None:
+    client.secret_hash = None
+    client.previous_secret_hash = None
+    client.previous_secret_expires_at = None
+
+
+def rotate_secret(client_id: str, actor_id: int | None = None,
+                  grace: int | None = None) -> tuple[Client, str]:
+    """Give a client a new secret; return the client and the secret (shown once).
+
+    The old secret keeps working for ``grace`` seconds (default
+    ``CLIENT_SECRET_GRACE_PERIOD``; ``0`` ends it at once) so the portal can be
+    redeployed without an outage. A secret still in its grace period from an earlier
+    rotation is dropped.
+
+    :raises DomainError: ``client_has_no_secret`` for public and ``private_key_jwt`` clients.
+    """
+    client = get_client(client_id)
+    if client.token_endpoint_auth_method not in SECRET_METHODS:
+        raise DomainError("client_has_no_secret", field="client_id")
+    if grace is None:
+        grace = current_app.config["CLIENT_SECRET_GRACE_PERIOD"]
+    if grace < 0:
+        raise DomainError("grace_invalid", field="grace")
+    secret = new_client_secret()
+    if grace and client.secret_hash:
+        client.previous_secret_hash = client.secret_hash
+        client.previous_secret_expires_at = now() + timedelta(seconds=grace)
+    else:
+        client.previous_secret_hash = None
+        client.previous_secret_expires_at = None
+    client.secret_hash = hash_client_secret(secret)
+    audit.record("client_secret_rotated", actor_id=actor_id, client_id=client_id, grace=grace)
+    db.session.commit()
+    return client, secret
+
+
+def set_enabled(client_id: str, enabled: bool, actor_id: int | None = None) -> Client:
+    """Enable or disable a client.
+
+    A disabled client is refused at once everywhere: authorization, token, introspection
+    (its tokens are inactive) and userinfo all check ``Client.enabled``. Its tokens are
+    kept, so enabling it again restores the sessions that have not expired meanwhile.
+    """
+    client = get_client(client_id)
+    if client.enabled != enabled:
+        client.enabled = enabled
+        audit.record("client_enabled" if enabled else "client_disabled", actor_id=actor_id,
+                     client_id=client_id)
+    db.session.commit()
+    return client
+
+
+def delete_client(client_id: str, actor_id: int | None = None, **audit_fields) -> None:
+    """Remove a client with its codes, tokens, consents and pending requests.
+
+    The database cascades the delete (every table referring to ``clients.client_id``
+    does so ``ON DELETE CASCADE``). Audit events keep the ``client_id``.
+    """
+    client = get_client(client_id)
+    name = client.name_fa
+    db.session.execute(delete(Client).where(Client.id == client.id))
+    db.session.expire_all()
+    audit.record("client_deleted", actor_id=actor_id, client_id=client_id, name=name,
+                 **audit_fields)
+    db.session.commit()
+
+
 def client_summary(client: Client) -> dict:
     """Return the stored metadata of a client as JSON-ready data (never a secret)."""
-    names = ["client_id", "name_fa", "name_en", "client_type", "redirect_uris",
+    names = ["client_id", "name_fa", "name_en", "client_type", "logo_uri", "redirect_uris",
              "post_logout_redirect_uris", "backchannel_logout_uri", "grant_types", "scope",
-             "token_endpoint_auth_method", "jwks_uri", "id_token_signed_response_alg",
-             "first_party", "subject_type", "sector_identifier", "is_resource_server", "enabled"]
-    return {name: getattr(client, name) for name in names}
+             "token_endpoint_auth_method", "jwks", "jwks_uri", "id_token_signed_response_alg",
+             "first_party", "subject_type", "sector_identifier", "is_resource_server",
+             "access_token_ttl", "refresh_token_ttl", "enabled"]
+    data = {name: getattr(client, name) for name in names}
+    data["previous_secret_expires_at"] = (client.previous_secret_expires_at.isoformat()
+                                          if client.previous_secret_expires_at else None)
+    return data

@@ -6,12 +6,10 @@ import json
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import select
 
 from ..admin import services as clients_service
 from ..errors import DomainError
-from ..extensions import db
-from ..models import Client
+from ..messages import message
 
 clients_cli = AppGroup("clients", help="Client applications (portals).")
 
@@ -58,8 +56,186 @@ def clients_create(name, name_en, client_type, client_id, redirect_uri, post_log
 
 
 @clients_cli.command("list")
-def clients_list():
+@click.option("--search", default="", help="Only clients whose id or name contains this.")
+@click.option("--json", "as_json", is_flag=True)
+def clients_list(search, as_json):
     """Print every client: id, type, state and name."""
-    for client in db.session.scalars(select(Client).order_by(Client.id)):
+    clients = clients_service.list_clients(search)
+    if as_json:
+        _echo_json([clients_service.client_summary(c) for c in clients])
+        return
+    for client in clients:
         state = "enabled" if client.enabled else "disabled"
         click.echo(f"{client.client_id}  {client.client_type}  {state}  {client.name_fa}")
+
+
+# --- show / update / rotate-secret / disable / enable / delete (administration, issue 6) ---
+
+def _echo_json(data) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def _failure(error: DomainError) -> click.ClickException:
+    where = f" [{error.field}]" if error.field else ""
+    return click.ClickException(f"{error.code}{where}: {message(error.code, **error.params)}")
+
+
+def _echo_client(client, secret=None, as_json=False) -> None:
+    data = clients_service.client_summary(client)
+    if as_json:
+        _echo_json({**data, "client_secret": secret} if secret else data)
+        return
+    for name, value in data.items():
+        shown = json.dumps(value, ensure_ascii=False) if isinstance(value, list | dict) else value
+        click.echo(f"{name}: {shown}")
+    if secret:
+        click.echo(f"client_secret: {secret}  <- shown only now")
+
+
+@clients_cli.command("show")
+@click.argument("client_id")
+@click.option("--json", "as_json", is_flag=True)
+def clients_show(client_id, as_json):
+    """Print the metadata of CLIENT_ID (never its secret: it is not stored)."""
+    try:
+        client = clients_service.get_client(client_id)
+    except DomainError as e:
+        raise _failure(e) from e
+    _echo_client(client, as_json=as_json)
+
+
+def _uris(values):
+    """A repeated URI option; one empty value clears the list."""
+    return [v for v in values if v.strip()]
+
+
+def _optional(value):
+    return value.strip() or None
+
+
+@clients_cli.command("update")
+@click.argument("client_id")
+@click.option("--name", default=None, help="Name shown to citizens (Persian).")
+@click.option("--name-en", default=None)
+@click.option("--logo-uri", default=None, help='Logo URL ("" removes it).')
+@click.option("--redirect-uri", multiple=True, help="Replaces the list (repeatable).")
+@click.option("--post-logout-redirect-uri", multiple=True,
+              help='Replaces the list (repeatable; "" clears it).')
+@click.option("--backchannel-logout-uri", default=None, help='"" removes it.')
+@click.option("--grant-type", multiple=True, help="Replaces the list (repeatable).")
+@click.option("--scope", default=None)
+@click.option("--auth-method", default=None)
+@click.option("--jwks-uri", default=None, help='"" removes it.')
+@click.option("--jwks-file", type=click.File(), default=None, help="JWK Set (JSON) file.")
+@click.option("--first-party/--third-party", default=None)
+@click.option("--pairwise/--public-subject", default=None)
+@click.option("--sector-identifier", default=None)
+@click.option("--resource-server/--no-resource-server", default=None)
+@click.option("--id-token-alg", default=None)
+@click.option("--access-token-ttl", type=int, default=None, help="Seconds (0: IdP default).")
+@click.option("--refresh-token-ttl", type=int, default=None, help="Seconds (0: IdP default).")
+@click.option("--json", "as_json", is_flag=True)
+def clients_update(client_id, name, name_en, logo_uri, redirect_uri, post_logout_redirect_uri,
+                   backchannel_logout_uri, grant_type, scope, auth_method, jwks_uri, jwks_file,
+                   first_party, pairwise, sector_identifier, resource_server, id_token_alg,
+                   access_token_ttl, refresh_token_ttl, as_json):
+    """Change the options given; everything else stays as it is."""
+    changes = {
+        "name_fa": name, "name_en": name_en, "scope": scope,
+        "token_endpoint_auth_method": auth_method, "first_party": first_party,
+        "is_resource_server": resource_server, "id_token_signed_response_alg": id_token_alg,
+    }
+    changes = {k: v for k, v in changes.items() if v is not None}
+    for key, value in (("logo_uri", logo_uri), ("backchannel_logout_uri", backchannel_logout_uri),
+                       ("jwks_uri", jwks_uri), ("sector_identifier", sector_identifier)):
+        if value is not None:
+            changes[key] = _optional(value)
+    for key, values in (("redirect_uris", redirect_uri),
+                        ("post_logout_redirect_uris", post_logout_redirect_uri),
+                        ("grant_types", grant_type)):
+        if values:
+            changes[key] = _uris(values)
+    if jwks_file is not None:
+        try:
+            changes["jwks"] = json.load(jwks_file)
+        except ValueError as e:
+            raise click.ClickException(f"--jwks-file is not JSON: {e}") from e
+    if pairwise is not None:
+        changes["subject_type"] = "pairwise" if pairwise else "public"
+    for key, value in (("access_token_ttl", access_token_ttl),
+                       ("refresh_token_ttl", refresh_token_ttl)):
+        if value is not None:
+            changes[key] = value or None
+    if not changes:
+        raise click.UsageError("nothing to change: give at least one option")
+    try:
+        client, secret = clients_service.update_client(client_id, changes)
+    except DomainError as e:
+        raise _failure(e) from e
+    _echo_client(client, secret, as_json)
+
+
+@clients_cli.command("rotate-secret")
+@click.argument("client_id")
+@click.option("--grace", type=int, default=None,
+              help="Seconds the old secret keeps working (default CLIENT_SECRET_GRACE_PERIOD).")
+@click.option("--json", "as_json", is_flag=True)
+def clients_rotate_secret(client_id, grace, as_json):
+    """Give CLIENT_ID a new secret (printed this once)."""
+    try:
+        client, secret = clients_service.rotate_secret(client_id, grace=grace)
+    except DomainError as e:
+        raise _failure(e) from e
+    expiry = clients_service.client_summary(client)["previous_secret_expires_at"]
+    if as_json:
+        _echo_json({"client_id": client.client_id, "client_secret": secret,
+                    "previous_secret_expires_at": expiry})
+        return
+    click.echo(f"client_id:     {client.client_id}")
+    click.echo(f"client_secret: {secret}  <- shown only now")
+    click.echo(f"old secret valid until: {expiry}" if expiry else "old secret: no longer valid")
+
+
+def _set_enabled(client_id, enabled, as_json):
+    try:
+        client = clients_service.set_enabled(client_id, enabled)
+    except DomainError as e:
+        raise _failure(e) from e
+    if as_json:
+        _echo_json({"client_id": client.client_id, "enabled": client.enabled})
+    else:
+        click.echo(f"{client.client_id} {'enabled' if client.enabled else 'disabled'}")
+
+
+@clients_cli.command("disable")
+@click.argument("client_id")
+@click.option("--json", "as_json", is_flag=True)
+def clients_disable(client_id, as_json):
+    """Refuse CLIENT_ID at once: no sign-in, tokens inactive, userinfo refused."""
+    _set_enabled(client_id, False, as_json)
+
+
+@clients_cli.command("enable")
+@click.argument("client_id")
+@click.option("--json", "as_json", is_flag=True)
+def clients_enable(client_id, as_json):
+    """Let a disabled CLIENT_ID work again."""
+    _set_enabled(client_id, True, as_json)
+
+
+@clients_cli.command("delete")
+@click.argument("client_id")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--json", "as_json", is_flag=True)
+def clients_delete(client_id, yes, as_json):
+    """Delete CLIENT_ID with its tokens and consents (cannot be undone)."""
+    if not yes:
+        click.confirm(f"Delete {client_id} with all its tokens and consents?", abort=True)
+    try:
+        clients_service.delete_client(client_id)
+    except DomainError as e:
+        raise _failure(e) from e
+    if as_json:
+        _echo_json({"client_id": client_id, "deleted": True})
+    else:
+        click.echo(f"deleted {client_id}")

@@ -1,0 +1,182 @@
+"""Client metadata rules: what a client registration must satisfy, in one place.
+
+``validate`` is used by the admin pages, the CLI and dynamic client registration alike;
+it raises :class:`~idp.errors.DomainError` naming the offending field.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, fields
+from urllib.parse import urlsplit
+
+from flask import current_app
+
+from ..errors import DomainError
+
+GRANTS_BY_TYPE = {
+    "confidential": {"authorization_code", "refresh_token", "client_credentials"},
+    "public": {"authorization_code", "refresh_token"},
+    "service": {"client_credentials"},
+}
+AUTH_METHODS = {"client_secret_basic", "client_secret_post", "private_key_jwt", "none"}
+SECRET_METHODS = {"client_secret_basic", "client_secret_post"}
+SCOPES = {"openid", "profile", "email", "phone", "national_id", "offline_access"}
+ID_TOKEN_ALGS = {"RS256", "ES256"}
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+# Bounds an operator may give to a client's own token lifetimes, in seconds.
+TTL_RANGES = {"access_token_ttl": (60, 86400), "refresh_token_ttl": (300, 31536000)}
+_HOSTNAME = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*",
+                       re.ASCII)
+
+
+@dataclass
+class ClientSpec:
+    """What an operator asks for when registering a client (validated by ``validate``)."""
+
+    name_fa: str
+    client_type: str = "confidential"
+    name_en: str = ""
+    redirect_uris: list[str] = field(default_factory=list)
+    post_logout_redirect_uris: list[str] = field(default_factory=list)
+    backchannel_logout_uri: str | None = None
+    grant_types: list[str] = field(default_factory=list)
+    scope: str = "openid profile"
+    token_endpoint_auth_method: str | None = None
+    jwks: dict | None = None
+    jwks_uri: str | None = None
+    id_token_signed_response_alg: str = "RS256"
+    first_party: bool = False
+    subject_type: str = "public"
+    sector_identifier: str | None = None
+    is_resource_server: bool = False
+    logo_uri: str | None = None
+    access_token_ttl: int | None = None
+    refresh_token_ttl: int | None = None
+    client_id: str | None = None
+
+
+SPEC_FIELDS = tuple(f.name for f in fields(ClientSpec) if f.name != "client_id")
+
+
+def check_redirect_uri(uri: str, field_name: str = "redirect_uris") -> None:
+    """Refuse a redirect URI that is relative, has a fragment or wildcard, or plain http.
+
+    Plain http is accepted only for loopback hosts (native apps and development, RFC 8252
+    §7.3) and only while ``OIDC_ALLOW_HTTP_LOOPBACK`` is on; custom schemes
+    (``ir.example.app:/cb``) are native-app redirects.
+    """
+    parts = urlsplit(uri)
+    if not parts.scheme or "*" in uri or parts.fragment or "#" in uri:
+        raise DomainError("redirect_uri_invalid", field=field_name, uri=uri)
+    if parts.scheme == "https":
+        if not parts.netloc:
+            raise DomainError("redirect_uri_invalid", field=field_name, uri=uri)
+    elif parts.scheme == "http":
+        loopback = parts.hostname in LOOPBACK_HOSTS
+        if not (loopback and current_app.config["OIDC_ALLOW_HTTP_LOOPBACK"]):
+            raise DomainError("redirect_uri_not_https", field=field_name, uri=uri)
+    elif "." not in parts.scheme:
+        # Custom schemes must be reverse-DNS names (RFC 8252 §7.1), never javascript: etc.
+        raise DomainError("redirect_uri_invalid", field=field_name, uri=uri)
+
+
+def check_web_uri(uri: str, field_name: str) -> None:
+    """Refuse a URI the IdP or a browser fetches (logo, JWKS, back-channel) unless it is
+    an absolute https URL (http only for loopback, like redirect URIs)."""
+    if urlsplit(uri).scheme not in {"https", "http"}:
+        raise DomainError("uri_not_web", field=field_name, uri=uri)
+    check_redirect_uri(uri, field_name)
+
+
+def _validate_grants_and_auth(spec: ClientSpec) -> None:
+    allowed = GRANTS_BY_TYPE[spec.client_type]
+    if not spec.grant_types:
+        spec.grant_types = sorted(allowed - {"client_credentials"}) or ["client_credentials"]
+    if not set(spec.grant_types) <= allowed:
+        raise DomainError("grant_type_not_allowed", field="grant_types")
+    if "refresh_token" in spec.grant_types and "authorization_code" not in spec.grant_types:
+        raise DomainError("refresh_needs_code", field="grant_types")
+    if spec.token_endpoint_auth_method is None:
+        spec.token_endpoint_auth_method = (
+            "none" if spec.client_type == "public" else "client_secret_basic"
+        )
+    method = spec.token_endpoint_auth_method
+    if method not in AUTH_METHODS:
+        raise DomainError("auth_method_invalid", field="token_endpoint_auth_method")
+    # Public clients cannot keep a secret; they prove the code exchange with PKCE instead,
+    # which the authorization endpoint requires of every client using method "none".
+    if (spec.client_type == "public") != (method == "none"):
+        raise DomainError("auth_method_for_type", field="token_endpoint_auth_method")
+    if spec.jwks and spec.jwks_uri:
+        # RFC 7591 §2: the jwks_uri and jwks parameters MUST NOT both be present.
+        raise DomainError("jwks_both", field="jwks")
+    if spec.jwks is not None and not (isinstance(spec.jwks, dict)
+                                      and isinstance(spec.jwks.get("keys"), list)
+                                      and spec.jwks["keys"]):
+        raise DomainError("jwks_invalid", field="jwks")
+    if spec.jwks_uri:
+        check_web_uri(spec.jwks_uri, "jwks_uri")
+    if method == "private_key_jwt" and not (spec.jwks or spec.jwks_uri):
+        raise DomainError("jwks_required", field="jwks")
+
+
+def _validate_uris(spec: ClientSpec) -> None:
+    if "authorization_code" in spec.grant_types and not spec.redirect_uris:
+        raise DomainError("redirect_uri_required", field="redirect_uris")
+    if spec.client_type == "service" and (spec.redirect_uris or spec.post_logout_redirect_uris):
+        raise DomainError("redirect_uri_not_allowed", field="redirect_uris")
+    for uri in spec.redirect_uris:
+        check_redirect_uri(uri)
+    for uri in spec.post_logout_redirect_uris:
+        check_redirect_uri(uri, "post_logout_redirect_uris")
+    if spec.backchannel_logout_uri:
+        check_web_uri(spec.backchannel_logout_uri, "backchannel_logout_uri")
+    if spec.logo_uri:
+        check_web_uri(spec.logo_uri, "logo_uri")
+
+
+def _validate_subject(spec: ClientSpec) -> None:
+    if spec.subject_type not in {"public", "pairwise"}:
+        raise DomainError("subject_type_invalid", field="subject_type")
+    if spec.subject_type != "pairwise":
+        return
+    if spec.sector_identifier:
+        spec.sector_identifier = spec.sector_identifier.strip().lower()
+        if not _HOSTNAME.fullmatch(spec.sector_identifier):
+            raise DomainError("sector_identifier_invalid", field="sector_identifier")
+        return
+    # OIDC Core §8.1: without a sector identifier every redirect URI must share one host.
+    hosts = {urlsplit(uri).hostname for uri in spec.redirect_uris} - {None}
+    if len(hosts) != 1:
+        raise DomainError("sector_identifier_required", field="sector_identifier")
+    spec.sector_identifier = hosts.pop()
+
+
+def validate(spec: ClientSpec) -> ClientSpec:
+    """Check a client specification and fill in the defaults of its type.
+
+    :raises DomainError: naming the offending field.
+    """
+    if spec.client_type not in GRANTS_BY_TYPE:
+        raise DomainError("client_type_invalid", field="client_type")
+    spec.name_fa = (spec.name_fa or "").strip()
+    spec.name_en = (spec.name_en or "").strip()
+    if not spec.name_fa:
+        raise DomainError("required", field="name_fa")
+    if len(spec.name_fa) > 200 or len(spec.name_en) > 200:
+        raise DomainError("name_too_long", field="name_fa" if len(spec.name_fa) > 200
+                          else "name_en")
+    _validate_grants_and_auth(spec)
+    _validate_uris(spec)
+    scopes = spec.scope.split()
+    if not scopes or not set(scopes) <= SCOPES:
+        raise DomainError("scope_invalid", field="scope")
+    if spec.id_token_signed_response_alg not in ID_TOKEN_ALGS:
+        raise DomainError("id_token_alg_invalid", field="id_token_signed_response_alg")
+    _validate_subject(spec)
+    for name, (low, high) in TTL_RANGES.items():
+        value = getattr(spec, name)
+        if value is not None and not low <= value <= high:
+            raise DomainError("ttl_out_of_range", field=name, low=low, high=high)
+    return spec
