@@ -74,6 +74,9 @@ DEFAULTS: dict[str, object] = {
     "OTP_RESEND_AFTER": 120,  # seconds before a new code may be sent
     "OTP_HOURLY_LIMIT": 5,  # codes per mobile per hour
     "OTP_SECRET": "",  # HMAC key for stored codes; derived from SECRET_KEY if empty
+    # --- registration wizard ------------------------------------------------------------
+    "REGISTRATION_DRAFT_TTL": 1800,  # seconds a wizard draft lives after the last step taken
+    "REGISTRATION_MAX_REGISTRY_CHECKS": 5,  # registry/mobile-owner checks per draft
     # --- adapters --------------------------------------------------------------------
     "IDENTITY_BACKEND": "local",  # "local" (registry table) | "http"; production requires "http"
     "IDENTITY_HTTP_URL": "",  # base URL of the civil-registry/mobile-ownership service
@@ -84,11 +87,24 @@ DEFAULTS: dict[str, object] = {
     "SMS_HTTP_URL": "",  # provider URL; "{api_key}" is replaced by SMS_HTTP_API_KEY
     "SMS_HTTP_API_KEY": "",  # provider API key (never logged)
     "SMS_HTTP_AUTH": "header",  # where the key goes: "path" | "header" | "form"
-    "SMS_HTTP_AUTH_HEADER": "X-API-KEY",  # header name when SMS_HTTP_AUTH = "header"
+    "SMS_HTTP_AUTH_HEADER": "X-API-KEY",  # header (or form field) name for the key
     "SMS_HTTP_TIMEOUT": 10.0,  # seconds; no retry after a timeout (it could double an SMS)
+    "SMS_HTTP_MODE": "template",  # "template" (provider-approved templates) | "text"
+    "SMS_HTTP_TEMPLATES": {},  # our message name → provider template id, e.g. {"otp": "100"}
+    "SMS_HTTP_ENCODING": "json",  # request body: "json" | "form"
+    "SMS_HTTP_BODY": {"mobile": "{mobile}", "templateId": "{template}",  # SMS.ir verify shape
+                      "parameters": [{"name": "Code", "value": "{code}"}]},
+    "SMS_HTTP_SUCCESS_PATH": "status",  # dotted JSON path checked in the answer; "" = any 2xx
+    "SMS_HTTP_SUCCESS_VALUE": "1",  # value expected at SMS_HTTP_SUCCESS_PATH
     # --- administration / audit ---------------------------------------------------------
     "ADMIN_IDLE_TIMEOUT": 900,  # seconds of inactivity that end an admin session
     "AUDIT_RETENTION_DAYS": 365,  # audit rows older than this are purged
+    "ADMIN_TOTP_SECRET": "",  # encrypts admins' TOTP secrets; derived from SECRET_KEY if empty
+    "ADMIN_TOTP_MAX_FAILURES": 5,  # wrong TOTP/recovery codes before the admin sign-in is ended
+    "ADMIN_RECOVERY_CODES": 10,  # one-time recovery codes given at TOTP enrolment
+    "CLIENT_SECRET_GRACE_PERIOD": 604800,  # seconds a rotated-out client secret keeps working (7 d)
+    "DCR_ENABLED": False,  # open /connect/register (RFC 7591/7592) to initial-access-token holders
+    "DCR_TOKEN_TTL": 86400,  # default lifetime in seconds of an initial access token
     # --- rate limiting ----------------------------------------------------------------
     "RATELIMIT_ENABLED": True,  # Flask-Limiter on the account and token endpoints
 }
@@ -99,12 +115,6 @@ _WEAK_SECRETS = {"", "dev", "secret", "change-me", "changeme"}
 
 class SettingsError(SystemExit):
     """Raised when the settings are unsafe; exits the process with a one-line message."""
-    "ADMIN_TOTP_SECRET": "",  # encrypts admins' TOTP secrets; derived from SECRET_KEY if empty
-    "ADMIN_TOTP_MAX_FAILURES": 5,  # wrong TOTP/recovery codes before the admin sign-in is ended
-    "ADMIN_RECOVERY_CODES": 10,  # one-time recovery codes given at TOTP enrolment
-    "CLIENT_SECRET_GRACE_PERIOD": 604800,  # seconds a rotated-out client secret keeps working (7 d)
-    "DCR_ENABLED": False,  # open /connect/register (RFC 7591/7592) to initial-access-token holders
-    "DCR_TOKEN_TTL": 86400,  # default lifetime in seconds of an initial access token
 
     def __init__(self, message: str):
         super().__init__(f"idp: refusing to start: {message}")

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 
+from ..errors import DomainError
+from ..text import normalize_digits
+
 _TEN = re.compile(r"[0-9]{10}", re.ASCII)
 _TWELVE = re.compile(r"[0-9]{12}", re.ASCII)
 
@@ -29,3 +32,29 @@ def is_valid_national_code(code: str) -> bool:
 def is_valid_fida_code(code: str) -> bool:
     """Tell whether ``code`` is a FIDA code: 12 digits (no public check digit exists)."""
     return bool(_TWELVE.fullmatch(code)) and len(set(code)) > 1
+
+
+ID_TYPES = ("national", "fida")
+
+
+def parse_id_code(value: str | None, id_type: str) -> str:
+    """Normalise a typed national or FIDA code and return it as ASCII digits.
+
+    Persian/Arabic-Indic digits, spaces, dashes and invisible marks are accepted
+    (:func:`idp.text.normalize_digits`); the result must then be well-formed.
+
+    :param id_type: ``"national"`` (10 digits with check digit) or ``"fida"`` (12 digits).
+    :raises DomainError: ``national_code_invalid`` or ``fida_code_invalid`` (field
+        ``id_code``); ``required`` when nothing was typed.
+    :raises ValueError: for an unknown ``id_type`` (a programming error).
+    """
+    if id_type not in ID_TYPES:
+        raise ValueError(f"unknown id_type {id_type!r}")
+    code = normalize_digits(value).replace("-", "")
+    if not code:
+        raise DomainError("required", field="id_code")
+    if id_type == "national" and not is_valid_national_code(code):
+        raise DomainError("national_code_invalid", field="id_code")
+    if id_type == "fida" and not is_valid_fida_code(code):
+        raise DomainError("fida_code_invalid", field="id_code")
+    return code

@@ -4,7 +4,7 @@ from .audit import AuditEvent
 from .base import Base
 from .client import Client
 from .registry import RegistryRecord
-from .security import OtpChallenge, RegistrationDraft, SmsMessage
+from .security import OtpChallenge, OtpThrottle, RegistrationDraft, SmsMessage
 from .session import BackchannelLogoutJob, PendingAuthorization, SessionClient, SsoSession
 from .token import AccessToken, AuthorizationCode, Consent, RefreshToken, TokenFamily, UsedJti
 from .user import User
@@ -18,6 +18,7 @@ __all__ = [
     "Client",
     "Consent",
     "OtpChallenge",
+    "OtpThrottle",
     "PendingAuthorization",
     "RefreshToken",
     "RegistrationDraft",

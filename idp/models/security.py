@@ -27,6 +27,16 @@ class OtpChallenge(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
+class OtpThrottle(Base):
+    """When the next code may be sent to a mobile: one row per mobile, claimed with a
+    conditional UPDATE so concurrent requests on several app instances send one code."""
+
+    __tablename__ = "otp_throttles"
+
+    mobile: Mapped[str] = mapped_column(String(11), primary_key=True)
+    next_send_at: Mapped[datetime]
+
+
 class RegistrationDraft(Base):
     """The wizard's server-side state; the browser holds only a random key (hashed here)."""
 

@@ -71,6 +71,11 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_otp_challenges_mobile'), ['mobile'], unique=False)
         batch_op.create_index(batch_op.f('ix_otp_challenges_subject'), ['subject'], unique=False)
 
+    op.create_table('otp_throttles',
+    sa.Column('mobile', sa.String(length=11), nullable=False),
+    sa.Column('next_send_at', idp.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('mobile', name=op.f('pk_otp_throttles'))
+    )
     op.create_table('registration_drafts',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('key_hash', sa.String(length=64), nullable=False),
@@ -369,6 +374,7 @@ def downgrade():
 
     op.drop_table('registry_records')
     op.drop_table('registration_drafts')
+    op.drop_table('otp_throttles')
     with op.batch_alter_table('otp_challenges', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_otp_challenges_subject'))
         batch_op.drop_index(batch_op.f('ix_otp_challenges_mobile'))

@@ -1,0 +1,165 @@
+"""One-time SMS codes: issue, throttle and verify.
+
+A code is 6 digits from :mod:`secrets`, stored only as an HMAC (``keyed_hash(code,
+"otp")``; a plain hash of six digits falls to brute force), valid for ``OTP_TTL``
+seconds, dead after ``OTP_MAX_ATTEMPTS`` wrong tries and usable once. Only the newest
+code of a ``(purpose, subject)`` counts. A mobile gets a new code only ``OTP_RESEND_AFTER``
+seconds after the previous one and at most ``OTP_HOURLY_LIMIT`` codes in any hour.
+
+Every limit is enforced by the database (a conditional ``UPDATE`` on the mobile's
+``otp_throttles`` row, counts of ``otp_challenges`` rows, a conditional ``UPDATE`` to
+consume), so several app instances share them and concurrent requests cannot slip past.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from flask import current_app
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..errors import DomainError
+from ..extensions import db, now
+from ..models import OtpChallenge, OtpThrottle
+from ..sms import send_template
+from ..text import normalize_digits
+from .hashing import keyed_hash, matches
+
+CODE_LENGTH = 6
+
+
+def _cfg(name: str) -> int:
+    return int(current_app.config[name])
+
+
+def _new_code() -> str:
+    return f"{secrets.randbelow(10 ** CODE_LENGTH):0{CODE_LENGTH}d}"
+
+
+def issuer_host() -> str:
+    """The host of the issuer, as the WebOTP line needs it (``@host #code``)."""
+    return urlsplit(current_app.config["ISSUER"]).hostname or "localhost"
+
+
+def _claim_send_slot(mobile: str, moment: datetime) -> None:
+    """Take the right to send a code to ``mobile`` now, or raise why not.
+
+    The conditional UPDATE both checks and moves ``next_send_at``; on PostgreSQL a
+    concurrent request waits for the row lock and then finds the slot taken.
+    """
+    next_at = moment + timedelta(seconds=_cfg("OTP_RESEND_AFTER"))
+    claim = (update(OtpThrottle)
+             .where(OtpThrottle.mobile == mobile, OtpThrottle.next_send_at <= moment)
+             .values(next_send_at=next_at)
+             .execution_options(synchronize_session=False))
+    if db.session.execute(claim).rowcount == 1:
+        return
+    row = db.session.get(OtpThrottle, mobile, populate_existing=True)
+    if row is None:
+        try:
+            with db.session.begin_nested():
+                db.session.add(OtpThrottle(mobile=mobile, next_send_at=next_at))
+            return
+        except IntegrityError:
+            row = db.session.get(OtpThrottle, mobile, populate_existing=True)
+    wait = (row.next_send_at - moment).total_seconds() if row is not None else 1
+    raise DomainError("otp_resend_too_soon", seconds=max(1, math.ceil(wait)))
+
+
+def seconds_until_resend(mobile: str) -> int:
+    """Seconds until ``mobile`` may get a new code (0: now). For countdowns on pages."""
+    row = db.session.get(OtpThrottle, mobile)
+    if row is None:
+        return 0
+    return max(0, math.ceil((row.next_send_at - now()).total_seconds()))
+
+
+def issue_code(purpose: str, subject: str, mobile: str) -> OtpChallenge:
+    """Create a code for ``(purpose, subject)``, send it to ``mobile`` and commit.
+
+    The SMS is rendered from ``templates/sms/otp_<purpose>.txt`` (or ``otp.txt``); its
+    last line is the WebOTP line ``@<issuer host> #<code>`` so phones offer to fill it.
+    Older codes of the same ``(purpose, subject)`` stop counting.
+
+    :param subject: who the code is for, chosen by the caller (a draft id, a user id).
+    :param mobile: canonical ``09XXXXXXXXX``.
+    :raises DomainError: ``otp_resend_too_soon`` (with ``seconds``), ``otp_hourly_limit``,
+        or ``sms_unavailable`` (nothing is kept, so the citizen may retry at once).
+    """
+    moment = now()
+    try:
+        _claim_send_slot(mobile, moment)
+        hour_ago = moment - timedelta(hours=1)
+        sent = db.session.scalar(select(func.count(OtpChallenge.id)).where(
+            OtpChallenge.mobile == mobile, OtpChallenge.created_at > hour_ago))
+        if sent >= _cfg("OTP_HOURLY_LIMIT"):
+            raise DomainError("otp_hourly_limit")
+        code = _new_code()
+        challenge = OtpChallenge(
+            purpose=purpose, subject=str(subject), mobile=mobile,
+            code_hmac=keyed_hash(code, "otp"), attempts=0, created_at=moment,
+            expires_at=moment + timedelta(seconds=_cfg("OTP_TTL")),
+            resend_after=moment + timedelta(seconds=_cfg("OTP_RESEND_AFTER")))
+        db.session.add(challenge)
+        db.session.flush()
+        template = f"otp_{purpose}"
+        if f"sms/{template}.txt" not in current_app.jinja_env.list_templates():
+            template = "otp"
+        send_template(mobile, template, code=code, host=issuer_host(), purpose=purpose,
+                      minutes=max(1, _cfg("OTP_TTL") // 60))
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return challenge
+
+
+def latest_challenge(purpose: str, subject: str) -> OtpChallenge | None:
+    """Return the newest challenge of ``(purpose, subject)``, used or not."""
+    return db.session.scalar(
+        select(OtpChallenge)
+        .where(OtpChallenge.purpose == purpose, OtpChallenge.subject == str(subject))
+        .order_by(OtpChallenge.created_at.desc(), OtpChallenge.id.desc()).limit(1))
+
+
+def verify_code(purpose: str, subject: str, code: str) -> OtpChallenge:
+    """Check ``code`` against the newest challenge of ``(purpose, subject)`` and use it up.
+
+    The code may be typed with Persian digits or spaces. Success consumes the challenge
+    with a conditional UPDATE, so a code works once even when two requests race.
+    A wrong code counts an attempt (committed).
+
+    :raises DomainError: ``otp_invalid`` (with ``attempts_left``), ``otp_expired`` (too
+        old, already used, or none issued) or ``otp_dead`` (no attempts left).
+    """
+    moment = now()
+    challenge = latest_challenge(purpose, subject)
+    max_attempts = _cfg("OTP_MAX_ATTEMPTS")
+    if challenge is None or challenge.consumed_at is not None or challenge.expires_at <= moment:
+        raise DomainError("otp_expired", field="code")
+    if challenge.attempts >= max_attempts:
+        raise DomainError("otp_dead", field="code")
+    typed = normalize_digits(code)
+    live = (OtpChallenge.id == challenge.id, OtpChallenge.consumed_at.is_(None),
+            OtpChallenge.attempts < max_attempts, OtpChallenge.expires_at > moment)
+    if len(typed) == CODE_LENGTH and matches(typed, challenge.code_hmac, "otp"):
+        used = db.session.execute(update(OtpChallenge).where(*live).values(consumed_at=moment)
+                                  .execution_options(synchronize_session=False))
+        db.session.commit()
+        if used.rowcount != 1:
+            raise DomainError("otp_expired", field="code")
+        db.session.refresh(challenge)
+        return challenge
+    db.session.execute(update(OtpChallenge).where(*live)
+                       .values(attempts=OtpChallenge.attempts + 1)
+                       .execution_options(synchronize_session=False))
+    db.session.commit()
+    db.session.refresh(challenge)
+    left = max(0, max_attempts - challenge.attempts)
+    if left == 0:
+        raise DomainError("otp_dead", field="code")
+    raise DomainError("otp_invalid", field="code", attempts_left=left)
