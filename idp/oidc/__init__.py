@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..extensions import csrf, now
+from ..extensions import now
 from . import metadata
 from .keys import KeyStore
 
@@ -16,7 +16,14 @@ def init_app(app) -> None:
     app.extensions["idp.keys"] = store
     app.extensions["idp.discovery"] = metadata.render(cfg)
 
+    from ..accounts.session import session_ended
+    from . import logout, server
+    from .outbound import HttpxPort
     from .views import bp
 
-    csrf.exempt(bp)
+    app.extensions["idp.oidc_http"] = HttpxPort()
+    server.init_app(app)
+    # Connected once per process (blinker keeps one entry per receiver); the sender is
+    # the app whose sessions ended.
+    session_ended.connect(logout.on_session_ended)
     app.register_blueprint(bp)

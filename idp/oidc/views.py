@@ -1,12 +1,26 @@
-"""Protocol routes. Each view delegates; discovery and JWKS are precomputed bytes."""
+"""Protocol routes. Each view delegates; discovery and JWKS are precomputed bytes.
+
+CSRF: token, revocation, introspection and UserInfo are client-authenticated back
+channels and exempt. ``/authorize`` and ``/logout`` are cross-site by design (the
+relying party's page sends the browser there, by GET or by an auto-submitted POST);
+they never act on the citizen's behalf without either a consent form or a valid
+``id_token_hint``, and those forms (consent, logout confirmation) carry CSRF tokens.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app, render_template, request
 
-from ..extensions import now
+from ..extensions import csrf, db, now
+from ..messages import message
+from . import authorize as authorize_service
+from . import logout as logout_service
+from .forms import ConsentForm, LogoutForm
+from .server import oauth_server
 
 bp = Blueprint("oidc", __name__)
+
+_CORS_ENDPOINTS = {"oidc.discovery", "oidc.jwks", "oidc.token", "oidc.userinfo", "oidc.revoke"}
 
 
 def keystore():
@@ -18,7 +32,6 @@ def discovery():
     response = Response(current_app.extensions["idp.discovery"], mimetype="application/json")
     response.cache_control.public = True
     response.cache_control.max_age = current_app.config["OIDC_JWKS_MAX_AGE"]
-    response.headers["Access-Control-Allow-Origin"] = "*"
     return response
 
 
@@ -32,5 +45,101 @@ def jwks():
     response.set_etag(etag)
     response.cache_control.public = True
     response.cache_control.max_age = current_app.config["OIDC_JWKS_MAX_AGE"]
-    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@bp.route("/authorize", methods=["GET", "POST"])
+@csrf.exempt
+def authorize():
+    return _answer(authorize_service.start())
+
+
+@bp.get("/authorize/resume")
+def resume():
+    return _answer(authorize_service.resume(request.args.get("key")))
+
+
+@bp.route("/authorize/consent", methods=["GET", "POST"])
+def consent():
+    form = ConsentForm()
+    if form.validate_on_submit():
+        return _answer(authorize_service.decide(form.key.data, approved=bool(form.approve.data),
+                                                ip=request.remote_addr))
+    outcome = authorize_service.consent_page(request.values.get("key"))
+    if not isinstance(outcome, authorize_service.ConsentPage):
+        return _answer(outcome)
+    form.key.data = outcome.key
+    return _page(render_template("oidc/consent.html", form=form, client=outcome.client,
+                                 scopes=outcome.scopes))
+
+
+@bp.post("/oauth/token")
+@csrf.exempt
+def token():
+    response = oauth_server().create_token_response()
+    if response.status_code == 200:
+        db.session.commit()
+    else:
+        db.session.rollback()
+    return response
+
+
+@bp.post("/oauth/revoke")
+@csrf.exempt
+def revoke():
+    return oauth_server().create_endpoint_response("revocation")
+
+
+@bp.post("/oauth/introspect")
+@csrf.exempt
+def introspect():
+    return oauth_server().create_endpoint_response("introspection")
+
+
+@bp.route("/userinfo", methods=["GET", "POST"])
+@csrf.exempt
+def userinfo():
+    return oauth_server().create_endpoint_response("userinfo")
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+@csrf.exempt
+def logout():
+    form = LogoutForm()
+    confirmed = request.method == "POST" and "confirm" in request.form and form.validate()
+    outcome = logout_service.rp_logout(confirmed)
+    if isinstance(outcome, logout_service.ConfirmLogout):
+        form = LogoutForm(formdata=None, data=outcome.fields)
+        return _page(render_template("oidc/logout_confirm.html", form=form,
+                                     client=outcome.client))
+    if isinstance(outcome, logout_service.SignedOut):
+        return _page(render_template("oidc/logged_out.html", client=outcome.client))
+    if isinstance(outcome, logout_service.LogoutError):
+        return _error_page(outcome.code)
+    return outcome
+
+
+def _answer(outcome):
+    if isinstance(outcome, authorize_service.ErrorPage):
+        return _error_page(outcome.code, outcome.status)
+    return outcome
+
+
+def _error_page(code: str, status: int = 400):
+    return _page(render_template("oidc/error.html", text=message(code), status=status), status)
+
+
+def _page(body: str, status: int = 200) -> Response:
+    # Never framed nor cached: security.headers adds CSP frame-ancestors and no-store.
+    return Response(body, status=status, mimetype="text/html")
+
+
+@bp.after_request
+def _cors(response):
+    # Bearer/JSON endpoints used by browser apps; no cookies are involved, so "*" is safe.
+    if request.endpoint in _CORS_ENDPOINTS:
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        if request.method == "OPTIONS":
+            response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
+            response.headers["Access-Control-Max-Age"] = "600"
     return response

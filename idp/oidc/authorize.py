@@ -1,0 +1,241 @@
+"""The authorization endpoint's decisions, step by step (OIDC Core §3.1.2).
+
+1. client and redirect URI: an unknown client or an unregistered URI gets an error
+   page and never a redirect (RFC 6749 §4.1.2.1);
+2. the protocol checks (Authlib: response type, scope, PKCE, nonce; here: prompt,
+   max_age, claims, id_token_hint, unsupported request objects) answer by redirect;
+3. sign-in: no session, ``prompt=login``, ``max_age`` exceeded or a hint for someone
+   else → the request is parked server-side and the browser goes to ``/login``;
+4. consent: first-party clients skip it; others need a stored consent covering the
+   scopes or see the consent page;
+5. a code is issued, bound to the SSO session.
+
+Every function returns a Flask response or an outcome the view renders.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6749 import AccessDeniedError, InvalidRequestError
+from authlib.oidc.core.errors import (
+    ConsentRequiredError,
+    LoginRequiredError,
+    RequestNotSupportedError,
+    RequestURINotSupportedError,
+)
+from flask import redirect, request, url_for
+
+from .. import audit, consents
+from ..accounts.session import current_session, current_user
+from ..extensions import db, now
+from . import claims as claims_mod
+from . import storage, tokens
+from .grants import subject
+from .server import oauth_server
+
+#: The parameters kept when a request is parked; anything else is ignored.
+PARAMS = ("response_type", "client_id", "redirect_uri", "scope", "state", "nonce", "prompt",
+          "max_age", "login_hint", "ui_locales", "acr_values", "id_token_hint", "claims",
+          "code_challenge", "code_challenge_method", "response_mode", "display", "request",
+          "request_uri")
+
+
+@dataclass
+class ErrorPage:
+    """A Persian error page; the browser is not sent back to the client."""
+
+    code: str
+    status: int = 400
+
+
+@dataclass
+class ConsentPage:
+    key: str
+    client: object
+    scopes: list = field(default_factory=list)
+
+
+@dataclass
+class Checked:
+    """A request that passed every protocol check."""
+
+    client: object
+    grant: object
+    prompts: set
+    max_age: int | None
+    claims_request: dict | None
+    hint: dict | None
+    scope: set
+
+
+def start():
+    """Handle ``/authorize`` (GET or POST)."""
+    params = {k: request.values[k] for k in PARAMS if request.values.get(k) is not None}
+    return _run(params, None, None)
+
+
+def resume(key: str | None):
+    """Continue a parked request after the citizen signed in."""
+    pending = storage.load_pending(key)
+    if pending is None:
+        return ErrorPage("oidc_request_expired")
+    return _run(pending.params, pending, key)
+
+
+def consent_page(key: str | None):
+    """Return what the consent page shows, or where to go instead."""
+    pending = storage.load_pending(key)
+    if pending is None:
+        return ErrorPage("oidc_request_expired")
+    if current_user() is None:
+        return redirect(url_for("oidc.resume", key=key))
+    checked = _check(pending.params, pending)
+    if not isinstance(checked, Checked):
+        return checked
+    return ConsentPage(key, checked.client.row, claims_mod.claims_by_scope(checked.scope))
+
+
+def decide(key: str | None, approved: bool, ip: str | None = None):
+    """Record the citizen's answer on the consent page and answer the client."""
+    pending = storage.load_pending(key)
+    if pending is None:
+        return ErrorPage("oidc_request_expired")
+    user, session = current_user(), current_session()
+    if user is None:
+        return redirect(url_for("oidc.resume", key=key))
+    checked = _check(pending.params, pending)
+    if not isinstance(checked, Checked):
+        return checked
+    client_id = checked.client.client_id
+    if not approved:
+        storage.drop_pending(pending)
+        audit.record("consent_denied", user_id=user.id, client_id=client_id, ip=ip)
+        db.session.commit()
+        error = AccessDeniedError(redirect_uri=pending.params["redirect_uri"],
+                                  state=pending.params.get("state"))
+        return oauth_server().authorization_error(checked.grant.request, error)
+    consents.grant(user.id, client_id, checked.scope)
+    db.session.commit()
+    return _issue(checked, user, session, pending)
+
+
+def _run(params: dict, pending, key: str | None):
+    checked = _check(params, pending)
+    if not isinstance(checked, Checked):
+        return checked
+    prompts = checked.prompts
+    session, user = current_session(), current_user()
+    if user is not None and user.status != "active":
+        session = user = None
+    fresh = "login" in prompts
+    if user is not None and checked.hint and checked.hint.get("sub") != subject(user,
+                                                                             checked.client):
+        fresh = True  # the client expects someone else: sign in again
+    signed_in = session is not None
+    if signed_in and checked.max_age is not None:
+        signed_in = (now() - session.auth_time).total_seconds() <= checked.max_age
+    if signed_in and fresh:
+        # Satisfied only by a sign-in that happened after this request was parked.
+        signed_in = pending is not None and session.auth_time >= pending.created_at
+    if not signed_in:
+        if "none" in prompts:  # OIDC Core §3.1.2.1: prompt=none never shows a page
+            return _error(checked, LoginRequiredError(), pending)
+        key = key or storage.park(checked.client.client_id, params)
+        return redirect(url_for("accounts.login", next=url_for("oidc.resume", key=key),
+                                login_hint=params.get("login_hint")))
+    granted = checked.client.first_party or (
+        "consent" not in prompts and consents.covers(user.id, checked.client.client_id,
+                                                     checked.scope))
+    if not granted:
+        if "none" in prompts:
+            return _error(checked, ConsentRequiredError(), pending)
+        key = key or storage.park(checked.client.client_id, params)
+        return redirect(url_for("oidc.consent", key=key))
+    return _issue(checked, user, session, pending)
+
+
+def _issue(checked: Checked, user, session, pending):
+    grant = checked.grant
+    grant.request.sso_session = session
+    grant.request.claims_request = checked.claims_request
+    grant.request.granted_scope = " ".join(_ordered(checked.scope))
+    response = oauth_server().create_authorization_response(
+        request=grant.request, grant_user=user, grant=grant)
+    storage.drop_pending(pending)
+    return response
+
+
+def _ordered(scopes: set) -> list:
+    known = ["openid", *claims_mod.SCOPE_CLAIMS, "offline_access"]
+    return sorted(scopes, key=lambda s: (known.index(s) if s in known else len(known), s))
+
+
+def _error(checked: Checked, error: OAuth2Error, pending):
+    request_ = checked.grant.request
+    error.redirect_uri = request_.payload.redirect_uri
+    error.state = request_.payload.state
+    storage.drop_pending(pending)
+    return oauth_server().authorization_error(request_, error)
+
+
+def _check(params: dict, pending):
+    """Steps 1 and 2: return ``Checked``, an error page or an error redirect."""
+    client = storage.find_client(params.get("client_id"))
+    if client is None:
+        return ErrorPage("oidc_unknown_client")
+    redirect_uri = params.get("redirect_uri")
+    if not redirect_uri or not client.check_redirect_uri(redirect_uri):
+        return ErrorPage("oidc_redirect_uri_mismatch")
+    server = oauth_server()
+    source = None if pending is None else params  # None: the live Flask request
+    try:
+        grant = server.get_consent_grant(source, end_user=None)
+    except OAuth2Error as error:
+        if not error.redirect_uri:
+            return ErrorPage("oidc_bad_request")
+        storage.drop_pending(pending)
+        return server.authorization_error(server.create_oauth2_request(source), error)
+    try:
+        checked = _check_oidc(params, client, grant)
+    except OAuth2Error as error:
+        error.redirect_uri, error.state = redirect_uri, params.get("state")
+        storage.drop_pending(pending)
+        return server.authorization_error(grant.request, error)
+    return checked
+
+
+def _check_oidc(params: dict, client, grant) -> Checked:
+    """The OpenID parameters Authlib leaves to us. Raises ``OAuth2Error``."""
+    if "request" in params:
+        raise RequestNotSupportedError()
+    if "request_uri" in params:
+        raise RequestURINotSupportedError()
+    if params.get("response_mode", "query") != "query":
+        raise InvalidRequestError("Only response_mode=query is supported.")
+    prompts = set(params.get("prompt", "").split())
+    if "none" in prompts and len(prompts) > 1:
+        raise InvalidRequestError("prompt=none cannot be combined with other values.")
+    max_age = params.get("max_age")
+    if max_age is not None:
+        if not str(max_age).isascii() or not str(max_age).isdigit():
+            raise InvalidRequestError("max_age must be a non-negative integer.")
+        max_age = int(max_age)
+    try:
+        claims_request = claims_mod.parse_claims_request(params.get("claims"))
+    except claims_mod.ClaimsRequestError as e:
+        raise InvalidRequestError("The claims parameter is not valid JSON.") from e
+    hint = None
+    if params.get("id_token_hint"):
+        try:
+            _, hint = tokens.verify(params["id_token_hint"], check_exp=False)
+        except tokens.TokenError as e:
+            raise InvalidRequestError("id_token_hint is not a valid ID token of this issuer.") \
+                from e
+        audience = hint.get("aud")
+        if client.client_id not in (audience if isinstance(audience, list) else [audience]):
+            raise InvalidRequestError("id_token_hint was issued to another client.")
+    allowed = set(client.scope.split())
+    scope = claims_mod.consent_scopes(set(grant.request.scope.split()), claims_request, allowed)
+    return Checked(client, grant, prompts, max_age, claims_request, hint, scope)

@@ -1,0 +1,218 @@
+"""Revocation (RFC 7009), introspection (RFC 7662), UserInfo and RP-initiated logout."""
+
+from __future__ import annotations
+
+from authlib.consts import default_json_headers
+from authlib.integrations.flask_oauth2 import ResourceProtector
+from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6749 import InvalidRequestError, MissingAuthorizationError, TokenMixin
+from authlib.oauth2.rfc6750 import BearerTokenValidator, InsufficientScopeError, InvalidTokenError
+from authlib.oauth2.rfc7009 import RevocationEndpoint as _RevocationEndpoint
+from authlib.oauth2.rfc7662 import IntrospectionEndpoint as _IntrospectionEndpoint
+from authlib.oidc.core import UserInfoEndpoint as _UserInfoEndpoint
+from authlib.oidc.rpinitiated import EndSessionEndpoint as _EndSessionEndpoint
+from flask import g
+from flask import request as flask_request
+
+from ..extensions import now
+from . import claims as claims_mod
+from . import storage, tokens
+from .grants import AUTH_METHODS, SECRET_METHODS, subject
+
+
+class IssuedToken(TokenMixin):
+    """An access or refresh token this server issued, with its grant, client and user."""
+
+    def __init__(self, kind, family, client_row, user, access=None, refresh=None, claims=None):
+        self.kind, self.family, self.client_row, self.user = kind, family, client_row, user
+        self.access, self.refresh, self.claims = access, refresh, claims or {}
+
+    def check_client(self, client) -> bool:
+        return self.family.client_id == client.client_id
+
+    def get_scope(self):
+        return self.claims.get("scope", self.family.scope)
+
+    def get_expires_in(self):
+        return 0
+
+    def is_expired(self) -> bool:
+        row = self.access if self.kind == "access_token" else self.refresh
+        return row.expires_at <= now()
+
+    def is_revoked(self) -> bool:
+        if self.refresh is not None and self.refresh.rotated_at is not None:
+            return True
+        return not storage.token_is_live(None, self.family, self.user, self.client_row) or (
+            self.access is not None and self.access.revoked_at is not None)
+
+    def get_user(self):
+        return self.user
+
+    def get_client(self):
+        return storage.OAuthClient(self.client_row)
+
+
+def find_token(token_string: str) -> IssuedToken | None:
+    """Find a token by its value: a JWT is an access token, anything else a refresh token.
+
+    The format decides, not ``token_type_hint`` (RFC 7009 §2.1 and RFC 7662 §2.1 let the
+    server search every type).
+    """
+    if token_string.count(".") == 2:
+        try:
+            _, claims = tokens.verify(token_string, typ=tokens.ACCESS_TOKEN_TYP, check_exp=False)
+        except tokens.TokenError:
+            return None
+        state = storage.access_token_state(claims.get("jti", ""))
+        if state is None:
+            return None
+        access, family, user, client = state
+        return IssuedToken("access_token", family, client, user, access=access, claims=claims)
+    credential = storage.find_refresh(token_string)
+    if credential is None:
+        return None
+    user, client = storage.grant_owner(credential.family)
+    return IssuedToken("refresh_token", credential.family, client, user,
+                       refresh=credential.row)
+
+
+class RevocationEndpoint(_RevocationEndpoint):
+    CLIENT_AUTH_METHODS = AUTH_METHODS
+
+    def query_token(self, token_string, token_type_hint):
+        return find_token(token_string)
+
+    def revoke_token(self, token, request):
+        if token.kind == "access_token":
+            storage.revoke_access_token(token.claims["jti"])
+        else:
+            # RFC 7009 §2.1: revoking a refresh token ends the grant and its access tokens.
+            storage.revoke_family(token.family.id, "refresh_token_revoked")
+
+
+class IntrospectionEndpoint(_IntrospectionEndpoint):
+    CLIENT_AUTH_METHODS = SECRET_METHODS
+
+    def query_token(self, token_string, token_type_hint):
+        return find_token(token_string)
+
+    def check_permission(self, token, client, request):
+        # A client sees only its own tokens, unless an admin made it a resource server.
+        return bool(client.is_resource_server) or token.check_client(client)
+
+    def introspect_token(self, token):
+        client = storage.OAuthClient(token.client_row)
+        if token.kind == "access_token":
+            return {"active": True, "token_type": "Bearer", **{
+                k: token.claims[k] for k in ("scope", "client_id", "sub", "aud", "iss", "exp",
+                                             "iat", "jti") if k in token.claims}}
+        body = {"active": True, "token_type": "refresh_token", "scope": token.family.scope,
+                "client_id": client.client_id, "iss": tokens.issuer(),
+                "exp": tokens.timestamp(token.refresh.expires_at),
+                "iat": tokens.timestamp(token.refresh.created_at)}
+        if token.user is not None:
+            body["sub"] = subject(token.user, client)
+        return body
+
+
+class MissingTokenError(OAuth2Error):
+    """RFC 6750 §3.1: no credentials at all → 401 with a bare ``Bearer`` challenge."""
+
+    error = "invalid_token"
+    description = "An access token is required."
+    status_code = 401
+
+    def get_headers(self):
+        return super().get_headers() + [("WWW-Authenticate",
+                                         f'Bearer realm="{tokens.issuer()}"')]
+
+
+class ScopeError(InsufficientScopeError):
+    def get_headers(self):
+        return super().get_headers() + [
+            ("WWW-Authenticate", 'Bearer error="insufficient_scope", scope="openid"')]
+
+
+class AccessTokenValidator(BearerTokenValidator):
+    """Verify a JWT access token, then one query: revocation state joined with the user."""
+
+    def authenticate_token(self, token_string):
+        try:
+            _, claims = tokens.verify(token_string, typ=tokens.ACCESS_TOKEN_TYP)
+        except tokens.TokenError:
+            return None
+        state = storage.access_token_state(claims.get("jti", ""))
+        if state is None or not storage.token_is_live(*state):
+            return None
+        access, family, user, client = state
+        return IssuedToken("access_token", family, client, user, access=access, claims=claims)
+
+    def validate_token(self, token, scopes, request):
+        if token is None:
+            raise InvalidTokenError(realm=tokens.issuer())
+        if self.scope_insufficient(token.get_scope(), scopes):
+            raise ScopeError()
+
+
+class Protector(ResourceProtector):
+    """Bearer tokens in the header, or in a form body (RFC 6750 §2.2)."""
+
+    def parse_request_authorization(self, request):
+        if not request.headers.get("Authorization") and flask_request.method == "POST" \
+                and flask_request.mimetype == "application/x-www-form-urlencoded" \
+                and flask_request.form.get("access_token"):
+            return self.get_token_validator("bearer"), flask_request.form["access_token"]
+        try:
+            return super().parse_request_authorization(request)
+        except MissingAuthorizationError as e:
+            raise MissingTokenError() from e
+
+
+def make_protector() -> Protector:
+    protector = Protector()
+    protector.register_token_validator(AccessTokenValidator())
+    return protector
+
+
+class UserInfoEndpoint(_UserInfoEndpoint):
+    """Claims by scope (and by the ``claims`` request's ``userinfo`` member)."""
+
+    def __call__(self, request):
+        token = self.resource_protector.acquire_token("openid")
+        client = token.get_client()
+        names = claims_mod.released_names(set(token.get_scope().split()), token.family.claims,
+                                          "userinfo")
+        info = {"sub": subject(token.user, client), **claims_mod.user_claims(token.user, names)}
+        return 200, info, default_json_headers
+
+    def get_issuer(self):
+        return tokens.issuer()
+
+
+class EndSessionEndpoint(_EndSessionEndpoint):
+    """RP-Initiated Logout 1.0; the session itself is ended by ``logout.end_session``."""
+
+    def get_server_jwks(self):
+        return tokens.keystore().verification_keys(now())
+
+    def get_algorithms(self):
+        return list(tokens.ALGORITHMS)
+
+    def validate_request(self, request):
+        validated = super().validate_request(request)
+        if validated.id_token_claims is not None \
+                and validated.id_token_claims.get("iss") != tokens.issuer():
+            raise InvalidRequestError("id_token_hint was not issued here.")
+        return validated
+
+    def is_post_logout_redirect_uri_legitimate(self, request, post_logout_redirect_uri,
+                                               client, logout_hint):
+        # Without id_token_hint the citizen confirmed on our (CSRF-protected) page, and
+        # the URI matched the client's registered list exactly.
+        return bool(g.get("idp_logout_confirmed"))
+
+    def end_session(self, end_session_request):
+        from .logout import end_browser_session
+
+        end_browser_session()

@@ -1,0 +1,292 @@
+"""Authlib grant and extension subclasses: their hooks call ``storage`` and ``tokens``.
+
+Authlib's hook names change between minor versions (1.7 → 1.9 removed
+``get_jwt_config``); that churn is kept in this module.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+from authlib.oauth2.rfc6749 import (
+    InvalidClientError,
+    InvalidGrantError,
+    InvalidRequestError,
+    InvalidScopeError,
+    grants,
+)
+from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
+from authlib.oauth2.rfc7636 import CodeChallenge
+from authlib.oidc.core import OpenIDCode as _OpenIDCode
+from authlib.oidc.core.grants.util import is_openid_scope, validate_nonce
+from authlib.oidc.core.util import create_half_hash
+from flask import current_app
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+
+from ..extensions import now
+from . import claims as claims_mod
+from . import storage, tokens
+from .metadata import PATHS
+from .outbound import OutboundError, http
+
+AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
+SECRET_METHODS = AUTH_METHODS[:3]
+ASSERTION_MAX_LIFETIME = 3600  # seconds; longer-lived client assertions are refused
+
+
+# -- ID tokens -------------------------------------------------------------------------
+def build_id_token(*, client, user, scope: str, auth_time: datetime, acr: str | None,
+                   amr: list, sid: str | None, claims_request: dict | None,
+                   nonce: str | None = None, access_token: str | None = None) -> str:
+    """Sign an ID token (OIDC Core §2) for ``user`` as ``client`` sees them.
+
+    Profile claims go to UserInfo; the ID token carries only the claims the ``claims``
+    parameter asked for under ``id_token``.
+    """
+    alg = client.id_token_signed_response_alg or "RS256"
+    issued = tokens.timestamp()
+    body = {"iss": tokens.issuer(), "sub": subject(user, client), "aud": client.client_id,
+            "iat": issued, "exp": issued + current_app.config["OIDC_ID_TOKEN_TTL"],
+            "auth_time": int(auth_time.timestamp()), "acr": claims_mod.acr_for(acr, amr),
+            "amr": list(amr or [])}
+    if nonce:
+        body["nonce"] = nonce
+    if sid:
+        body["sid"] = sid
+    if access_token:
+        body["at_hash"] = create_half_hash(access_token, alg).decode()
+    names = claims_mod.released_names(set(scope.split()), claims_request, "id_token")
+    body.update(claims_mod.user_claims(user, names))
+    return tokens.sign(body, alg)
+
+
+def pairwise_salt() -> bytes:
+    from ..security.hashing import purpose_key
+
+    salt = current_app.config["OIDC_PAIRWISE_SALT"]
+    return salt.encode() if salt else purpose_key("oidc_pairwise")
+
+
+def subject(user, client) -> str:
+    """The ``sub`` ``client`` sees for ``user`` (pairwise-aware)."""
+    return claims_mod.subject_for(user.subject, client, pairwise_salt())
+
+
+class OpenIDCode(_OpenIDCode):
+    """ID tokens for the code grant; prompts are decided by ``authorize`` instead."""
+
+    def exists_nonce(self, nonce, request):
+        return storage.nonce_seen(request.payload.client_id, nonce)
+
+    def encode_id_token(self, token, request):
+        code = request.authorization_code.row
+        return build_id_token(client=request.client, user=request.user, scope=token["scope"],
+                              auth_time=code.auth_time, acr=code.acr, amr=code.amr, sid=code.sid,
+                              claims_request=code.claims, nonce=code.nonce,
+                              access_token=token.get("access_token"))
+
+    def __call__(self, grant):
+        grant.register_hook("after_create_token_response", self.process_token)
+        if is_openid_scope(grant.request.payload.scope):
+            grant.register_hook("after_validate_authorization_request_payload",
+                                lambda g, uri: validate_nonce(g.request, self.exists_nonce))
+
+
+class RefreshIdToken:
+    """OIDC Core §12.2: a refresh also returns a fresh ID token (original auth_time)."""
+
+    def __call__(self, grant):
+        grant.register_hook("after_create_token_response", self.process_token)
+
+    def process_token(self, grant, response):
+        _, token, _ = response
+        if is_openid_scope(token.get("scope")):
+            family = grant.request.refresh_token.family
+            token["id_token"] = build_id_token(
+                client=grant.request.client, user=grant.request.user, scope=token["scope"],
+                auth_time=family.auth_time, acr=family.acr, amr=family.amr, sid=family.sid,
+                claims_request=family.claims, access_token=token.get("access_token"))
+        return token
+
+
+# -- PKCE ------------------------------------------------------------------------------
+class PKCE(CodeChallenge):
+    """RFC 7636 with S256 only; public clients must use it (RFC 9700 §2.1.1)."""
+
+    DEFAULT_CODE_CHALLENGE_METHOD = "S256"
+    SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
+
+    def validate_code_challenge(self, grant, redirect_uri):
+        data = grant.request.payload.data
+        challenge, method = data.get("code_challenge"), data.get("code_challenge_method")
+        if not challenge and grant.request.client.is_public:
+            raise InvalidRequestError("Public clients must send a S256 code_challenge (PKCE).")
+        if challenge and method != "S256":
+            # RFC 7636 §4.3: a missing method means "plain", which is refused.
+            raise InvalidRequestError("code_challenge_method must be S256; plain is refused.")
+        super().validate_code_challenge(grant, redirect_uri)
+
+
+# -- grants ----------------------------------------------------------------------------
+class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS = AUTH_METHODS
+
+    def save_authorization_code(self, code, request):
+        data = request.payload.data
+        challenge = data.get("code_challenge")
+        storage.save_code(
+            code, client_id=request.client.client_id, user_id=request.user.id,
+            redirect_uri=request.payload.redirect_uri,
+            scope=getattr(request, "granted_scope", None) or request.scope,
+            nonce=data.get("nonce"), challenge=challenge,
+            challenge_method="S256" if challenge else None,
+            claims=request.claims_request, session=request.sso_session)
+
+    def query_authorization_code(self, code, client):
+        row = storage.find_code(code)
+        if row is None:
+            return None
+        if row.used_at is not None:
+            # RFC 6749 §4.1.2: a second use is refused and what the first use issued dies.
+            storage.revoke_code_grants(row)
+            return None
+        if row.client_id != client.client_id or row.expires_at <= now():
+            return None
+        return storage.CodeGrant(row)
+
+    def authenticate_user(self, authorization_code):
+        if not storage.consume_code(authorization_code.row):
+            storage.revoke_code_grants(authorization_code.row)
+            raise InvalidGrantError("The authorization code was already used.")
+        family = storage.start_family(client_id=self.request.client.client_id,
+                                      user_id=authorization_code.row.user_id,
+                                      scope=authorization_code.row.scope,
+                                      code=authorization_code.row)
+        self.request.family = family
+        user, _ = storage.grant_owner(family)
+        return user if user is not None and user.status == "active" else None
+
+    def delete_authorization_code(self, authorization_code):
+        """Keep the used code: its row is how a replay is recognised until it is purged."""
+
+
+class RefreshTokenGrant(grants.RefreshTokenGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS = AUTH_METHODS
+    INCLUDE_NEW_REFRESH_TOKEN = True  # rotation on every use
+
+    def authenticate_refresh_token(self, refresh_token):
+        credential = storage.find_refresh(refresh_token)
+        if credential is None:
+            return None
+        if credential.row.rotated_at is not None:
+            # A rotated token came back: it leaked. End the whole grant.
+            storage.revoke_family(credential.family.id, "refresh_token_reused")
+            return None
+        if credential.is_revoked() or credential.is_expired():
+            return None
+        return credential
+
+    def authenticate_user(self, refresh_token):
+        self.request.family = refresh_token.family
+        user, _ = storage.grant_owner(refresh_token.family)
+        return user if user is not None and user.status == "active" else None
+
+    def revoke_old_credential(self, refresh_token):
+        if not storage.rotate_refresh(refresh_token):
+            storage.revoke_family(refresh_token.family.id, "refresh_token_reused")
+            raise InvalidGrantError("The refresh token was already used.")
+
+
+class ClientCredentialsGrant(grants.ClientCredentialsGrant):
+    """Machine-to-machine tokens: no user, no ID token, no refresh token."""
+
+    TOKEN_ENDPOINT_AUTH_METHODS = SECRET_METHODS
+    NO_USER_SCOPES = {"openid", "offline_access"}
+
+    def validate_token_request(self):
+        super().validate_token_request()
+        allowed = set(self.request.client.scope.split()) - self.NO_USER_SCOPES
+        requested = self.request.payload.scope
+        if requested:
+            wanted = set(requested.split()) - self.NO_USER_SCOPES
+            if not wanted <= allowed:
+                raise InvalidScopeError()
+        else:
+            wanted = allowed
+        self.request.scope = " ".join(sorted(wanted))
+
+    def create_token_response(self):
+        self.request.family = storage.start_family(
+            client_id=self.request.client.client_id, user_id=None, scope=self.request.scope)
+        token = self.generate_token(scope=self.request.scope, include_refresh_token=False)
+        self.save_token(token)
+        return 200, token, self.TOKEN_RESPONSE_HEADER
+
+
+# -- private_key_jwt -------------------------------------------------------------------
+class PrivateKeyJwt(JWTBearerClientAssertion):
+    """RFC 7523 §2.2 client assertions signed with the client's registered key."""
+
+    CLIENT_AUTH_METHOD = "private_key_jwt"
+
+    def get_audiences(self):
+        issuer = tokens.issuer()
+        paths = ("token_endpoint", "revocation_endpoint", "introspection_endpoint")
+        return [issuer] + [issuer + PATHS[p] for p in paths]
+
+    def verify_claims(self, claims):
+        # Authlib's version reads time.time(); ours uses the clock port.
+        registry = jwt.JWTClaimsRegistry(
+            now=lambda: tokens.timestamp(), leeway=self.leeway,
+            iss={"essential": True}, sub={"essential": True}, exp={"essential": True},
+            aud={"essential": True, "values": self.get_audiences()})
+        try:
+            registry.validate(claims)
+        except JoseError as e:
+            raise _invalid_client(e.description) from e
+        if claims["sub"] != claims["iss"]:
+            raise _invalid_client("Issuer and Subject MUST match.")
+        if claims["exp"] > tokens.timestamp() + ASSERTION_MAX_LIFETIME:
+            raise _invalid_client("The assertion lives too long.")
+        if not isinstance(claims.get("jti"), str) or not claims["jti"]:
+            raise _invalid_client("Missing JWT ID.")
+        if not self.validate_jti(claims, claims["jti"]):
+            raise _invalid_client("JWT ID is used before.")
+
+    def validate_jti(self, claims, jti):
+        expires = datetime.fromtimestamp(claims["exp"] + self.leeway, UTC)
+        return storage.remember_jti(claims["sub"], jti, expires)
+
+    def resolve_client_public_key(self, client):
+        return client_keys(client)
+
+
+def _invalid_client(description: str) -> InvalidClientError:
+    return InvalidClientError(description=description)
+
+
+_JWKS_CACHE_SECONDS = 300
+
+
+def client_keys(client) -> KeySet:
+    """Return a client's public keys: registered ``jwks``, or its ``jwks_uri`` (cached).
+
+    :raises InvalidClientError: when the keys cannot be read.
+    """
+    try:
+        if client.jwks:
+            return KeySet.import_key_set(client.jwks)
+        if not client.jwks_uri:
+            raise ValueError("no keys registered")
+        cache = current_app.extensions.setdefault("idp.client_jwks", {})
+        cached = cache.get(client.jwks_uri)
+        if cached is None or cached[0] < time.monotonic():
+            cached = (time.monotonic() + _JWKS_CACHE_SECONDS,
+                      KeySet.import_key_set(http().get_json(client.jwks_uri, 5.0)))
+            cache[client.jwks_uri] = cached
+        return cached[1]
+    except (OutboundError, JoseError, ValueError, TypeError) as e:
+        raise _invalid_client("The client keys cannot be read.") from e

@@ -1,0 +1,145 @@
+"""Wiring: one Authlib ``AuthorizationServer`` per app, in ``app.extensions["idp.oauth"]``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from authlib.integrations.flask_oauth2 import AuthorizationServer
+from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Payload
+from authlib.oauth2.rfc6749 import OAuth2Payload, OAuth2Request
+from authlib.oauth2.rfc9207 import IssuerParameter
+from flask import current_app
+from flask import request as flask_request
+from werkzeug.datastructures import MultiDict
+
+from . import grants, storage, tokens
+from .endpoints import (
+    EndSessionEndpoint,
+    IntrospectionEndpoint,
+    RevocationEndpoint,
+    UserInfoEndpoint,
+    make_protector,
+)
+from .metadata import SCOPE_CLAIMS
+
+
+class _IssuerRequest(OAuth2Request):
+    """The current Flask request, its URL taken from ``ISSUER``.
+
+    Behind a TLS-terminating proxy ``request.url`` may say ``http://``; Authlib would
+    refuse that as insecure transport although the client used https.
+    """
+
+    def __init__(self, request):
+        super().__init__(request.method, current_app.config["ISSUER"] + request.full_path,
+                         headers=request.headers)
+        self._request = request
+        self.payload = FlaskOAuth2Payload(request)
+
+    @property
+    def args(self):
+        return self._request.args
+
+    @property
+    def form(self):
+        return self._request.form
+
+
+class _StoredPayload(OAuth2Payload):
+    def __init__(self, params: Mapping):
+        self._data = MultiDict(params)
+
+    @property
+    def data(self):
+        return self._data
+
+    @property
+    def datalist(self):
+        return {k: self._data.getlist(k) for k in self._data}
+
+
+class StoredRequest(OAuth2Request):
+    """A parked authorization request, replayed after sign-in or consent."""
+
+    def __init__(self, params: Mapping):
+        super().__init__("GET", current_app.config["ISSUER"] + "/authorize", headers={})
+        self.payload = _StoredPayload(params)
+
+    @property
+    def args(self):
+        return self.payload.data
+
+    @property
+    def form(self):
+        return MultiDict()
+
+
+class Issuer(IssuerParameter):
+    """RFC 9207: ``iss`` in every authorization response, errors included."""
+
+    def get_issuer(self):
+        return current_app.config["ISSUER"]
+
+
+class IdpAuthorizationServer(AuthorizationServer):
+    issuer_parameter = Issuer()
+
+    def load_config(self, config):
+        self.register_token_generator("default", generate_token)
+        self.scopes_supported = list(SCOPE_CLAIMS) + ["offline_access"]
+        self._error_uris = None
+
+    def create_oauth2_request(self, request):
+        if isinstance(request, OAuth2Request):
+            return request
+        if isinstance(request, Mapping):
+            return StoredRequest(request)
+        return _IssuerRequest(flask_request)
+
+    def authorization_error(self, request, error):
+        """Answer an authorization request with ``error`` (a redirect carrying ``iss``)."""
+        response = self.handle_error_response(request, error)
+        self.issuer_parameter.add_issuer_parameter(self, response)
+        return response
+
+
+def generate_token(grant_type, client, user=None, scope=None, expires_in=None,
+                   include_refresh_token=True):
+    """The token generator: RFC 9068 JWT access token, opaque refresh token."""
+    ttl = expires_in or client.access_token_ttl or current_app.config["OIDC_ACCESS_TOKEN_TTL"]
+    sub = grants.subject(user, client) if user is not None else client.client_id
+    access, _ = tokens.access_token(client=client, sub=sub, scope=scope or "", ttl=ttl)
+    token = {"token_type": "Bearer", "access_token": access, "expires_in": ttl}
+    if scope:
+        token["scope"] = scope
+    if include_refresh_token:
+        token["refresh_token"] = storage.new_refresh_token()
+    return token
+
+
+def save_token(token, request):
+    """Record what ``generate_token`` made in the grant opened by the grant class."""
+    ttl = request.client.refresh_token_ttl or current_app.config["OIDC_REFRESH_TOKEN_TTL"]
+    storage.record_tokens(request.family, tokens.unverified_claims(token["access_token"]),
+                          token.get("refresh_token"), ttl)
+
+
+def init_app(app) -> None:
+    """Build the app's authorization server: grants, client auth, endpoints."""
+    server = IdpAuthorizationServer()
+    server.init_app(app, query_client=storage.find_client, save_token=save_token)
+    server.register_extension(server.issuer_parameter)
+    server.register_client_auth_method("private_key_jwt", grants.PrivateKeyJwt())
+    server.register_grant(grants.AuthorizationCodeGrant,
+                          [grants.PKCE(required=True), grants.OpenIDCode(require_nonce=False)])
+    server.register_grant(grants.RefreshTokenGrant, [grants.RefreshIdToken()])
+    server.register_grant(grants.ClientCredentialsGrant)
+    server.register_endpoint(RevocationEndpoint)
+    server.register_endpoint(IntrospectionEndpoint)
+    server.register_endpoint(UserInfoEndpoint(resource_protector=make_protector()))
+    server.register_endpoint(EndSessionEndpoint)
+    app.extensions["idp.oauth"] = server
+
+
+def oauth_server() -> IdpAuthorizationServer:
+    return current_app.extensions["idp.oauth"]

@@ -1,0 +1,95 @@
+"""Signed tokens: JWT access tokens (RFC 9068), ID tokens and logout tokens.
+
+Every token is signed with the current key of its algorithm and names it by ``kid``;
+verification uses the published keys, so a token signed before ``flask keys rotate``
+keeps verifying until its key leaves the JWKS.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from flask import current_app
+from joserfc import jws, jwt
+from joserfc.errors import JoseError
+
+from ..extensions import now
+
+ACCESS_TOKEN_TYP = "at+jwt"
+LOGOUT_TOKEN_TYP = "logout+jwt"
+ALGORITHMS = ["RS256", "ES256"]
+
+
+class TokenError(Exception):
+    """A token that is malformed, badly signed, of the wrong type or expired."""
+
+
+def keystore():
+    return current_app.extensions["idp.keys"]
+
+
+def issuer() -> str:
+    return current_app.config["ISSUER"]
+
+
+def timestamp(moment: datetime | None = None) -> int:
+    return int((moment or now()).timestamp())
+
+
+def new_jti() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def sign(claims: dict, alg: str = "RS256", typ: str = "JWT") -> str:
+    """Sign ``claims`` with the current ``alg`` key; the header names it by ``kid``."""
+    key = keystore().signing_key(alg, now())
+    return jwt.encode({"alg": alg, "kid": key.kid, "typ": typ}, claims, key, [alg])
+
+
+def unverified_claims(token: str) -> dict:
+    """Read the claims of a token this server just made (no signature check)."""
+    import json
+
+    return json.loads(jws.extract_compact(token.encode()).payload)
+
+
+def verify(token: str, typ: str | None = None, check_exp: bool = True) -> tuple[dict, dict]:
+    """Verify a token signed by this server; return ``(header, claims)``.
+
+    :param typ: the required ``typ`` header (``at+jwt`` keeps ID tokens from being
+        used as access tokens, RFC 9068 §4).
+    :param check_exp: ``False`` accepts expired tokens (``id_token_hint``, RP-initiated
+        logout §2).
+    :raises TokenError: for anything but a valid token of this issuer.
+    """
+    if not isinstance(token, str) or token.count(".") != 2:
+        raise TokenError("not a compact JWT")
+    try:
+        decoded = jwt.decode(token, keystore().verification_keys(now()), ALGORITHMS)
+    except (JoseError, ValueError) as e:
+        raise TokenError("bad signature or format") from e
+    header, claims = decoded.header, decoded.claims
+    if typ is not None and str(header.get("typ", "")).lower().removeprefix("application/") \
+            != typ:
+        raise TokenError("wrong token type")
+    if claims.get("iss") != issuer():
+        raise TokenError("wrong issuer")
+    if check_exp:
+        exp = claims.get("exp")
+        if not isinstance(exp, int | float) or exp <= timestamp():
+            raise TokenError("expired")
+    return header, claims
+
+
+def access_token(*, client, sub: str, scope: str, ttl: int) -> tuple[str, dict]:
+    """Return a JWT access token (RFC 9068 §2.2) and its claims.
+
+    ``aud`` is the client itself: the IdP's own UserInfo endpoint accepts the token, and
+    a resource server that trusts the client checks the ``client_id`` and ``scope``.
+    """
+    issued = timestamp()
+    claims = {"iss": issuer(), "sub": sub, "aud": client.client_id,
+              "client_id": client.client_id, "scope": scope, "jti": new_jti(),
+              "iat": issued, "exp": issued + ttl}
+    return sign(claims, "RS256", ACCESS_TOKEN_TYP), claims
