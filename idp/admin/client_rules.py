@@ -21,7 +21,9 @@ GRANTS_BY_TYPE = {
 }
 AUTH_METHODS = {"client_secret_basic", "client_secret_post", "private_key_jwt", "none"}
 SECRET_METHODS = {"client_secret_basic", "client_secret_post"}
-SCOPES = {"openid", "profile", "email", "phone", "national_id", "offline_access"}
+SCOPE_ORDER = ("openid", "profile", "email", "phone", "national_id", "offline_access")
+SCOPES = set(SCOPE_ORDER)
+GRANT_ORDER = ("authorization_code", "refresh_token", "client_credentials")
 ID_TOKEN_ALGS = {"RS256", "ES256"}
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 # Bounds an operator may give to a client's own token lifetimes, in seconds.
@@ -93,6 +95,8 @@ def _validate_grants_and_auth(spec: ClientSpec) -> None:
     allowed = GRANTS_BY_TYPE[spec.client_type]
     if not spec.grant_types:
         spec.grant_types = sorted(allowed - {"client_credentials"}) or ["client_credentials"]
+    spec.grant_types = [g for g in GRANT_ORDER if g in spec.grant_types] + sorted(
+        set(spec.grant_types) - set(GRANT_ORDER))
     if not set(spec.grant_types) <= allowed:
         raise DomainError("grant_type_not_allowed", field="grant_types")
     if "refresh_token" in spec.grant_types and "authorization_code" not in spec.grant_types:
@@ -169,9 +173,12 @@ def validate(spec: ClientSpec) -> ClientSpec:
                           else "name_en")
     _validate_grants_and_auth(spec)
     _validate_uris(spec)
-    scopes = spec.scope.split()
-    if not scopes or not set(scopes) <= SCOPES:
+    scopes = set((spec.scope or "").split())
+    if not scopes or not scopes <= SCOPES:
         raise DomainError("scope_invalid", field="scope")
+    spec.scope = " ".join(s for s in SCOPE_ORDER if s in scopes)  # one spelling per set
+    spec.redirect_uris = list(dict.fromkeys(spec.redirect_uris))
+    spec.post_logout_redirect_uris = list(dict.fromkeys(spec.post_logout_redirect_uris))
     if spec.id_token_signed_response_alg not in ID_TOKEN_ALGS:
         raise DomainError("id_token_alg_invalid", field="id_token_signed_response_alg")
     _validate_subject(spec)

@@ -79,7 +79,8 @@ def create_client(spec: ClientSpec, actor_id: int | None = None,
     return client, secret
 
 
-def register_client(spec: ClientSpec, actor_id: int | None = None) -> tuple[Client, str | None]:
+def register_client(spec: ClientSpec, actor_id: int | None = None,
+                    ip: str | None = None) -> tuple[Client, str | None]:
     """Validate and store a client; return it with its secret (shown once, never stored).
 
     Public clients and ``private_key_jwt`` clients get no secret. ``spec.client_id`` may
@@ -87,7 +88,7 @@ def register_client(spec: ClientSpec, actor_id: int | None = None) -> tuple[Clie
 
     :raises DomainError: when the specification is invalid or the client id is taken.
     """
-    client, secret = create_client(spec, actor_id)
+    client, secret = create_client(spec, actor_id, ip=ip)
     db.session.commit()
     return client, secret
 
@@ -165,8 +166,8 @@ def _forget_secrets(client: Client) -> None:
     client.previous_secret_expires_at = None
 
 
-def rotate_secret(client_id: str, actor_id: int | None = None,
-                  grace: int | None = None) -> tuple[Client, str]:
+def rotate_secret(client_id: str, actor_id: int | None = None, grace: int | None = None,
+                  ip: str | None = None) -> tuple[Client, str]:
     """Give a client a new secret; return the client and the secret (shown once).
 
     The old secret keeps working for ``grace`` seconds (default
@@ -191,12 +192,14 @@ def rotate_secret(client_id: str, actor_id: int | None = None,
         client.previous_secret_hash = None
         client.previous_secret_expires_at = None
     client.secret_hash = hash_client_secret(secret)
-    audit.record("client_secret_rotated", actor_id=actor_id, client_id=client_id, grace=grace)
+    audit.record("client_secret_rotated", actor_id=actor_id, client_id=client_id, ip=ip,
+                 grace=grace)
     db.session.commit()
     return client, secret
 
 
-def set_enabled(client_id: str, enabled: bool, actor_id: int | None = None) -> Client:
+def set_enabled(client_id: str, enabled: bool, actor_id: int | None = None,
+                ip: str | None = None) -> Client:
     """Enable or disable a client.
 
     A disabled client is refused at once everywhere: authorization, token, introspection
@@ -207,7 +210,7 @@ def set_enabled(client_id: str, enabled: bool, actor_id: int | None = None) -> C
     if client.enabled != enabled:
         client.enabled = enabled
         audit.record("client_enabled" if enabled else "client_disabled", actor_id=actor_id,
-                     client_id=client_id)
+                     client_id=client_id, ip=ip)
     db.session.commit()
     return client
 

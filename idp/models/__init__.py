@@ -1,5 +1,6 @@
 """SQLAlchemy models. No model imports Flask, services or Authlib."""
 
+from .admin import AdminRecoveryCode, InitialAccessToken
 from .audit import AuditEvent
 from .base import Base
 from .client import Client
@@ -12,12 +13,14 @@ from .user import User
 __all__ = [
     "AccessToken",
     "AuditEvent",
+    "AdminRecoveryCode",
     "AuthorizationCode",
     "BackchannelLogoutJob",
     "Base",
     "Client",
     "Consent",
     "OtpChallenge",
+    "InitialAccessToken",
     "OtpThrottle",
     "PendingAuthorization",
     "RefreshToken",

@@ -41,7 +41,9 @@ class User(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None]
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_secret: Mapped[str | None] = mapped_column(String(255))  # encrypted (idp.admin.totp)
+    totp_confirmed_at: Mapped[datetime | None]  # set when the admin proved the enrolment
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)  # last accepted step: no replay
     last_login_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

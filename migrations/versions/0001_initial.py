@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 08:47:29.995509
+Create Date: 2026-11-26 08:59:48.648827
 
 """
 from alembic import op
@@ -149,7 +149,9 @@ def upgrade():
     sa.Column('failed_logins', sa.Integer(), nullable=False),
     sa.Column('locked_until', idp.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('is_admin', sa.Boolean(), nullable=False),
-    sa.Column('totp_secret', sa.String(length=64), nullable=True),
+    sa.Column('totp_secret', sa.String(length=255), nullable=True),
+    sa.Column('totp_confirmed_at', idp.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('totp_last_step', sa.Integer(), nullable=True),
     sa.Column('last_login_at', idp.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_at', idp.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', idp.models.base.UTCDateTime(timezone=True), nullable=False),
@@ -159,6 +161,19 @@ def upgrade():
     )
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_users_mobile'), ['mobile'], unique=False)
+
+    op.create_table('admin_recovery_codes',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('code_hash', sa.String(length=64), nullable=False),
+    sa.Column('used_at', idp.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', idp.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_admin_recovery_codes_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_admin_recovery_codes')),
+    sa.UniqueConstraint('code_hash', name=op.f('uq_admin_recovery_codes_code_hash'))
+    )
+    with op.batch_alter_table('admin_recovery_codes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_admin_recovery_codes_user_id'), ['user_id'], unique=False)
 
     op.create_table('audit_events',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -229,6 +244,20 @@ def upgrade():
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_consents_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_consents')),
     sa.UniqueConstraint('user_id', 'client_id', name=op.f('uq_consents_user_id_client_id'))
+    )
+    op.create_table('initial_access_tokens',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('label', sa.String(length=200), nullable=False),
+    sa.Column('created_by', sa.Integer(), nullable=True),
+    sa.Column('max_uses', sa.Integer(), nullable=False),
+    sa.Column('uses', sa.Integer(), nullable=False),
+    sa.Column('expires_at', idp.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', idp.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', idp.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['created_by'], ['users.id'], name=op.f('fk_initial_access_tokens_created_by_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_initial_access_tokens')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_initial_access_tokens_token_hash'))
     )
     op.create_table('pending_authorizations',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -347,6 +376,7 @@ def downgrade():
 
     op.drop_table('sso_sessions')
     op.drop_table('pending_authorizations')
+    op.drop_table('initial_access_tokens')
     op.drop_table('consents')
     with op.batch_alter_table('backchannel_logout_jobs', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_backchannel_logout_jobs_next_attempt_at'))
@@ -360,6 +390,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_audit_events_client_id'))
 
     op.drop_table('audit_events')
+    with op.batch_alter_table('admin_recovery_codes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_admin_recovery_codes_user_id'))
+
+    op.drop_table('admin_recovery_codes')
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_users_mobile'))
 

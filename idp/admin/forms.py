@@ -1,0 +1,182 @@
+"""Admin forms: shape and normalisation only; the rules live in the services."""
+
+from __future__ import annotations
+
+import json
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    ValidationError,
+    widgets,
+)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from ..messages import message
+from ..text import normalize_digits
+from .client_rules import GRANT_ORDER, SCOPE_ORDER, SPEC_FIELDS
+
+REQUIRED = InputRequired(message=message("required"))
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _digits(value):
+    return normalize_digits(value) if isinstance(value, str) else value
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class NumberField(IntegerField):
+    """An optional whole number typed with either digit set."""
+
+    def process_formdata(self, valuelist):
+        if valuelist and valuelist[0].strip():
+            try:
+                self.data = int(normalize_digits(valuelist[0]))
+            except ValueError:
+                self.data = None
+                raise ValueError(message("not_a_number")) from None
+        else:
+            self.data = None
+
+
+class CodeForm(FlaskForm):
+    """The admin's second step: a 6-digit TOTP code or a recovery code."""
+
+    code = StringField("کد تأیید", validators=[REQUIRED, Length(max=20)],
+                       filters=[_strip, _digits])
+
+
+class ActionForm(FlaskForm):
+    """A button that changes state (disable, lock, sign out …): only the CSRF token."""
+
+
+class ClientForm(FlaskForm):
+    """Every metadata field an operator may set; ``changes()`` feeds the client services."""
+
+    name_fa = StringField("نام فارسی (به شهروند نشان داده می‌شود)",
+                          validators=[REQUIRED, Length(max=200)], filters=[_strip])
+    name_en = StringField("نام انگلیسی", validators=[Length(max=200)], filters=[_strip])
+    logo_uri = StringField("نشانی نشان (لوگو)", validators=[Length(max=500)], filters=[_strip])
+    client_type = SelectField("نوع برنامه", choices=[
+        ("confidential", "پورتال وب محرمانه (دارای سرور)"),
+        ("public", "برنامه عمومی (SPA یا موبایل) با PKCE"),
+        ("service", "سرویس ماشینی (client_credentials)"),
+    ], default="confidential")
+    redirect_uris = TextAreaField("نشانی‌های بازگشت (هر سطر یکی)")
+    post_logout_redirect_uris = TextAreaField("نشانی‌های بازگشت پس از خروج (هر سطر یکی)")
+    backchannel_logout_uri = StringField("نشانی خروج پشت‌صحنه (back-channel)",
+                                         validators=[Length(max=500)], filters=[_strip])
+    grant_types = MultiCheckboxField("انواع مجوز (خالی: پیش‌فرض نوع برنامه)",
+                                     choices=[(g, g) for g in GRANT_ORDER])
+    scope = MultiCheckboxField("دامنه‌های دسترسی", choices=[(s, s) for s in SCOPE_ORDER],
+                               default=["openid", "profile"])
+    token_endpoint_auth_method = SelectField("روش احراز هویت برنامه", choices=[
+        ("", "پیش‌فرض نوع برنامه"), ("client_secret_basic", "client_secret_basic"),
+        ("client_secret_post", "client_secret_post"), ("private_key_jwt", "private_key_jwt"),
+        ("none", "none (عمومی)"),
+    ], default="")
+    jwks = TextAreaField("کلیدهای عمومی (JWK Set به شکل JSON)")
+    jwks_uri = StringField("نشانی کلیدهای عمومی (jwks_uri)", validators=[Length(max=500)],
+                           filters=[_strip])
+    id_token_signed_response_alg = SelectField("الگوریتم امضای توکن شناسه",
+                                               choices=[("RS256", "RS256"), ("ES256", "ES256")])
+    first_party = BooleanField("برنامه خودی (بدون صفحه رضایت)")
+    subject_type = SelectField("شناسه کاربر", choices=[
+        ("public", "یکسان برای همه برنامه‌ها (public)"),
+        ("pairwise", "جدا برای هر برنامه (pairwise)")])
+    sector_identifier = StringField("شناسه بخش (sector) برای pairwise",
+                                    validators=[Length(max=255)], filters=[_strip])
+    is_resource_server = BooleanField("سرور منابع (اجازه introspection همه توکن‌ها)")
+    access_token_ttl = NumberField("عمر توکن دسترسی (ثانیه؛ خالی: پیش‌فرض)",
+                                   validators=[Optional()])
+    refresh_token_ttl = NumberField("عمر توکن نوسازی (ثانیه؛ خالی: پیش‌فرض)",
+                                    validators=[Optional()])
+
+    def validate_jwks(self, field):
+        text = (field.data or "").strip()
+        if not text:
+            field.parsed = None
+            return
+        try:
+            field.parsed = json.loads(text)
+        except ValueError:
+            raise ValidationError(message("not_json")) from None
+
+    def fill(self, summary: dict) -> None:
+        """Show a stored client (``client_summary``) in the form."""
+        for name in SPEC_FIELDS:
+            value = summary.get(name)
+            field = self[name]
+            if name in {"redirect_uris", "post_logout_redirect_uris"}:
+                field.data = "\n".join(value or [])
+            elif name == "scope":
+                field.data = (value or "").split()
+            elif name == "jwks":
+                field.data = json.dumps(value, ensure_ascii=False, indent=2) if value else ""
+            else:
+                field.data = "" if value is None and isinstance(field, StringField) else value
+
+    def changes(self) -> dict:
+        """Return the form's values as ``ClientSpec`` fields (empty text → ``None``)."""
+        data = {name: self[name].data for name in SPEC_FIELDS}
+        for name in ("redirect_uris", "post_logout_redirect_uris"):
+            data[name] = [line.strip() for line in (data[name] or "").splitlines()
+                          if line.strip()]
+        for name in ("logo_uri", "backchannel_logout_uri", "jwks_uri", "sector_identifier",
+                     "token_endpoint_auth_method"):
+            data[name] = data[name] or None
+        data["scope"] = " ".join(data["scope"] or [])
+        data["grant_types"] = list(data["grant_types"] or [])
+        data["jwks"] = getattr(self.jwks, "parsed", None)
+        return data
+
+
+class RotateSecretForm(FlaskForm):
+    grace_hours = NumberField("مدت اعتبار رمز قبلی (ساعت؛ ۰: همین حالا باطل شود)",
+                              validators=[Optional(), NumberRange(min=0, max=24 * 90)])
+
+
+class InitialTokenForm(FlaskForm):
+    """An initial access token for dynamic client registration."""
+
+    label = StringField("عنوان (برای چه کسی یا چه کاری)", validators=[REQUIRED, Length(max=200)],
+                        filters=[_strip])
+    ttl_hours = NumberField("مدت اعتبار (ساعت)", validators=[REQUIRED, NumberRange(1, 24 * 365)])
+    max_uses = NumberField("تعداد دفعات استفاده", default=1,
+                           validators=[REQUIRED, NumberRange(1, 1000)])
+
+
+class SearchForm(FlaskForm):
+    """Find a citizen by national/FIDA code or mobile (a GET form: no CSRF)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField("کد ملی، کد فیدا یا شماره همراه", validators=[REQUIRED, Length(max=20)],
+                    filters=[_strip])
+
+
+class AuditFilterForm(FlaskForm):
+    """Filters of the audit log (a GET form: no CSRF). Dates are Jalali ``1403/09/05``."""
+
+    class Meta:
+        csrf = False
+
+    event = SelectField("نوع رویداد", choices=[("", "همه")], default="")
+    user_code = StringField("کد ملی یا فیدای کاربر", validators=[Length(max=12)],
+                            filters=[_strip, _digits])
+    client_id = StringField("شناسه برنامه", validators=[Length(max=64)], filters=[_strip])
+    date_from = StringField("از تاریخ", validators=[Length(max=10)], filters=[_strip, _digits])
+    date_to = StringField("تا تاریخ", validators=[Length(max=10)], filters=[_strip, _digits])

@@ -1,0 +1,92 @@
+"""The admin blueprint and its gate: a signed-in admin who passed the TOTP step."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, redirect, render_template, request, url_for
+
+from .. import audit
+from ..accounts import session as sso
+from ..errors import DomainError
+from ..extensions import db
+from ..messages import message
+from ..models import User
+from ..text import fa_digits
+from . import totp
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def here() -> str:
+    return request.full_path.rstrip("?")
+
+
+def safe_next(value: str | None) -> str | None:
+    """Accept only a path inside the admin pages as the place to return to."""
+    if value and value.startswith("/admin") and "\\" not in value and "\n" not in value:
+        return value
+    return None
+
+
+def current_admin() -> User:
+    """The admin of this request (call only inside :func:`admin_required` views)."""
+    return sso.current_user()
+
+
+def _forbidden(user: User):
+    audit.record("admin_access_denied", user_id=user.id, ip=request.remote_addr,
+                 path=request.path)
+    db.session.commit()
+    return render_template("admin/forbidden.html"), 403
+
+
+def admin_account_required(view):
+    """Let through a signed-in admin account, before or after the TOTP step."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        user = sso.current_user()
+        if user is None:
+            return redirect(url_for("accounts.login", next=here()))
+        if not user.is_admin:
+            return _forbidden(user)
+        return view(user, *args, **kwargs)
+
+    return wrapped
+
+
+def admin_required(view):
+    """Let through only an admin session: signed in, admin, TOTP passed in this session.
+
+    Anonymous visitors go to the sign-in page; citizens get 403; an admin who has not
+    passed the TOTP step goes to it (or to enrolment), then comes back.
+    """
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        row = sso.current_session()
+        user = sso.current_user()
+        if row is None or user is None:
+            return redirect(url_for("accounts.login", next=here()))
+        if not user.is_admin:
+            return _forbidden(user)
+        if not row.is_admin:
+            step = "admin.verify" if totp.is_enrolled(user) else "admin.enrol"
+            return redirect(url_for(step, next=here()))
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def error_text(error: DomainError) -> str:
+    return message(error.code, **{k: fa_digits(v) for k, v in error.params.items()})
+
+
+def form_error(form, error: DomainError) -> None:
+    """Show ``error`` next to its field when the form has it, else above the form."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is None:
+        form.form_errors.append(error_text(error))
+    else:
+        field.errors = [*field.errors, error_text(error)]

@@ -1,0 +1,87 @@
+"""Retention: delete the rows whose life is over (``flask maintenance purge``).
+
+Only rows that can no longer be used are removed: expired codes, drafts, sessions,
+tokens and requests, delivered (or abandoned) back-channel logout jobs, and audit events
+older than ``AUDIT_RETENTION_DAYS``. A few kinds are kept past their expiry on purpose,
+noted below.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import and_, delete, exists, func, or_, select
+
+from .. import audit
+from ..extensions import db, now
+from ..models import (
+    AccessToken,
+    AuditEvent,
+    AuthorizationCode,
+    BackchannelLogoutJob,
+    InitialAccessToken,
+    OtpChallenge,
+    PendingAuthorization,
+    RefreshToken,
+    RegistrationDraft,
+    SsoSession,
+    TokenFamily,
+    UsedJti,
+)
+
+# Code challenges are kept a day after they were sent: the hourly send limit counts them.
+OTP_KEEP = timedelta(days=1)
+# A token family is removed a day after its last token went, never while being filled in.
+FAMILY_KEEP = timedelta(days=1)
+
+
+def _rules(moment: datetime) -> list[tuple[str, type, object]]:
+    cfg = current_app.config
+    retention = moment - timedelta(days=cfg["AUDIT_RETENTION_DAYS"])
+    no_tokens = and_(
+        ~exists().where(RefreshToken.family_id == TokenFamily.id),
+        ~exists().where(AccessToken.family_id == TokenFamily.id))
+    return [
+        ("audit_events", AuditEvent, AuditEvent.created_at < retention),
+        ("authorization_codes", AuthorizationCode, AuthorizationCode.expires_at < moment),
+        ("otp_challenges", OtpChallenge, and_(OtpChallenge.expires_at < moment,
+                                              OtpChallenge.created_at < moment - OTP_KEEP)),
+        ("registration_drafts", RegistrationDraft, RegistrationDraft.expires_at < moment),
+        ("pending_authorizations", PendingAuthorization,
+         PendingAuthorization.expires_at < moment),
+        ("sso_sessions", SsoSession, SsoSession.expires_at < moment),
+        ("access_tokens", AccessToken, AccessToken.expires_at < moment),
+        ("refresh_tokens", RefreshToken, RefreshToken.expires_at < moment),
+        ("token_families", TokenFamily, and_(no_tokens,
+                                             TokenFamily.created_at < moment - FAMILY_KEEP)),
+        ("used_jtis", UsedJti, UsedJti.expires_at < moment),
+        ("backchannel_logout_jobs", BackchannelLogoutJob, or_(
+            BackchannelLogoutJob.delivered_at.is_not(None),
+            BackchannelLogoutJob.attempts >= cfg["OIDC_BACKCHANNEL_MAX_ATTEMPTS"])),
+        ("initial_access_tokens", InitialAccessToken, InitialAccessToken.expires_at < moment),
+    ]
+
+
+def purge(dry_run: bool = False) -> dict[str, int]:
+    """Delete (or with ``dry_run`` only count) every row past its life; return the counts.
+
+    Tokens go before their families, so a family emptied now is removed on a later run
+    (after ``FAMILY_KEEP``).
+    """
+    moment = now()
+    counts = {}
+    for name, model, condition in _rules(moment):
+        if dry_run:
+            counts[name] = db.session.scalar(select(func.count()).select_from(model)
+                                             .where(condition))
+        else:
+            result = db.session.execute(delete(model).where(condition)
+                                        .execution_options(synchronize_session=False))
+            counts[name] = result.rowcount
+    if dry_run:
+        db.session.rollback()
+    else:
+        audit.record("maintenance_purged", counts=counts)
+        db.session.commit()
+    return counts

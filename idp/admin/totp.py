@@ -1,0 +1,219 @@
+"""The admins' second factor: TOTP (RFC 6238) with one-time recovery codes.
+
+The TOTP secret is stored encrypted (Fernet, key ``ADMIN_TOTP_SECRET`` or one derived
+from ``SECRET_KEY``) and shown only on the enrolment page, before it is confirmed.
+Recovery codes are shown once, at enrolment, and stored as keyed hashes. A code is
+accepted once: the time step of the last accepted TOTP code is kept, and a recovery code
+is spent by a conditional UPDATE.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from typing import NoReturn
+
+import pyotp
+import segno
+from cryptography.fernet import Fernet, InvalidToken
+from flask import current_app
+from sqlalchemy import delete, func, or_, select, update
+
+from .. import audit
+from ..accounts import session as sso
+from ..errors import DomainError
+from ..extensions import db, now
+from ..models import AdminRecoveryCode, AuditEvent, SsoSession, User
+from ..security.hashing import keyed_hash, purpose_key
+from ..text import normalize_digits
+
+DIGITS = 6
+INTERVAL = 30
+_RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i look-alikes
+
+
+@dataclass
+class Enrolment:
+    """What the enrolment page shows once: the QR code and the secret for manual entry."""
+
+    secret: str
+    uri: str
+    qr_data_uri: str
+
+
+def _fernet() -> Fernet:
+    key = hashlib.sha256(purpose_key("admin_totp")).digest()
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def _secret_of(user: User) -> str | None:
+    if not user.totp_secret:
+        return None
+    try:
+        return _fernet().decrypt(user.totp_secret.encode()).decode()
+    except InvalidToken:
+        # The key changed (SECRET_KEY rotated without ADMIN_TOTP_SECRET): the admin must
+        # be re-enrolled with ``flask users grant-admin CODE --reset-totp``.
+        current_app.logger.error("cannot decrypt the TOTP secret of user %s", user.id)
+        return None
+
+
+def is_enrolled(user: User) -> bool:
+    return bool(user.totp_secret and user.totp_confirmed_at)
+
+
+def start_enrolment(user: User) -> Enrolment:
+    """Give ``user`` a fresh, unconfirmed TOTP secret and return how to show it.
+
+    Each call replaces the unconfirmed secret, so a secret is never shown twice.
+
+    :raises DomainError: ``totp_already_enrolled`` once enrolment was confirmed.
+    """
+    if is_enrolled(user):
+        raise DomainError("totp_already_enrolled")
+    secret = pyotp.random_base32(32)  # 160 bits (RFC 4226 §4 recommends at least that)
+    user.totp_secret = _fernet().encrypt(secret.encode()).decode()
+    user.totp_confirmed_at = None
+    user.totp_last_step = None
+    db.session.commit()
+    return _enrolment(user, secret)
+
+
+def pending_enrolment(user: User) -> Enrolment | None:
+    """Return the unconfirmed enrolment again (the form was sent with a wrong code)."""
+    secret = None if is_enrolled(user) else _secret_of(user)
+    return _enrolment(user, secret) if secret else None
+
+
+def _enrolment(user: User, secret: str) -> Enrolment:
+    uri = pyotp.TOTP(secret, digits=DIGITS, interval=INTERVAL).provisioning_uri(
+        name=user.id_code, issuer_name=current_app.config["BRAND_SYSTEM"])
+    qr = segno.make(uri, error="m").svg_data_uri(scale=5, border=2)
+    return Enrolment(secret=secret, uri=uri, qr_data_uri=qr)
+
+
+def confirm_enrolment(user: User, row: SsoSession, code: str, ip: str | None = None) -> list[str]:
+    """Confirm the pending secret with a code from the app; return new recovery codes.
+
+    The session is then an admin session (see :func:`complete_sign_in`).
+
+    :raises DomainError: ``totp_not_enrolled`` (no pending secret), ``totp_invalid``, or
+        ``totp_too_many`` (the session was ended).
+    """
+    if is_enrolled(user):
+        raise DomainError("totp_already_enrolled")
+    secret = _secret_of(user)
+    if secret is None:
+        raise DomainError("totp_not_enrolled")
+    if not _accept_totp(user, secret, code):
+        _failed(user, row, ip)
+    user.totp_confirmed_at = now()
+    codes = _new_recovery_codes(user)
+    audit.record("admin_totp_enrolled", user_id=user.id, actor_id=user.id, ip=ip)
+    complete_sign_in(user, row, ip, method="totp")
+    return codes
+
+
+def verify(user: User, row: SsoSession, code: str, ip: str | None = None) -> str:
+    """Check the admin's second factor: a TOTP code or an unused recovery code.
+
+    On success the SSO session becomes an admin session, ``otp`` (and ``mfa``) join its
+    ``amr``, and the method used (``"totp"`` or ``"recovery"``) is returned. After
+    ``ADMIN_TOTP_MAX_FAILURES`` wrong codes in one sign-in the session is ended.
+
+    :raises DomainError: ``totp_not_enrolled``, ``totp_invalid`` or ``totp_too_many``.
+    """
+    secret = _secret_of(user) if is_enrolled(user) else None
+    if secret is None:
+        raise DomainError("totp_not_enrolled")
+    code = normalize_digits(code).lower().replace("-", "")
+    if len(code) == DIGITS and code.isascii() and code.isdigit():
+        method = "totp" if _accept_totp(user, secret, code) else None
+    else:
+        method = "recovery" if _spend_recovery_code(user, code) else None
+    if method is None:
+        _failed(user, row, ip)
+    complete_sign_in(user, row, ip, method=method)
+    return method
+
+
+def complete_sign_in(user: User, row: SsoSession, ip: str | None, method: str) -> None:
+    """Mark the session as admin and record ``otp`` in its authentication methods."""
+    amr = list(row.amr or [])
+    amr += [m for m in ("otp", "mfa") if m not in amr]
+    # RFC 8176: "otp" for the one-time code, "mfa" since a password came before it.
+    db.session.execute(update(SsoSession).where(SsoSession.id == row.id).values(amr=amr))
+    audit.record("admin_signed_in", user_id=user.id, actor_id=user.id, ip=ip, method=method)
+    db.session.commit()
+    sso.mark_admin(row)
+
+
+def _accept_totp(user: User, secret: str, code: str) -> bool:
+    """Accept a code of the current, previous or next 30 s step, each step at most once."""
+    code = normalize_digits(code)
+    if len(code) != DIGITS or not code.isascii() or not code.isdigit():
+        return False
+    totp = pyotp.TOTP(secret, digits=DIGITS, interval=INTERVAL)
+    current = totp.timecode(now())
+    for step in (current - 1, current, current + 1):  # clock drift of the phone
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            # Conditional UPDATE: a code (or an older one) already used is refused, even
+            # by two requests racing each other.
+            result = db.session.execute(
+                update(User).where(User.id == user.id, or_(User.totp_last_step.is_(None),
+                                                           User.totp_last_step < step))
+                .values(totp_last_step=step).execution_options(synchronize_session=False))
+            return result.rowcount == 1
+    return False
+
+
+def _failed(user: User, row: SsoSession, ip: str | None) -> NoReturn:
+    audit.record("admin_totp_failed", user_id=user.id, ip=ip)
+    db.session.commit()
+    failures = db.session.scalar(select(func.count(AuditEvent.id)).where(
+        AuditEvent.event == "admin_totp_failed", AuditEvent.user_id == user.id,
+        AuditEvent.created_at >= row.auth_time))
+    if failures >= current_app.config["ADMIN_TOTP_MAX_FAILURES"]:
+        sso.end_sessions([row], reason="admin_totp_failures")
+        raise DomainError("totp_too_many")
+    raise DomainError("totp_invalid", field="code")
+
+
+def _hash_recovery(code: str) -> str:
+    return keyed_hash(code, "admin_recovery_code")
+
+
+def _new_recovery_codes(user: User) -> list[str]:
+    db.session.execute(delete(AdminRecoveryCode).where(AdminRecoveryCode.user_id == user.id))
+    codes = []
+    for _ in range(current_app.config["ADMIN_RECOVERY_CODES"]):
+        raw = "".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(10))  # ~49 bits
+        codes.append(f"{raw[:5]}-{raw[5:]}")
+        db.session.add(AdminRecoveryCode(user_id=user.id, code_hash=_hash_recovery(raw),
+                                         created_at=now()))
+    return codes
+
+
+def _spend_recovery_code(user: User, code: str) -> bool:
+    result = db.session.execute(
+        update(AdminRecoveryCode)
+        .where(AdminRecoveryCode.user_id == user.id, AdminRecoveryCode.used_at.is_(None),
+               AdminRecoveryCode.code_hash == _hash_recovery(code))
+        .values(used_at=now()).execution_options(synchronize_session=False))
+    return result.rowcount == 1
+
+
+def recovery_codes_left(user: User) -> int:
+    return db.session.scalar(select(func.count(AdminRecoveryCode.id)).where(
+        AdminRecoveryCode.user_id == user.id, AdminRecoveryCode.used_at.is_(None)))
+
+
+def reset(user: User) -> None:
+    """Forget the second factor of ``user`` (the next admin sign-in enrols again)."""
+    user.totp_secret = None
+    user.totp_confirmed_at = None
+    user.totp_last_step = None
+    db.session.execute(delete(AdminRecoveryCode).where(AdminRecoveryCode.user_id == user.id))

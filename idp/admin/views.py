@@ -1,0 +1,168 @@
+"""Admin sign-in steps (TOTP enrolment and verification), home, audit log, DCR tokens.
+
+Thin views: parse → one service call → render or redirect.
+"""
+
+from __future__ import annotations
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+
+from ..accounts import session as sso
+from ..errors import DomainError
+from . import audit_log, dcr, support, totp
+from .forms import ActionForm, AuditFilterForm, CodeForm, InitialTokenForm
+from .guard import (
+    admin_account_required,
+    admin_required,
+    bp,
+    current_admin,
+    error_text,
+    form_error,
+    safe_next,
+)
+
+
+@bp.route("/verify", methods=["GET", "POST"])
+@admin_account_required
+def verify(user):
+    """The TOTP step asked at each admin sign-in (a recovery code also works, once)."""
+    if not totp.is_enrolled(user):
+        return redirect(url_for("admin.enrol", next=request.args.get("next")))
+    next_url = safe_next(request.args.get("next")) or url_for("admin.index")
+    if sso.current_session().is_admin:
+        return redirect(next_url)
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            method = totp.verify(user, sso.current_session(), form.code.data,
+                                 ip=request.remote_addr)
+        except DomainError as e:
+            if e.code == "totp_too_many":
+                flash(error_text(e), "danger")
+                return redirect(url_for("accounts.login", next=next_url))
+            form_error(form, e)
+        else:
+            if method == "recovery":
+                flash(f"یک کد بازیابی مصرف شد؛ {totp.recovery_codes_left(user)} کد باقی است.",
+                      "warning")
+            return redirect(next_url)
+    return render_template("admin/verify.html", form=form)
+
+
+@bp.route("/enrol", methods=["GET", "POST"])
+@admin_account_required
+def enrol(user):
+    """Enrol an authenticator app: QR code shown once, then recovery codes shown once."""
+    if totp.is_enrolled(user):
+        return redirect(url_for("admin.verify", next=request.args.get("next")))
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            codes = totp.confirm_enrolment(user, sso.current_session(), form.code.data,
+                                           ip=request.remote_addr)
+        except DomainError as e:
+            if e.code in {"totp_too_many", "totp_not_enrolled"}:
+                flash(error_text(e), "danger")
+                return redirect(url_for("accounts.login"))
+            form_error(form, e)
+            enrolment = totp.pending_enrolment(user)
+        else:
+            next_url = safe_next(request.args.get("next")) or url_for("admin.index")
+            return render_template("admin/recovery_codes.html", codes=codes, next_url=next_url)
+    else:
+        enrolment = totp.start_enrolment(user)
+    return render_template("admin/enrol.html", form=form, enrolment=enrolment)
+
+
+@bp.get("/")
+@admin_required
+def index():
+    return render_template("admin/index.html", counts=support.counts(), admin=current_admin(),
+                           recovery_left=totp.recovery_codes_left(current_admin()))
+
+
+def _audit_filter():
+    form = AuditFilterForm(request.args)
+    form.event.choices = [("", "همه"), *((e, e) for e in audit_log.event_types())]
+    flt = audit_log.AuditFilter()
+    if form.validate():
+        try:
+            flt = audit_log.parse_filter(form.event.data or "", form.user_code.data or "",
+                                         form.client_id.data or "", form.date_from.data or "",
+                                         form.date_to.data or "")
+        except DomainError as e:
+            form_error(form, e)
+    return form, flt
+
+
+@bp.get("/audit")
+@admin_required
+def audit():
+    """The audit log, newest first, with filters; Jalali Tehran times."""
+    form, flt = _audit_filter()
+    number = request.args.get("page", 1, type=int)
+    rows, more = audit_log.page(flt, number)
+    query = {k: v for k, v in request.args.items() if k != "page"}
+    return render_template("admin/audit.html", form=form, rows=rows, page=number, more=more,
+                           query=query)
+
+
+@bp.get("/audit.csv")
+@admin_required
+def audit_csv():
+    form, flt = _audit_filter()
+    if form.errors or form.form_errors:
+        abort(400)
+    response = Response(stream_with_context(audit_log.csv_lines(flt)),
+                        mimetype="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = 'attachment; filename="audit.csv"'
+    return response
+
+
+@bp.route("/registration-tokens", methods=["GET", "POST"])
+@admin_required
+def registration_tokens():
+    """Initial access tokens for dynamic client registration; a new one is shown once."""
+    form = InitialTokenForm()
+    if request.method == "GET":
+        form.ttl_hours.data = form.ttl_hours.data or _default_ttl_hours()
+    issued = None
+    if form.validate_on_submit():
+        try:
+            row, raw = dcr.issue_initial_token(
+                form.label.data, form.ttl_hours.data * 3600, form.max_uses.data,
+                actor_id=current_admin().id, ip=request.remote_addr)
+        except DomainError as e:
+            form_error(form, e)
+        else:
+            issued = {"row": row, "token": raw}
+            form = InitialTokenForm(formdata=None, ttl_hours=_default_ttl_hours())
+    return render_template("admin/registration_tokens.html", form=form, issued=issued,
+                           tokens=dcr.list_initial_tokens(), state=dcr.token_state,
+                           enabled=dcr.enabled(), action_form=ActionForm())
+
+
+def _default_ttl_hours() -> int:
+    return max(1, current_app.config["DCR_TOKEN_TTL"] // 3600)
+
+
+@bp.post("/registration-tokens/<int:token_id>/revoke")
+@admin_required
+def revoke_registration_token(token_id):
+    # CSRFProtect has checked the token of this POST before the view runs.
+    try:
+        dcr.revoke_initial_token(token_id, actor_id=current_admin().id, ip=request.remote_addr)
+        flash("توکن باطل شد.", "success")
+    except DomainError as e:
+        flash(error_text(e), "danger")
+    return redirect(url_for("admin.registration_tokens"))
