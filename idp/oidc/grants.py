@@ -19,7 +19,7 @@ from authlib.oauth2.rfc6749 import (
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import OpenIDCode as _OpenIDCode
-from authlib.oidc.core.grants.util import is_openid_scope, validate_nonce
+from authlib.oidc.core.grants.util import is_openid_scope
 from authlib.oidc.core.util import create_half_hash
 from flask import current_app
 from joserfc import jwt
@@ -76,10 +76,13 @@ def subject(user, client) -> str:
 
 
 class OpenIDCode(_OpenIDCode):
-    """ID tokens for the code grant; prompts are decided by ``authorize`` instead."""
+    """ID tokens for the code grant.
 
-    def exists_nonce(self, nonce, request):
-        return storage.nonce_seen(request.payload.client_id, nonce)
+    Prompts are decided by ``authorize`` instead of Authlib's hook. A repeated
+    ``nonce`` is not refused: detecting a replayed ID token is the RP's check (OIDC
+    Core §15.5.2), codes are single use and PKCE-bound, and refusing would break a
+    citizen's back-button retry of the same sign-in link.
+    """
 
     def encode_id_token(self, token, request):
         code = request.authorization_code.row
@@ -90,9 +93,6 @@ class OpenIDCode(_OpenIDCode):
 
     def __call__(self, grant):
         grant.register_hook("after_create_token_response", self.process_token)
-        if is_openid_scope(grant.request.payload.scope):
-            grant.register_hook("after_validate_authorization_request_payload",
-                                lambda g, uri: validate_nonce(g.request, self.exists_nonce))
 
 
 class RefreshIdToken:

@@ -204,7 +204,7 @@ def _fresh_token(job: BackchannelLogoutJob) -> str:
         return job.logout_token
     issued = tokens.timestamp()
     claims.update(iat=issued, exp=issued + LOGOUT_TOKEN_TTL, jti=tokens.new_jti())
-    client = db.session.get(Client, job.client_id)
+    client = db.session.scalar(select(Client).where(Client.client_id == job.client_id))
     job.logout_token = tokens.sign(claims, client.id_token_signed_response_alg or "RS256",
                                    tokens.LOGOUT_TOKEN_TYP)
     db.session.commit()

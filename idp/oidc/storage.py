@@ -17,6 +17,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
+from ..admin.services import secret_matches
 from ..extensions import db, now
 from ..models import (
     AccessToken,
@@ -29,7 +30,7 @@ from ..models import (
     UsedJti,
     User,
 )
-from ..security.hashing import matches, sha256
+from ..security.hashing import sha256
 
 
 # -- clients ---------------------------------------------------------------------------
@@ -66,11 +67,8 @@ class OAuthClient(ClientMixin):
         return redirect_uri in (self.row.redirect_uris or [])
 
     def check_client_secret(self, client_secret) -> bool:
-        if matches(client_secret, self.row.secret_hash, "client_secret"):
-            return True
-        expires = self.row.previous_secret_expires_at
-        return bool(expires and expires > now()
-                    and matches(client_secret, self.row.previous_secret_hash, "client_secret"))
+        # The admin service owns the secret rules (keyed hash, rotation grace period).
+        return secret_matches(self.row, client_secret)
 
     def check_endpoint_auth_method(self, method, endpoint) -> bool:
         # One registered method for every endpoint; public clients may revoke with "none".
@@ -166,13 +164,6 @@ def revoke_code_grants(row: AuthorizationCode) -> int:
                  revoked_grants=count)
     db.session.commit()
     return count
-
-
-def nonce_seen(client_id: str, nonce: str) -> bool:
-    """Tell whether a live code of this client already carries ``nonce``."""
-    return db.session.scalar(select(AuthorizationCode.id).where(
-        AuthorizationCode.client_id == client_id, AuthorizationCode.nonce == nonce,
-        AuthorizationCode.expires_at > now()).limit(1)) is not None
 
 
 # -- token families, refresh and access tokens -----------------------------------------
@@ -278,7 +269,7 @@ def token_is_live(access: AccessToken | None, family: TokenFamily, user: User | 
 
 def grant_owner(family: TokenFamily) -> tuple[User | None, Client]:
     return (db.session.get(User, family.user_id) if family.user_id else None,
-            db.session.get(Client, family.client_id))
+            db.session.scalar(select(Client).where(Client.client_id == family.client_id)))
 
 
 # -- SSO session ↔ clients, client assertions ------------------------------------------
