@@ -75,7 +75,8 @@ def get_code(browser, client, **extra) -> tuple[str, dict]:
 
 def exchange(browser, client, secret, code, params, **extra):
     data = {"grant_type": "authorization_code", "code": code,
-            "redirect_uri": params["redirect_uri"], "code_verifier": params["_verifier"]}
+            "redirect_uri": params["redirect_uri"], "code_verifier": params["_verifier"],
+            "client_id": None if secret else client.client_id}
     data.update(extra)
     return browser.post("/oauth/token", data={k: v for k, v in data.items() if v is not None},
                         auth=(client.client_id, secret) if secret else None)

@@ -9,6 +9,7 @@ def init_app(app) -> None:
     app.extensions["idp.password_hasher"] = passwords.make_hasher(app.config)
     session.init_app(app)
 
+    from . import account_views, recovery_views  # noqa: F401  (routes on the same blueprint)
     from .views import bp
 
     app.register_blueprint(bp)

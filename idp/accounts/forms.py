@@ -11,26 +11,16 @@ from urllib.parse import urlsplit
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField
-from wtforms.validators import EqualTo, InputRequired, Length, ValidationError
+from wtforms.validators import AnyOf, EqualTo, InputRequired, Length, ValidationError
 
 from ..identity.national_id import is_valid_fida_code, is_valid_national_code
 from ..messages import message
-from ..text import to_ascii_digits
-
-# Invisible marks people paste with numbers (LRM/RLM, bidi embeddings, zero-width spaces).
-_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\\s-]")
-
-
-def digits_only(value: str | None) -> str | None:
-    """Fold Persian/Arabic-Indic digits and drop spaces, dashes and invisible marks."""
-    if value is None:
-        return None
-    return _INVISIBLE.sub("", to_ascii_digits(value))
+from ..text import is_valid_email, normalize_digits, normalize_email, normalize_mobile
 
 
 def normalize_id_code(value: str | None) -> str | None:
     """Return a well-formed national (10) or FIDA (12) code from raw input, else ``None``."""
-    code = digits_only(value or "")
+    code = normalize_digits(value)
     if is_valid_national_code(code) or is_valid_fida_code(code):
         return code
     return None
@@ -65,7 +55,7 @@ class IdCodeField(StringField):
     """A national or FIDA code typed with any digits; ``data`` is ASCII."""
 
     def __init__(self, label="کد ملی / کد فیدا", **kwargs):
-        kwargs.setdefault("filters", []).append(digits_only)
+        kwargs.setdefault("filters", []).append(normalize_digits)
         kwargs.setdefault("validators", []).extend([_required(), _id_code])
         super().__init__(label, **kwargs)
 
@@ -94,9 +84,50 @@ class ChangePasswordForm(FlaskForm):
     new_password, confirm = _new_password_fields()
 
 
-class LogoutForm(FlaskForm):
-    """An empty form: only its CSRF token matters."""
+class ActionForm(FlaskForm):
+    """An empty form for a button (sign out, resend a code): only its CSRF token matters."""
 
 
 class EndSessionForm(FlaskForm):
     sid = HiddenField(validators=[_required()])
+
+
+def _email(form, field) -> None:
+    if field.data and not is_valid_email(field.data):
+        raise ValidationError(message("email_invalid"))
+
+
+def _mobile(form, field) -> None:
+    if normalize_mobile(field.data) is None:
+        raise ValidationError(message("mobile_invalid"))
+
+
+def _six_digits(form, field) -> None:
+    if not re.fullmatch(r"[0-9]{6}", field.data or "", re.ASCII):
+        raise ValidationError(message("otp_format"))
+
+
+class EmailForm(FlaskForm):
+    email = StringField("پست الکترونیک", filters=[normalize_email], validators=[_email])
+
+
+class MobileChangeForm(FlaskForm):
+    mobile = StringField("شماره همراه جدید", filters=[lambda v: normalize_mobile(v) or v],
+                         validators=[_required(), _mobile])
+    password = PasswordField("گذرواژه فعلی", validators=[_required()])
+
+
+class CodeForm(FlaskForm):
+    code = StringField("کد احراز هویت", filters=[normalize_digits],
+                       validators=[_required(), _six_digits])
+
+
+class ConsentForm(FlaskForm):
+    client_id = HiddenField(validators=[_required()])
+
+
+class RecoveryStartForm(FlaskForm):
+    id_code = IdCodeField()
+    # One method today (SMS), shown as a radio button; more may follow.
+    method = StringField("روش بازیابی", default="sms", validators=[
+        AnyOf(["sms"], message=message("recovery_method_invalid"))])

@@ -6,8 +6,9 @@ Views call these; they raise :class:`~idp.errors.DomainError` with a code from
 
 from __future__ import annotations
 
+import logging
 import math
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import jdatetime
 from flask import current_app
@@ -16,9 +17,17 @@ from sqlalchemy import select, update
 from .. import audit
 from ..errors import DomainError
 from ..extensions import db, now
-from ..models import AccessToken, TokenFamily, User
-from ..text import mask_personal_numbers
+from ..identity import Status, registry
+from ..models import AccessToken, SsoSession, TokenFamily, User
+from ..security import otp
+from ..sms import SmsUnavailable, send_template
+from ..text import mask_mobile, mask_personal_numbers
 from . import passwords, session
+
+# Iran has kept +03:30 all year since 2022 (no daylight saving), so no tz database is needed.
+logger = logging.getLogger("idp.accounts")
+
+TEHRAN = timezone(timedelta(hours=3, minutes=30), "Asia/Tehran")
 
 #: Account statuses that may never sign in, mapped to their message code.
 BLOCKED_STATUSES = {"locked": "account_locked", "disabled": "account_disabled",
@@ -177,6 +186,7 @@ def set_expired_password(user_id: int, new_password: str, ip: str | None = None)
     if user is None or not user.must_change_password or user.status in BLOCKED_STATUSES:
         raise DomainError("password_change_expired")
     validate_new_password(user, new_password)
+    notify_password_changed(user)
     set_password(user, new_password, event="password_expired_changed", ip=ip)
     return user
 
@@ -184,6 +194,12 @@ def set_expired_password(user_id: int, new_password: str, ip: str | None = None)
 def jalali(value: date) -> str:
     """Return a Gregorian date as a Solar Hijri ``YYYY/MM/DD`` string (ASCII digits)."""
     return jdatetime.date.fromgregorian(date=value).strftime("%Y/%m/%d")
+
+
+def jalali_datetime(value: datetime) -> str:
+    """Return an aware time as Tehran's Solar Hijri ``YYYY/MM/DD HH:MM`` (ASCII digits)."""
+    local = value.astimezone(TEHRAN)
+    return f"{jalali(local.date())} {local:%H:%M}"
 
 
 def account_overview(user: User) -> dict:
@@ -199,3 +215,142 @@ def account_overview(user: User) -> dict:
         "mobile": user.mobile,
         "email": user.email or "",
     }
+
+
+def notify(mobile: str, template: str, **context) -> None:
+    """Send an SMS notice; a gateway failure is logged, never undoes what was done."""
+    try:
+        send_template(mobile, template, **context)
+    except SmsUnavailable:
+        logger.warning("sms notice %s to %s not sent", template, mask_mobile(mobile))
+
+
+def notify_password_changed(user: User) -> None:
+    """Send the "your password was changed" SMS to the account's mobile (caller commits)."""
+    notify(user.mobile, "password_changed", name=user.full_name, when=jalali_datetime(now()))
+
+
+def change_password(user: User, current_password: str, new_password: str, *,
+                    keep_sid: str | None, ip: str | None = None) -> None:
+    """Change a signed-in citizen's password (تغییر گذرواژه).
+
+    Checks the current password, applies the password rules (including "not the current
+    password"), ends every other SSO session, revokes the refresh tokens issued outside
+    the session ``keep_sid`` and sends the SMS notice.
+
+    :raises DomainError: ``current_password_wrong`` (field ``current_password``) or
+        ``password_rules``.
+    """
+    if not passwords.verify_password(user.password_hash, current_password):
+        audit.record("password_change_failed", user_id=user.id, ip=ip,
+                     reason="wrong_current_password")
+        db.session.commit()
+        raise DomainError("current_password_wrong", field="current_password")
+    validate_new_password(user, new_password)
+    notify_password_changed(user)
+    set_password(user, new_password, event="password_changed", ip=ip, keep_sid=keep_sid)
+
+
+def update_email(user: User, email: str, ip: str | None = None) -> None:
+    """Store a new email address (already normalised and checked by the form)."""
+    if (user.email or "") == email:
+        return
+    user.email = email or None
+    audit.record("email_changed", user_id=user.id, ip=ip)
+    db.session.commit()
+
+
+def list_sessions(user_id: int) -> list[SsoSession]:
+    """Return the user's live SSO sessions (not ended, expired or idle), newest use first."""
+    moment = now()
+    idle = timedelta(seconds=current_app.config["SESSION_IDLE_TIMEOUT"])
+    return list(db.session.scalars(select(SsoSession).where(
+        SsoSession.user_id == user_id, SsoSession.ended_at.is_(None),
+        SsoSession.expires_at > moment, SsoSession.last_seen_at > moment - idle,
+    ).order_by(SsoSession.last_seen_at.desc(), SsoSession.id.desc())))
+
+
+def end_session(user_id: int, sid: str, ip: str | None = None) -> bool:
+    """End one of the user's own sessions (by its public ``sid``); return whether it was live.
+
+    Back-channel logout follows through ``session_ended``. Ending the current session
+    also clears this browser's cookie.
+    """
+    row = db.session.scalar(select(SsoSession).where(
+        SsoSession.user_id == user_id, SsoSession.sid == sid, SsoSession.ended_at.is_(None)))
+    if row is None:
+        return False
+    audit.record("session_ended_by_user", user_id=user_id, ip=ip, sid=sid)
+    session.end_sessions([row], reason="ended_by_user")
+    return True
+
+
+def start_mobile_change(user: User, password: str, new_mobile: str,
+                        ip: str | None = None) -> None:
+    """Check a new mobile number and send a code to it (step 1 of the mobile change).
+
+    The current password is asked again (the mobile is what recovers the account), the
+    number must be registered to the citizen's code (mobile-ownership service) and the
+    code goes to the new number.
+
+    :raises DomainError: ``current_password_wrong``, ``mobile_same_as_current``,
+        ``mobile_change_not_owned``, ``identity_unavailable``, or an ``otp_*`` limit.
+    """
+    if not passwords.verify_password(user.password_hash, password):
+        audit.record("mobile_change_failed", user_id=user.id, ip=ip,
+                     reason="wrong_current_password")
+        db.session.commit()
+        raise DomainError("current_password_wrong", field="password")
+    if new_mobile == user.mobile:
+        raise DomainError("mobile_same_as_current", field="mobile")
+    result = registry().verify_mobile_owner(user.id_type, user.id_code, new_mobile)
+    if result.status is Status.UNAVAILABLE:
+        raise DomainError("identity_unavailable")
+    if not result.ok:
+        audit.record("mobile_change_failed", user_id=user.id, ip=ip, reason="not_owned",
+                     mobile=mask_mobile(new_mobile))
+        db.session.commit()
+        raise DomainError("mobile_change_not_owned", field="mobile")
+    otp.issue_code("mobile_change", str(user.id), new_mobile)
+
+
+def pending_mobile(user: User) -> str | None:
+    """Return the new mobile a live mobile-change code was sent to, if any."""
+    challenge = otp.latest_challenge("mobile_change", str(user.id))
+    if challenge is None or challenge.consumed_at is not None or challenge.expires_at <= now():
+        return None
+    return challenge.mobile
+
+
+def resend_mobile_code(user: User) -> None:
+    """Send a new code to the pending new mobile.
+
+    :raises DomainError: ``otp_expired`` when nothing is pending, or an ``otp_*`` limit.
+    """
+    mobile = pending_mobile(user)
+    if mobile is None:
+        raise DomainError("otp_expired", field="code")
+    otp.issue_code("mobile_change", str(user.id), mobile)
+
+
+def confirm_mobile_change(user: User, code: str, ip: str | None = None) -> str:
+    """Check the code sent to the new mobile and switch the account to it; return it.
+
+    The old number gets an SMS notice (in case someone else made the change).
+
+    :raises DomainError: ``otp_invalid``, ``otp_expired`` or ``otp_dead``.
+    """
+    challenge = otp.verify_code("mobile_change", str(user.id), code)
+    old = user.mobile
+    user.mobile = challenge.mobile
+    notify(old, "mobile_changed", name=user.full_name, new_mobile=mask_mobile(challenge.mobile),
+           when=jalali_datetime(now()))
+    audit.record("mobile_changed", user_id=user.id, ip=ip, old=mask_mobile(old),
+                 new=mask_mobile(challenge.mobile))
+    db.session.commit()
+    return challenge.mobile
+
+
+def seconds_until_resend(mobile: str) -> int:
+    """Seconds before another code may be sent to ``mobile`` (for the page's countdown)."""
+    return otp.seconds_until_resend(mobile)

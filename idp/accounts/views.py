@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 
 from ..errors import DomainError
 from . import services, session
-from .forms import LoginForm, LogoutForm, NewPasswordForm, normalize_id_code, safe_next
+from .forms import ActionForm, LoginForm, NewPasswordForm, normalize_id_code, safe_next
 from .ui import error_text, form_error
 
 bp = Blueprint("accounts", __name__)
@@ -67,7 +67,7 @@ def expired_password():
 @bp.route("/account/logout", methods=["GET", "POST"])
 def logout():
     """Sign out of the IdP: end this browser's SSO session (portals get back-channel logout)."""
-    form = LogoutForm()
+    form = ActionForm()
     if form.validate_on_submit():
         session.logout_user()
         flash("از سامانه خارج شدید.", "success")
@@ -76,12 +76,3 @@ def logout():
         return redirect(url_for("accounts.login"))
     return render_template("accounts/logout.html", form=form)
 
-
-@bp.get("/account")
-@session.login_required
-def account():
-    """The citizen's own page: identity data, email, mobile, password, sessions, portals."""
-    user = session.current_user()
-    return render_template("accounts/account.html", user=user,
-                           overview=services.account_overview(user),
-                           logout_form=LogoutForm())

@@ -6,8 +6,9 @@ from .clients import clients_cli
 from .demo import demo_cli
 from .keys import keys_cli
 from .registry import registry_cli
+from .users import users_cli
 
-GROUPS = (keys_cli, registry_cli, clients_cli, demo_cli)
+GROUPS = (keys_cli, registry_cli, clients_cli, demo_cli, users_cli)
 
 
 def init_app(app) -> None:

@@ -4,6 +4,7 @@ from .admin import AdminRecoveryCode, InitialAccessToken
 from .audit import AuditEvent
 from .base import Base
 from .client import Client
+from .recovery import RecoveryRequest
 from .registry import RegistryRecord
 from .security import OtpChallenge, OtpThrottle, RegistrationDraft, SmsMessage
 from .session import BackchannelLogoutJob, PendingAuthorization, SessionClient, SsoSession
@@ -12,17 +13,18 @@ from .user import User
 
 __all__ = [
     "AccessToken",
-    "AuditEvent",
     "AdminRecoveryCode",
+    "AuditEvent",
     "AuthorizationCode",
     "BackchannelLogoutJob",
     "Base",
     "Client",
     "Consent",
-    "OtpChallenge",
     "InitialAccessToken",
+    "OtpChallenge",
     "OtpThrottle",
     "PendingAuthorization",
+    "RecoveryRequest",
     "RefreshToken",
     "RegistrationDraft",
     "RegistryRecord",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from authlib.consts import default_json_headers
 from authlib.integrations.flask_oauth2 import ResourceProtector
 from authlib.oauth2 import OAuth2Error
-from authlib.oauth2.rfc6749 import InvalidRequestError, MissingAuthorizationError, TokenMixin
+from authlib.oauth2.rfc6749 import InvalidRequestError, TokenMixin
 from authlib.oauth2.rfc6750 import BearerTokenValidator, InsufficientScopeError, InvalidTokenError
 from authlib.oauth2.rfc7009 import RevocationEndpoint as _RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint as _IntrospectionEndpoint
@@ -159,14 +159,17 @@ class Protector(ResourceProtector):
     """Bearer tokens in the header, or in a form body (RFC 6750 §2.2)."""
 
     def parse_request_authorization(self, request):
-        if not request.headers.get("Authorization") and flask_request.method == "POST" \
-                and flask_request.mimetype == "application/x-www-form-urlencoded" \
-                and flask_request.form.get("access_token"):
-            return self.get_token_validator("bearer"), flask_request.form["access_token"]
-        try:
-            return super().parse_request_authorization(request)
-        except MissingAuthorizationError as e:
-            raise MissingTokenError() from e
+        validator = self.get_token_validator("bearer")
+        header = request.headers.get("Authorization")
+        if not header:
+            if flask_request.method == "POST" and flask_request.form.get("access_token") \
+                    and flask_request.mimetype == "application/x-www-form-urlencoded":
+                return validator, flask_request.form["access_token"]
+            raise MissingTokenError()
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise InvalidTokenError(realm=tokens.issuer())
+        return validator, value.strip()
 
 
 def make_protector() -> Protector:

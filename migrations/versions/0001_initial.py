@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 08:59:48.648827
+Create Date: 2026-11-26 08:59:39.562981
 
 """
 from alembic import op
@@ -270,6 +270,27 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_pending_authorizations')),
     sa.UniqueConstraint('key_hash', name=op.f('uq_pending_authorizations_key_hash'))
     )
+    op.create_table('recovery_requests',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('key_hash', sa.String(length=64), nullable=False),
+    sa.Column('code_hash', sa.String(length=64), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('next_url', sa.String(length=2000), nullable=True),
+    sa.Column('sends', sa.Integer(), nullable=False),
+    sa.Column('sent_at', idp.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('verified_at', idp.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('completed_at', idp.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('expires_at', idp.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', idp.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_recovery_requests_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_recovery_requests')),
+    sa.UniqueConstraint('key_hash', name=op.f('uq_recovery_requests_key_hash'))
+    )
+    with op.batch_alter_table('recovery_requests', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_recovery_requests_code_hash'), ['code_hash'], unique=False)
+        batch_op.create_index(batch_op.f('ix_recovery_requests_created_at'), ['created_at'], unique=False)
+
     op.create_table('sso_sessions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('id_hash', sa.String(length=64), nullable=False),
@@ -375,6 +396,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_sso_sessions_user_id'))
 
     op.drop_table('sso_sessions')
+    with op.batch_alter_table('recovery_requests', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_recovery_requests_created_at'))
+        batch_op.drop_index(batch_op.f('ix_recovery_requests_code_hash'))
+
+    op.drop_table('recovery_requests')
     op.drop_table('pending_authorizations')
     op.drop_table('initial_access_tokens')
     op.drop_table('consents')

@@ -1,0 +1,200 @@
+"""Password recovery by SMS code (فراموشی گذرواژه), three steps as in the user guide.
+
+1. ``start``: a national/FIDA code. Every well-formed code gets a request row and the
+   same answer ("if an account exists, a code was sent to its mobile"), so nobody can
+   probe which codes are registered. Only an active account's mobile gets an SMS.
+2. ``verify``: the 6-digit code, with the limits of every SMS code (``OTP_TTL``,
+   ``OTP_MAX_ATTEMPTS``, ``OTP_RESEND_AFTER``, ``OTP_HOURLY_LIMIT``). A request without an
+   account counts its own tries and expiry, so its answers are the same as a real one's.
+3. ``finish``: the new password under the password rules; every SSO session and refresh
+   token of the account is revoked and an SMS notice is sent.
+
+The send limits are also applied per typed code (a keyed hash), identically for codes
+with and without an account; the SMS module applies its own per-mobile limits behind them.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import secrets
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import func, select, update
+
+from .. import audit
+from ..errors import DomainError
+from ..extensions import db, now
+from ..models import RecoveryRequest, User
+from ..security import otp
+from ..security.hashing import keyed_hash, sha256
+from . import services
+
+logger = logging.getLogger("idp.accounts")
+PURPOSE = "recovery"
+
+
+def _cfg(name: str) -> int:
+    return int(current_app.config[name])
+
+
+def _check_send_limits(code_hash: str, last_sent=None) -> None:
+    """Apply the resend delay and the hourly cap to a typed code.
+
+    :raises DomainError: ``otp_resend_too_soon`` (with ``seconds``) or ``otp_hourly_limit``.
+    """
+    moment = now()
+    if last_sent is None:
+        last_sent = db.session.scalar(select(func.max(RecoveryRequest.sent_at)).where(
+            RecoveryRequest.code_hash == code_hash))
+    if last_sent is not None:
+        wait = (last_sent + timedelta(seconds=_cfg("OTP_RESEND_AFTER")) - moment).total_seconds()
+        if wait > 0:
+            raise DomainError("otp_resend_too_soon", seconds=math.ceil(wait))
+    sent = db.session.scalar(select(func.coalesce(func.sum(RecoveryRequest.sends), 0)).where(
+        RecoveryRequest.code_hash == code_hash,
+        RecoveryRequest.created_at > moment - timedelta(hours=1)))
+    if sent >= _cfg("OTP_HOURLY_LIMIT"):
+        raise DomainError("otp_hourly_limit")
+
+
+def _send_code(row: RecoveryRequest) -> None:
+    """Send the SMS code of an account's request; a failure looks like success outside."""
+    user = db.session.get(User, row.user_id)
+    try:
+        otp.issue_code(PURPOSE, str(row.id), user.mobile)
+    except DomainError as e:  # per-mobile limit or SMS gateway down: answer as usual
+        logger.warning("recovery code for user %s not sent: %s", user.id, e.code)
+
+
+def start(id_code: str, next_url: str | None = None, ip: str | None = None) -> str:
+    """Open a recovery request for ``id_code``; return the random key for the browser.
+
+    :raises DomainError: ``otp_resend_too_soon`` or ``otp_hourly_limit`` (per code, for
+        every code alike).
+    """
+    code_hash = keyed_hash(id_code, PURPOSE)
+    _check_send_limits(code_hash)
+    user = services.find_user(id_code)
+    eligible = user is not None and user.status not in services.BLOCKED_STATUSES
+    raw = secrets.token_urlsafe(32)
+    moment = now()
+    row = RecoveryRequest(key_hash=sha256(raw), code_hash=code_hash,
+                          user_id=user.id if eligible else None, next_url=next_url, sends=1,
+                          sent_at=moment, attempts=0, created_at=moment,
+                          expires_at=moment + timedelta(seconds=_cfg("RECOVERY_TTL")))
+    db.session.add(row)
+    audit.record("recovery_requested", user_id=user.id if user else None, ip=ip,
+                 account=eligible)
+    db.session.commit()
+    if eligible:
+        _send_code(row)
+    return raw
+
+
+def _live(raw: str | None) -> RecoveryRequest:
+    row = None
+    if raw:
+        row = db.session.scalar(select(RecoveryRequest).where(
+            RecoveryRequest.key_hash == sha256(raw), RecoveryRequest.completed_at.is_(None),
+            RecoveryRequest.expires_at > now()))
+    if row is None:
+        raise DomainError("recovery_expired")
+    return row
+
+
+def is_open(raw: str | None, verified: bool = False) -> bool:
+    """Tell whether the browser's request is still open (and, optionally, verified)."""
+    try:
+        row = _live(raw)
+    except DomainError:
+        return False
+    return row.verified_at is not None if verified else True
+
+
+def seconds_until_resend(raw: str | None) -> int:
+    """Seconds before the "send again" button works (for the page's countdown)."""
+    try:
+        row = _live(raw)
+    except DomainError:
+        return 0
+    wait = (row.sent_at + timedelta(seconds=_cfg("OTP_RESEND_AFTER")) - now()).total_seconds()
+    return max(0, math.ceil(wait))
+
+
+def resend(raw: str | None) -> None:
+    """Send a new code for the open request (the old one stops counting).
+
+    :raises DomainError: ``recovery_expired``, ``otp_resend_too_soon`` or ``otp_hourly_limit``.
+    """
+    row = _live(raw)
+    _check_send_limits(row.code_hash, last_sent=row.sent_at)
+    row.sends += 1
+    row.sent_at = now()
+    row.attempts = 0
+    db.session.commit()
+    if row.user_id is not None:
+        _send_code(row)
+
+
+def _verify_without_account(row: RecoveryRequest) -> None:
+    """Answer a code typed for a request with no account exactly as ``otp.verify_code`` would."""
+    moment = now()
+    max_attempts = _cfg("OTP_MAX_ATTEMPTS")
+    if row.sent_at + timedelta(seconds=_cfg("OTP_TTL")) <= moment:
+        raise DomainError("otp_expired", field="code")
+    if row.attempts >= max_attempts:
+        raise DomainError("otp_dead", field="code")
+    db.session.execute(update(RecoveryRequest).where(RecoveryRequest.id == row.id)
+                       .values(attempts=RecoveryRequest.attempts + 1)
+                       .execution_options(synchronize_session=False))
+    db.session.commit()
+    db.session.refresh(row)
+    left = max(0, max_attempts - row.attempts)
+    if left == 0:
+        raise DomainError("otp_dead", field="code")
+    raise DomainError("otp_invalid", field="code", attempts_left=left)
+
+
+def verify(raw: str | None, code: str, ip: str | None = None) -> None:
+    """Check the SMS code of step 2.
+
+    :raises DomainError: ``recovery_expired``, ``otp_invalid`` (with ``attempts_left``),
+        ``otp_expired`` or ``otp_dead``.
+    """
+    row = _live(raw)
+    if row.verified_at is not None:
+        return
+    if row.user_id is None:
+        _verify_without_account(row)
+    try:
+        otp.verify_code(PURPOSE, str(row.id), code)
+    except DomainError as e:
+        audit.record("recovery_code_failed", user_id=row.user_id, ip=ip, reason=e.code)
+        db.session.commit()
+        raise
+    row.verified_at = now()
+    audit.record("recovery_code_verified", user_id=row.user_id, ip=ip)
+    db.session.commit()
+
+
+def finish(raw: str | None, new_password: str, ip: str | None = None
+           ) -> tuple[User, str | None]:
+    """Set the new password of step 3; return the account and the ``next`` it started with.
+
+    Revokes every SSO session and refresh-token family of the account and sends the
+    "password changed" SMS.
+
+    :raises DomainError: ``recovery_expired`` (also when step 2 was not passed) or
+        ``password_rules``.
+    """
+    row = _live(raw)
+    if row.verified_at is None or row.user_id is None:
+        raise DomainError("recovery_expired")
+    user = db.session.get(User, row.user_id)
+    services.validate_new_password(user, new_password, check_current=False)
+    row.completed_at = now()
+    services.notify_password_changed(user)
+    services.set_password(user, new_password, event="password_reset", ip=ip)
+    return user, row.next_url

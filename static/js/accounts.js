@@ -1,0 +1,54 @@
+// Small progressive enhancements of the account pages; every check is repeated on the server.
+(function () {
+  "use strict";
+  var PERSIAN = "۰۱۲۳۴۵۶۷۸۹";
+  function fa(n) { return String(n).replace(/[0-9]/g, function (d) { return PERSIAN[d]; }); }
+  function ascii(s) {
+    return s.replace(/[۰-۹]/g, function (d) { return d.charCodeAt(0) - 0x06F0; })
+            .replace(/[٠-٩]/g, function (d) { return d.charCodeAt(0) - 0x0660; });
+  }
+
+  // "n رقم از ۱۰" under a national/FIDA code field (data-digit-counter = the counter's id).
+  document.querySelectorAll("input[data-digit-counter]").forEach(function (input) {
+    var counter = document.getElementById(input.dataset.digitCounter);
+    function update() {
+      var n = ascii(input.value).replace(/[^0-9]/g, "").length;
+      counter.textContent = fa(n) + " رقم از " + (n > 10 ? "۱۲" : "۱۰");
+    }
+    input.addEventListener("input", update);
+    update();
+  });
+
+  // Password rules ticked while typing (the list follows the new-password field).
+  var rules = {
+    charset: function (p) { return /^[A-Za-z0-9]*$/.test(p); },
+    length: function (p) { return p.length >= 8 && p.length <= 64; },
+    upper: function (p) { return /[A-Z]/.test(p); },
+    lower: function (p) { return /[a-z]/.test(p); },
+    digit: function (p) { return /[0-9]/.test(p); },
+    "id-code": function (p, code) { return !code || p.indexOf(code) < 0; }
+  };
+  document.querySelectorAll("[data-password-rules]").forEach(function (list) {
+    var input = list.closest("form").querySelector("input[name=new_password]");
+    if (!input) { return; }
+    input.addEventListener("input", function () {
+      list.querySelectorAll("li[data-rule]").forEach(function (item) {
+        var ok = input.value && rules[item.dataset.rule](input.value, input.dataset.idCode);
+        item.classList.toggle("ok", !!ok);
+        item.classList.toggle("bad", !ok && input.value.length > 0);
+      });
+    });
+  });
+
+  // "Send again" stays disabled for the seconds the server said (data-resend-wait).
+  document.querySelectorAll("button[data-resend-wait]").forEach(function (button) {
+    var left = parseInt(button.dataset.resendWait, 10) || 0;
+    var label = button.textContent;
+    function tick() {
+      button.disabled = left > 0;
+      button.textContent = left > 0 ? label + " (" + fa(left) + ")" : label;
+      if (left-- > 0) { setTimeout(tick, 1000); }
+    }
+    tick();
+  });
+})();
