@@ -79,7 +79,7 @@ def page(flt: AuditFilter, number: int = 1) -> tuple[list[tuple], bool]:
     """Return one page of ``(event, user_code, actor_code)`` rows and whether more follow."""
     number = max(1, number)
     rows = db.session.execute(_query(flt).offset((number - 1) * PAGE_SIZE)
-                              .limit(PAGE_SIZE + 1)).tuples().all()
+                              .limit(PAGE_SIZE + 1)).all()
     return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
 
 
@@ -116,7 +116,7 @@ def csv_lines(flt: AuditFilter) -> Iterator[str]:
     writer.writerow(CSV_COLUMNS)
     yield "\ufeff" + flush()
     rows = db.session.execute(_query(flt).limit(CSV_LIMIT).execution_options(yield_per=500))
-    for event, user_code, actor_code in rows.tuples():
+    for event, user_code, actor_code in rows:
         writer.writerow([_safe_cell(str(v)) for v in (
             event.id, event.created_at.isoformat(), format_datetime(event.created_at, False),
             event.event, user_code or "", actor_code or "", event.client_id or "",

@@ -15,6 +15,7 @@ from wtforms import (
     ValidationError,
     widgets,
 )
+from wtforms.fields.choices import SelectChoice as C
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from ..messages import message
@@ -70,32 +71,32 @@ class ClientForm(FlaskForm):
     name_en = StringField("نام انگلیسی", validators=[Length(max=200)], filters=[_strip])
     logo_uri = StringField("نشانی نشان (لوگو)", validators=[Length(max=500)], filters=[_strip])
     client_type = SelectField("نوع برنامه", choices=[
-        ("confidential", "پورتال وب محرمانه (دارای سرور)"),
-        ("public", "برنامه عمومی (SPA یا موبایل) با PKCE"),
-        ("service", "سرویس ماشینی (client_credentials)"),
+        C("confidential", "پورتال وب محرمانه (دارای سرور)"),
+        C("public", "برنامه عمومی (SPA یا موبایل) با PKCE"),
+        C("service", "سرویس ماشینی (client_credentials)"),
     ], default="confidential")
     redirect_uris = TextAreaField("نشانی‌های بازگشت (هر سطر یکی)")
     post_logout_redirect_uris = TextAreaField("نشانی‌های بازگشت پس از خروج (هر سطر یکی)")
     backchannel_logout_uri = StringField("نشانی خروج پشت‌صحنه (back-channel)",
                                          validators=[Length(max=500)], filters=[_strip])
     grant_types = MultiCheckboxField("انواع مجوز (خالی: پیش‌فرض نوع برنامه)",
-                                     choices=[(g, g) for g in GRANT_ORDER])
-    scope = MultiCheckboxField("دامنه‌های دسترسی", choices=[(s, s) for s in SCOPE_ORDER],
+                                     choices=[C(g) for g in GRANT_ORDER])
+    scope = MultiCheckboxField("دامنه‌های دسترسی", choices=[C(s) for s in SCOPE_ORDER],
                                default=["openid", "profile"])
     token_endpoint_auth_method = SelectField("روش احراز هویت برنامه", choices=[
-        ("", "پیش‌فرض نوع برنامه"), ("client_secret_basic", "client_secret_basic"),
-        ("client_secret_post", "client_secret_post"), ("private_key_jwt", "private_key_jwt"),
-        ("none", "none (عمومی)"),
+        C("", "پیش‌فرض نوع برنامه"), C("client_secret_basic", "client_secret_basic"),
+        C("client_secret_post", "client_secret_post"), C("private_key_jwt", "private_key_jwt"),
+        C("none", "none (عمومی)"),
     ], default="")
     jwks = TextAreaField("کلیدهای عمومی (JWK Set به شکل JSON)")
     jwks_uri = StringField("نشانی کلیدهای عمومی (jwks_uri)", validators=[Length(max=500)],
                            filters=[_strip])
     id_token_signed_response_alg = SelectField("الگوریتم امضای توکن شناسه",
-                                               choices=[("RS256", "RS256"), ("ES256", "ES256")])
+                                               choices=[C("RS256", "RS256"), C("ES256", "ES256")])
     first_party = BooleanField("برنامه خودی (بدون صفحه رضایت)")
     subject_type = SelectField("شناسه کاربر", choices=[
-        ("public", "یکسان برای همه برنامه‌ها (public)"),
-        ("pairwise", "جدا برای هر برنامه (pairwise)")])
+        C("public", "یکسان برای همه برنامه‌ها (public)"),
+        C("pairwise", "جدا برای هر برنامه (pairwise)")])
     sector_identifier = StringField("شناسه بخش (sector) برای pairwise",
                                     validators=[Length(max=255)], filters=[_strip])
     is_resource_server = BooleanField("سرور منابع (اجازه introspection همه توکن‌ها)")
@@ -174,7 +175,7 @@ class AuditFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    event = SelectField("نوع رویداد", choices=[("", "همه")], default="")
+    event = SelectField("نوع رویداد", choices=[C("", "همه")], default="")
     user_code = StringField("کد ملی یا فیدای کاربر", validators=[Length(max=12)],
                             filters=[_strip, _digits])
     client_id = StringField("شناسه برنامه", validators=[Length(max=64)], filters=[_strip])

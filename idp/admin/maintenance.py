@@ -32,7 +32,7 @@ from ..models import (
 
 # Code challenges are kept a day after they were sent: the hourly send limit counts them.
 OTP_KEEP = timedelta(days=1)
-# A token family is removed a day after its last token went, never while being filled in.
+# A token family without tokens is removed once a day old (never while being filled in).
 FAMILY_KEEP = timedelta(days=1)
 
 
@@ -66,8 +66,8 @@ def _rules(moment: datetime) -> list[tuple[str, type, object]]:
 def purge(dry_run: bool = False) -> dict[str, int]:
     """Delete (or with ``dry_run`` only count) every row past its life; return the counts.
 
-    Tokens go before their families, so a family emptied now is removed on a later run
-    (after ``FAMILY_KEEP``).
+    Expired tokens go first, then the token families left without any token. A dry run
+    counts each kind as things stand, so it may show fewer families than a real run.
     """
     moment = now()
     counts = {}

@@ -88,7 +88,7 @@ def overview(user_id: int, actor_id: int, ip: str | None = None) -> Overview:
     consents = list(db.session.execute(
         select(Consent, Client.name_fa).join(Client, Client.client_id == Consent.client_id)
         .where(Consent.user_id == user.id, Consent.revoked_at.is_(None))
-        .order_by(Consent.granted_at.desc())).tuples())
+        .order_by(Consent.granted_at.desc())))
     events = list(db.session.scalars(
         select(AuditEvent).where(AuditEvent.user_id == user.id)
         .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()).limit(2 * RECENT)))

@@ -16,6 +16,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from wtforms.fields.choices import SelectChoice as C
 
 from ..accounts import session as sso
 from ..errors import DomainError
@@ -93,7 +94,7 @@ def index():
 
 def _audit_filter():
     form = AuditFilterForm(request.args)
-    form.event.choices = [("", "همه"), *((e, e) for e in audit_log.event_types())]
+    form.event.choices = [C("", "همه"), *(C(e) for e in audit_log.event_types())]
     flt = audit_log.AuditFilter()
     if form.validate():
         try:

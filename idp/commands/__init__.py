@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from . import admins  # noqa: F401  (adds grant-admin/revoke-admin to the users group)
 from .clients import clients_cli
 from .demo import demo_cli
 from .keys import keys_cli
+from .maintenance import maintenance_cli
+from .oidc import oidc_cli
 from .registry import registry_cli
 from .users import users_cli
 
-GROUPS = (keys_cli, registry_cli, clients_cli, demo_cli, users_cli)
+GROUPS = (keys_cli, registry_cli, clients_cli, demo_cli, users_cli, oidc_cli, maintenance_cli)
 
 
 def init_app(app) -> None:

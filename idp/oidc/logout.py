@@ -125,8 +125,11 @@ def enqueue(sessions) -> list[int]:
 
 
 def on_session_ended(sender, sessions=(), reason=None, **extra) -> None:
-    """``session_ended`` receiver: enqueue jobs, then deliver them off the request."""
-    job_ids = enqueue(list(sessions))
+    """``session_ended`` receiver: end the sessions' grants, enqueue logout jobs, then
+    deliver them off the request."""
+    sessions = list(sessions)
+    storage.revoke_session_grants([s.sid for s in sessions])
+    job_ids = enqueue(sessions)
     for job_id in job_ids:
         _start_thread(sender, job_id)
 

@@ -243,6 +243,20 @@ def revoke_family(family_id: int, event: str | None = None, **fields) -> None:
     db.session.commit()
 
 
+def revoke_session_grants(sids: list[str]) -> int:
+    """End the grants issued inside SSO sessions that ended, except ``offline_access`` ones.
+
+    A portal's refresh token lives as long as the citizen's sign-in; only a grant made
+    for offline use outlives it. Commits; returns how many grants ended.
+    """
+    count = db.session.execute(
+        update(TokenFamily).where(TokenFamily.sid.in_(sids), TokenFamily.revoked_at.is_(None),
+                                  ~TokenFamily.scope.contains("offline_access"))
+        .values(revoked_at=now())).rowcount
+    db.session.commit()
+    return count
+
+
 def revoke_access_token(jti: str) -> None:
     db.session.execute(update(AccessToken).where(
         AccessToken.jti == jti, AccessToken.revoked_at.is_(None)).values(revoked_at=now()))

@@ -1,0 +1,197 @@
+"""Client applications in the admin pages: register, secret shown once, edit, rotate,
+disable (effective at once), delete; the web and the CLI make identical clients."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from sqlalchemy import select
+
+from idp.admin import services
+from idp.extensions import db
+from idp.messages import message
+from idp.models import AuditEvent, Client
+
+from .admin_helpers import admin_session
+from .factories import make_client, make_user
+from .test_oidc_support import portal, tokens_for
+
+SECRET_RE = re.compile(r'<code class="secret">([A-Za-z0-9_\-]{43})</code>')
+FORM = {"name_fa": "پورتال بیمه", "name_en": "Insurance", "client_type": "confidential",
+        "redirect_uris": "https://bime.example.ir/cb\nhttps://bime.example.ir/cb2",
+        "post_logout_redirect_uris": "https://bime.example.ir/", "scope": ["openid", "email"],
+        "id_token_signed_response_alg": "RS256", "subject_type": "public",
+        "token_endpoint_auth_method": ""}
+
+
+@pytest.fixture
+def admin(client, clock):
+    return admin_session(client, clock)
+
+
+def events(name):
+    return list(db.session.scalars(select(AuditEvent).where(AuditEvent.event == name)))
+
+
+def test_register_shows_the_secret_once(client, admin):
+    response = client.post("/admin/clients/new", data=FORM)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "فقط همین یک بار" in page
+    secret = SECRET_RE.search(page)[1]
+    stored = db.session.scalar(select(Client))
+    assert services.secret_matches(stored, secret)
+    assert stored.redirect_uris == ["https://bime.example.ir/cb", "https://bime.example.ir/cb2"]
+    assert stored.scope == "openid email" and stored.first_party is False
+    assert response.headers["Cache-Control"] == "no-store"
+    # Never again: not on the detail page, the list, the edit form or the CLI.
+    for path in (f"/admin/clients/{stored.client_id}", "/admin/clients",
+                 f"/admin/clients/{stored.client_id}/edit"):
+        shown = client.get(path).get_data(as_text=True)
+        assert stored.client_id in shown and secret not in shown
+    [event] = events("client_created")
+    assert event.actor_id == admin.id and event.client_id == stored.client_id
+
+
+def test_invalid_form_shows_persian_errors_next_to_fields(client, admin):
+    data = {**FORM, "redirect_uris": "http://bime.example.ir/cb", "jwks": "{not json"}
+    page = client.post("/admin/clients/new", data=data).get_data(as_text=True)
+    assert message("not_json") in page
+    page = client.post("/admin/clients/new", data={**FORM, "redirect_uris":
+                                                   "http://bime.example.ir/cb"}).get_data(
+        as_text=True)
+    assert message("redirect_uri_not_https") in page
+    assert "http://bime.example.ir/cb" in page  # what was typed is kept
+    assert db.session.scalar(select(Client)) is None
+
+
+def test_public_client_gets_no_secret_page(client, admin):
+    data = {**FORM, "client_type": "public", "token_endpoint_auth_method": ""}
+    response = client.post("/admin/clients/new", data=data)
+    assert response.status_code == 302
+    stored = db.session.scalar(select(Client))
+    assert stored.token_endpoint_auth_method == "none" and stored.secret_hash is None
+
+
+def test_web_and_cli_make_identical_clients(client, admin, runner):
+    """Same input through the form and ``flask clients create``: same stored metadata."""
+    client.post("/admin/clients/new", data={**FORM, "first_party": "y",
+                                            "subject_type": "pairwise"})
+    web = db.session.scalar(select(Client))
+    result = runner.invoke(args=[
+        "clients", "create", "--json", "--name", "پورتال بیمه", "--name-en", "Insurance",
+        "--redirect-uri", "https://bime.example.ir/cb", "--redirect-uri",
+        "https://bime.example.ir/cb2", "--post-logout-redirect-uri", "https://bime.example.ir/",
+        "--scope", "email openid", "--first-party", "--pairwise"])
+    assert result.exit_code == 0, result.output
+    cli = json.loads(result.output)
+    cli.pop("client_secret")
+    assert {**services.client_summary(web), "client_id": None} == {**cli, "client_id": None}
+
+
+def test_edit_changes_the_client_and_keeps_its_type(client, admin):
+    made, secret = make_client(client_id="portal")
+    page = client.get("/admin/clients/portal/edit").get_data(as_text=True)
+    assert "https://rp.example.ir/cb" in page
+    data = {**FORM, "client_type": "public", "name_fa": "پورتال ویرایش‌شده",
+            "redirect_uris": "https://rp.example.ir/cb", "access_token_ttl": "۶۰۰"}
+    response = client.post("/admin/clients/portal/edit", data=data)
+    assert response.status_code == 302
+    db.session.expire_all()
+    stored = db.session.get(Client, made.id)
+    assert stored.name_fa == "پورتال ویرایش‌شده" and stored.client_type == "confidential"
+    assert stored.access_token_ttl == 600 and services.secret_matches(stored, secret)
+    assert events("client_updated")[0].actor_id == admin.id
+
+
+def test_rotate_secret_from_the_page_with_grace(client, admin, clock):
+    made, old = make_client(client_id="portal")
+    response = client.post("/admin/clients/portal/rotate-secret", data={"grace_hours": "2"})
+    new = SECRET_RE.search(response.get_data(as_text=True))[1]
+    stored = db.session.get(Client, made.id)
+    assert services.secret_matches(stored, new) and services.secret_matches(stored, old)
+    clock.advance(2 * 3600 + 1)
+    assert not services.secret_matches(stored, old)
+    assert events("client_secret_rotated")[0].data == {"grace": 7200}
+
+
+def test_disabled_client_stops_working_at_once(app, client, admin):
+    """After "disable": userinfo refuses its token, introspection says inactive, the token
+    endpoint refuses it; enabling restores it."""
+    rp, secret = portal(client_id="rp", first_party=True)
+    rs, rs_secret = make_client(client_id="api", client_type="service", redirect_uris=[],
+                                is_resource_server=True)
+    citizen = make_user()
+    browser = app.test_client()
+    tokens = tokens_for(app, browser, rp, secret, citizen)
+    bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+    assert browser.get("/userinfo", headers=bearer).status_code == 200
+
+    assert client.post("/admin/clients/rp/disable").status_code == 302
+    assert browser.get("/userinfo", headers=bearer).status_code == 401
+    answer = browser.post("/oauth/introspect", data={"token": tokens["access_token"]},
+                          auth=("api", rs_secret))
+    assert answer.status_code == 200 and answer.json == {"active": False}
+    refreshed = browser.post("/oauth/token", auth=("rp", secret), data={
+        "grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]})
+    assert refreshed.status_code in {400, 401} and refreshed.json["error"] == "invalid_client"
+    assert "غیرفعال" in client.get("/admin/clients/rp").get_data(as_text=True)
+
+    client.post("/admin/clients/rp/enable")
+    assert browser.get("/userinfo", headers=bearer).status_code == 200
+    assert [e.event for e in events("client_disabled") + events("client_enabled")] == [
+        "client_disabled", "client_enabled"]
+    assert rs.enabled
+
+
+def test_delete_asks_then_removes(client, admin):
+    make_client(client_id="portal")
+    page = client.get("/admin/clients/portal/delete").get_data(as_text=True)
+    assert "بازگشت‌پذیر نیست" in page
+    assert client.post("/admin/clients/portal/delete").status_code == 302
+    assert db.session.scalar(select(Client)) is None
+    assert events("client_deleted")[0].actor_id == admin.id
+    assert client.get("/admin/clients/portal").status_code == 404
+
+
+def test_list_searches(client, admin):
+    make_client(client_id="bime", name_fa="پورتال بیمه")
+    make_client(client_id="profile", name_fa="پروفایل")
+    page = client.get("/admin/clients", query_string={"q": "بیمه"}).get_data(as_text=True)
+    assert "bime" in page and "profile" not in page
+
+
+class TestCsrf:
+    @pytest.fixture
+    def app_config(self, app_config):
+        return {**app_config, "WTF_CSRF_ENABLED": True}
+
+    def test_state_changing_posts_need_the_token(self, app, clock):
+        from .admin_helpers import make_admin
+        from .factories import DEFAULT_PASSWORD
+
+        browser = app.test_client()
+        user = make_admin()
+        token = _token(browser.get("/login"))
+        browser.post("/login", data={"id_code": user.id_code, "password": DEFAULT_PASSWORD,
+                                     "csrf_token": token})
+        page = browser.get("/admin/enrol")
+        import pyotp
+
+        secret = re.search(r'class="totp-secret">([A-Z2-7]+)<', page.get_data(as_text=True))[1]
+        browser.post("/admin/enrol", data={"code": pyotp.TOTP(secret).at(clock.now()),
+                                           "csrf_token": _token(page)})
+        make_client(client_id="portal")
+        assert browser.post("/admin/clients/portal/disable").status_code == 400
+        assert db.session.scalar(select(Client.enabled)) is True
+        token = _token(browser.get("/admin/clients/portal"))
+        assert browser.post("/admin/clients/portal/disable",
+                            data={"csrf_token": token}).status_code == 302
+        db.session.expire_all()
+        assert db.session.scalar(select(Client.enabled)) is False
+
+
+def _token(response) -> str:
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
+                     response.get_data(as_text=True))[1]
