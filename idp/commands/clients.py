@@ -18,41 +18,67 @@ clients_cli = AppGroup("clients", help="Client applications (portals).")
 @click.option("--name", required=True, help="Name shown to citizens (Persian).")
 @click.option("--name-en", default="")
 @click.option("--type", "client_type", type=click.Choice(["confidential", "public", "service"]),
-              default="confidential", show_default=True)
+              default="confidential", show_default=True,
+              help="confidential: a server with a secret or key; public: SPA/mobile app "
+                   "(PKCE, no secret); service: client credentials only.")
 @click.option("--client-id", default=None, help="Fix the client_id (default: random).")
-@click.option("--redirect-uri", multiple=True)
-@click.option("--post-logout-redirect-uri", multiple=True)
-@click.option("--grant-type", multiple=True)
-@click.option("--scope", default="openid profile", show_default=True)
-@click.option("--auth-method", default=None)
-@click.option("--jwks-uri", default=None)
-@click.option("--first-party", is_flag=True)
+@click.option("--redirect-uri", multiple=True, help="Exact redirect URI (repeatable).")
+@click.option("--post-logout-redirect-uri", multiple=True,
+              help="Where RP-initiated logout may return (repeatable).")
+@click.option("--grant-type", multiple=True,
+              help="authorization_code, refresh_token, client_credentials (repeatable; "
+                   "default: those of the type).")
+@click.option("--scope", default="openid profile", show_default=True,
+              help='Allowed scopes, e.g. "openid profile email phone national_id".')
+@click.option("--auth-method", default=None,
+              help="client_secret_basic (default), client_secret_post, private_key_jwt, "
+                   "none (public clients).")
+@click.option("--jwks", "jwks_file", type=click.File("r"), default=None,
+              help="JSON file with the client's public JWKS (private_key_jwt).")
+@click.option("--jwks-uri", default=None, help="Where the client publishes its JWKS.")
+@click.option("--first-party", is_flag=True, help="Skip the consent page (our own portals).")
 @click.option("--pairwise", is_flag=True, help="Give this client pairwise subjects.")
+@click.option("--sector-identifier", default=None, help="Pairwise sector (default: the "
+              "redirect URIs' host).")
 @click.option("--resource-server", is_flag=True, help="May introspect any token.")
 @click.option("--backchannel-logout-uri", default=None)
-@click.option("--id-token-alg", default="RS256", show_default=True)
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--id-token-alg", type=click.Choice(["RS256", "ES256"]), default="RS256",
+              show_default=True)
+@click.option("--access-token-ttl", type=int, default=None,
+              help="Seconds; default OIDC_ACCESS_TOKEN_TTL.")
+@click.option("--refresh-token-ttl", type=int, default=None,
+              help="Seconds; default OIDC_REFRESH_TOKEN_TTL.")
+@click.option("--logo-uri", default=None)
+@click.option("--json", "as_json", is_flag=True,
+              help="Print client_id, client_secret and the stored metadata as JSON.")
 def clients_create(name, name_en, client_type, client_id, redirect_uri, post_logout_redirect_uri,
-                   grant_type, scope, auth_method, jwks_uri, first_party, pairwise,
-                   resource_server, backchannel_logout_uri, id_token_alg, as_json):
+                   grant_type, scope, auth_method, jwks_file, jwks_uri, first_party, pairwise,
+                   sector_identifier, resource_server, backchannel_logout_uri, id_token_alg,
+                   access_token_ttl, refresh_token_ttl, logo_uri, as_json):
     """Register a client; its secret is printed this once."""
+    try:
+        jwks = json.load(jwks_file) if jwks_file else None
+    except ValueError as e:
+        raise click.BadParameter("not a JSON file", param_hint="--jwks") from e
     spec = clients_service.ClientSpec(
         name_fa=name, name_en=name_en, client_type=client_type, client_id=client_id,
         redirect_uris=list(redirect_uri), post_logout_redirect_uris=list(post_logout_redirect_uri),
         grant_types=list(grant_type), scope=scope, token_endpoint_auth_method=auth_method,
-        jwks_uri=jwks_uri, first_party=first_party, is_resource_server=resource_server,
-        subject_type="pairwise" if pairwise else "public",
-        backchannel_logout_uri=backchannel_logout_uri, id_token_signed_response_alg=id_token_alg)
+        jwks=jwks, jwks_uri=jwks_uri, first_party=first_party,
+        is_resource_server=resource_server, subject_type="pairwise" if pairwise else "public",
+        sector_identifier=sector_identifier, backchannel_logout_uri=backchannel_logout_uri,
+        id_token_signed_response_alg=id_token_alg, access_token_ttl=access_token_ttl,
+        refresh_token_ttl=refresh_token_ttl, logo_uri=logo_uri)
     try:
         client, secret = clients_service.register_client(spec)
     except DomainError as e:
-        raise click.ClickException(f"{e.code} ({e.field}) {e.params or ''}".strip()) from e
+        raise _failure(e) from e
     data = {**clients_service.client_summary(client), "client_secret": secret}
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
     else:
         click.echo(f"client_id:     {client.client_id}")
-        click.echo(f"client_secret: {secret or '(none: public client)'}  <- shown only now")
+        click.echo(f"client_secret: {secret or '(none)'}  <- shown only now")
 
 
 @clients_cli.command("list")
