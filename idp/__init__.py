@@ -30,7 +30,18 @@ def create_app(config: dict | None = None) -> Flask:
     logging.basicConfig(level=app.config["LOG_LEVEL"])
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # start-up noise
 
-    from . import accounts, admin, commands, database, errors, health, identity, oidc, sms
+    from . import (
+        accounts,
+        admin,
+        commands,
+        database,
+        errors,
+        health,
+        identity,
+        oidc,
+        registration,
+        sms,
+    )
     from .extensions import SystemClock, csrf, db, migrate
     from .security import headers
     from .text import fa_digits
@@ -45,7 +56,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.jinja_env.filters["fa_digits"] = fa_digits
     app.context_processor(lambda: {"brand": _brand(app.config)})
     headers.init_app(app)
-    for package in (identity, sms, accounts, admin, oidc, health, commands):
+    for package in (identity, sms, accounts, registration, admin, oidc, health, commands):
         package.init_app(app)
     settings.check(app, keys_present=app.extensions["idp.keys"].has_keys())
     return app

@@ -1,0 +1,173 @@
+"""Flask-WTF forms of the registration wizard: shape and normalisation, Persian messages.
+
+Rules that need the database, the registry or time live in ``services``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, PasswordField, RadioField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import EqualTo, InputRequired, Length, ValidationError
+
+from ..errors import DomainError
+from ..identity import jalali
+from ..identity.national_id import parse_id_code
+from ..messages import message
+from ..text import fa_digits, is_valid_email, normalize_digits, normalize_email, normalize_mobile
+from ..text import normalize_name as _normalize_name
+
+ID_TYPES = [SelectChoice("national", "اشخاص حقیقی (کد ملی)"),
+            SelectChoice("fida", "اتباع خارجی (کد فیدا)")]
+GENDERS = [SelectChoice("male", "مرد"), SelectChoice("female", "زن")]
+_NAME_SYMBOLS = set(" \u200c-'.")
+_CERTIFICATE = {"national": re.compile(r"[0-9]{1,10}", re.ASCII),
+                "fida": re.compile(r"[A-Za-z0-9]{1,20}", re.ASCII)}
+
+
+def _required():
+    return InputRequired(message=message("required"))
+
+
+class StartForm(FlaskForm):
+    id_type = RadioField("نوع کاربر", choices=ID_TYPES, validators=[_required()])
+    next = HiddenField()
+
+
+class CodeAndMobileForm(FlaskForm):
+    """Step 1: national/FIDA code and mobile; ``id_type`` decides which code is valid."""
+
+    id_code = StringField("کد ملی", filters=[normalize_digits], validators=[_required()])
+    mobile = StringField("شماره همراه", validators=[_required()])
+
+    def __init__(self, id_type: str, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.id_type = id_type
+        if id_type == "fida":
+            self.id_code.label.text = "کد فیدا (کد فراگیر اتباع خارجی)"
+
+    def validate_id_code(self, field):
+        try:
+            field.data = parse_id_code(field.data, self.id_type)
+        except DomainError as e:
+            raise ValidationError(message(e.code)) from None
+
+    def validate_mobile(self, field):
+        canonical = normalize_mobile(field.data)
+        if canonical is None:
+            raise ValidationError(message("mobile_invalid"))
+        field.data = canonical
+
+
+class CodeForm(FlaskForm):
+    """Step 1, second half: the 6-digit SMS code (Persian digits accepted)."""
+
+    code = StringField("کد تأیید پیامک‌شده", filters=[normalize_digits],
+                       validators=[_required()])
+
+    def validate_code(self, field):
+        if not re.fullmatch(r"[0-9]{6}", field.data or "", re.ASCII):
+            raise ValidationError(message("otp_format"))
+
+
+def _name(form, field):
+    if not field.data:
+        return
+    if any(ch.isdigit() for ch in field.data) or not any(ch.isalpha() for ch in field.data) \
+            or any(not ch.isalpha() and ch not in _NAME_SYMBOLS for ch in field.data):
+        raise ValidationError(message("registration_name_invalid"))
+
+
+def _name_field(label: str) -> StringField:
+    return StringField(label, filters=[_normalize_name], validators=[
+        _required(), Length(max=100, message=message("registration_name_too_long")), _name])
+
+
+def year_choices(today_year: int) -> list[SelectChoice]:
+    """Jalali years from this one back to 1290, shown with Persian digits."""
+    return [SelectChoice("", "سال")] + [SelectChoice(str(y), fa_digits(y))
+                                        for y in range(today_year, jalali.MIN_YEAR - 1, -1)]
+
+
+MONTH_CHOICES = [SelectChoice("", "ماه")] + [
+    SelectChoice(str(i), f"{fa_digits(i)} - {name}")
+    for i, name in enumerate(jalali.MONTH_NAMES, start=1)]
+DAY_CHOICES = [SelectChoice("", "روز")] + [SelectChoice(str(d), fa_digits(d))
+                                           for d in range(1, 32)]
+
+
+class PersonForm(FlaskForm):
+    """Step 2: the birth-certificate data, birth date as Jalali year/month/day selects."""
+
+    first_name = _name_field("نام")
+    last_name = _name_field("نام خانوادگی")
+    father_name = _name_field("نام پدر")
+    certificate_number = StringField("شماره شناسنامه", filters=[normalize_digits],
+                                     validators=[_required()])
+    # Browsers send the ASCII option values; coerce also folds digits typed by hand.
+    birth_year = SelectField("سال", choices=[], coerce=normalize_digits,
+                             validators=[_required()])
+    birth_month = SelectField("ماه", choices=MONTH_CHOICES, coerce=normalize_digits,
+                              validators=[_required()])
+    birth_day = SelectField("روز", choices=DAY_CHOICES, coerce=normalize_digits,
+                            validators=[_required()])
+    gender = RadioField("جنسیت", choices=GENDERS, validators=[_required()])
+
+    def __init__(self, id_type: str, today, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.id_type = id_type
+        self.today = today
+        self.birth_year.choices = year_choices(jalali.parts(today)[0])
+        self.birth_date = None
+        if id_type == "fida":
+            self.certificate_number.label.text = "شماره مدرک هویتی (گذرنامه یا کارت اقامت)"
+
+    def validate_certificate_number(self, field):
+        if not _CERTIFICATE[self.id_type].fullmatch(field.data or ""):
+            raise ValidationError(message(f"registration_certificate_invalid_{self.id_type}"))
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if ok:
+            try:
+                self.birth_date = jalali.to_gregorian(
+                    self.birth_year.data, self.birth_month.data, self.birth_day.data,
+                    today=self.today)
+            except DomainError as e:
+                self.birth_day.errors = [*self.birth_day.errors, message(e.code)]
+                return False
+        return ok
+
+    def person(self) -> dict:
+        """The normalised values for ``services.check_person``."""
+        return {"first_name": self.first_name.data, "last_name": self.last_name.data,
+                "father_name": self.father_name.data,
+                "certificate_number": self.certificate_number.data,
+                "birth_date": self.birth_date, "gender": self.gender.data}
+
+
+class EmailForm(FlaskForm):
+    """Step 3: email, stored as given with a lower-cased domain."""
+
+    email = StringField("ایمیل", filters=[normalize_email], validators=[
+        _required(), Length(max=254, message=message("email_invalid"))])
+
+    def validate_email(self, field):
+        if not is_valid_email(field.data or ""):
+            raise ValidationError(message("email_invalid"))
+
+
+class PasswordForm(FlaskForm):
+    """Step 4: password and its repetition; the rules are checked by the service."""
+
+    new_password = PasswordField("گذرواژه", validators=[
+        _required(), Length(max=256, message=message("password_too_long"))])
+    confirm = PasswordField("تکرار گذرواژه", validators=[
+        _required(), EqualTo("new_password", message=message("password_mismatch"))])
+
+
+class ConfirmForm(FlaskForm):
+    """Step 5: nothing to type; the button confirms (CSRF-protected)."""
+

@@ -1,0 +1,246 @@
+"""What each registration step checks and does. Never touches request, flash or templates.
+
+Every refusal is a :class:`DomainError` whose code has a Persian message in
+``idp.messages`` (registration section). Registry answers are used, never shown: a
+mismatch names the field to re-check, not the registry's value.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from flask import current_app
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from .. import audit
+from ..accounts.passwords import check_password_rules, hash_password
+from ..errors import DomainError
+from ..extensions import db, now
+from ..identity import Status, compare_with_record, registry
+from ..models import RegistrationDraft, User
+from ..security import otp
+from ..sms import SmsUnavailable, send_template
+from ..text import mask_personal_numbers, normalize_email
+from . import wizard
+
+logger = logging.getLogger("idp.registration")
+
+OTP_PURPOSE = "registration"
+
+
+def _subject(draft: RegistrationDraft) -> str:
+    return f"draft:{draft.id}"
+
+
+def account_exists(id_code: str) -> bool:
+    return db.session.scalar(select(User.id).where(User.id_code == id_code)) is not None
+
+
+def _registry_budget(draft: RegistrationDraft) -> int:
+    """Refuse when the draft used up its registry inquiries (each is an identity oracle
+    and costs money); return how many were used."""
+    used = int((draft.data or {}).get("checks", 0))
+    if used >= current_app.config["REGISTRATION_MAX_REGISTRY_CHECKS"]:
+        raise DomainError("registration_too_many_checks")
+    return used
+
+
+def _refuse(status: Status, field: str | None, mismatch_code: str, draft, ip, event) -> None:
+    """Turn a non-MATCH registry answer into the error the citizen sees (audited)."""
+    if status is Status.UNAVAILABLE:
+        raise DomainError("identity_unavailable")
+    audit.record(event, ip=ip, result=status.value, id_type=draft.id_type,
+                 id_code=mask_personal_numbers(draft.id_code or ""))
+    db.session.commit()
+    if status is Status.DECEASED:
+        raise DomainError("registration_not_possible")
+    if status is Status.INVALID_INPUT:
+        raise DomainError(f"{draft.id_type}_code_invalid", field="id_code")
+    raise DomainError(mismatch_code, field=field)
+
+
+def choose_type(draft: RegistrationDraft, id_type: str) -> None:
+    """Step 0 again: a changed user type starts the draft over (keeping ``next``)."""
+    if id_type != draft.id_type:
+        draft.id_type, draft.id_code, draft.mobile, draft.mobile_verified_at = (
+            id_type, None, None, None)
+        draft.data = {k: v for k, v in (draft.data or {}).items() if k in ("next", "checks")}
+    wizard.save(draft, step=1)
+
+
+def submit_code_and_mobile(draft: RegistrationDraft, id_code: str, mobile: str,
+                           ip: str | None = None) -> bool:
+    """Step 1: check the code and mobile, then send the SMS code.
+
+    Returns ``False`` when nothing changed since the mobile was proven (go on to step
+    2 without a new code), ``True`` when the code page comes next.
+
+    :raises DomainError: ``registration_account_exists``, ``registration_mobile_not_owned``,
+        ``registration_not_possible``, ``identity_unavailable``,
+        ``registration_too_many_checks``; or, once ownership is confirmed and the code
+        page is next anyway, ``otp_resend_too_soon``/``otp_hourly_limit``/``sms_unavailable``.
+    """
+    if (draft.id_code, draft.mobile) == (id_code, mobile) and draft.mobile_verified_at:
+        wizard.save(draft, step=2)
+        return False
+    if account_exists(id_code):
+        raise DomainError("registration_account_exists", field="id_code")
+    used = _registry_budget(draft)
+    answer = registry().verify_mobile_owner(draft.id_type, id_code, mobile)
+    if answer.status is not Status.UNAVAILABLE:
+        wizard.save(draft, checks=used + 1)
+    draft.id_code, draft.mobile, draft.mobile_verified_at = id_code, mobile, None
+    if not answer.ok:
+        wizard.save(draft, code_sent=None)
+        _refuse(answer.status, "mobile", "registration_mobile_not_owned", draft, ip,
+                "registration_mobile_refused")
+    wizard.save(draft, code_sent=True)
+    otp.issue_code(OTP_PURPOSE, _subject(draft), mobile)
+    return True
+
+
+def resend_code(draft: RegistrationDraft) -> None:
+    """Send a new SMS code to the draft's mobile (limits of :mod:`idp.security.otp`)."""
+    if not draft.mobile or not (draft.data or {}).get("code_sent"):
+        raise DomainError("registration_restart")
+    otp.issue_code(OTP_PURPOSE, _subject(draft), draft.mobile)
+
+
+def seconds_until_resend(draft: RegistrationDraft) -> int:
+    return otp.seconds_until_resend(draft.mobile) if draft.mobile else 0
+
+
+def verify_mobile_code(draft: RegistrationDraft, code: str) -> None:
+    """Step 1, second half: the SMS code proves the citizen holds the mobile → step 2.
+
+    :raises DomainError: ``otp_invalid`` / ``otp_expired`` / ``otp_dead``.
+    """
+    challenge = otp.verify_code(OTP_PURPOSE, _subject(draft), code)
+    if challenge.mobile != draft.mobile:  # the number was edited after this code was sent
+        raise DomainError("otp_expired", field="code")
+    draft.mobile_verified_at = now()
+    wizard.save(draft, step=2, code_sent=None)
+
+
+def edit_mobile(draft: RegistrationDraft) -> None:
+    """Leave the code page to correct the code or the mobile."""
+    wizard.save(draft, code_sent=None)
+
+
+def check_person(draft: RegistrationDraft, person: dict, ip: str | None = None) -> None:
+    """Step 2: compare the birth-certificate data with the civil registry → step 3.
+
+    ``person`` holds normalised ``first_name``, ``last_name``, ``father_name``,
+    ``certificate_number``, ``birth_date`` (a Gregorian date) and ``gender``.
+
+    :raises DomainError: ``registration_birth_date_mismatch`` (field ``birth_date``), one
+        ``registration_mismatch`` listing the fields in ``fields``, ``identity_unavailable``
+        (the draft and the typed values are kept), ``registration_not_possible``,
+        ``registration_too_many_checks``.
+    """
+    used = _registry_budget(draft)
+    answer = registry().lookup_identity(draft.id_type, draft.id_code, person["birth_date"])
+    if answer.status is not Status.UNAVAILABLE:
+        wizard.save(draft, checks=used + 1)
+    if not answer.ok:
+        _refuse(answer.status, "birth_date", "registration_birth_date_mismatch", draft, ip,
+                "registration_identity_refused")
+    fields = compare_with_record(answer.record, **person)
+    if fields:
+        audit.record("registration_identity_refused", ip=ip, result="MISMATCH",
+                     fields=fields, id_type=draft.id_type,
+                     id_code=mask_personal_numbers(draft.id_code or ""))
+        db.session.commit()
+        raise DomainError("registration_mismatch", fields=fields)
+    stored = {**person, "birth_date": person["birth_date"].isoformat()}
+    wizard.save(draft, step=3, person=stored)
+
+
+def set_email(draft: RegistrationDraft, email: str) -> None:
+    """Step 3: keep the (already syntax-checked) email → step 4."""
+    wizard.save(draft, step=4, email=normalize_email(email))
+
+
+def set_password(draft: RegistrationDraft, password: str) -> None:
+    """Step 4: check the password rules and keep only its hash → step 5.
+
+    :raises DomainError: ``password_rules`` with every broken rule in ``codes``.
+    """
+    broken = check_password_rules(password, draft.id_code or "")
+    if broken:
+        raise DomainError("password_rules", field="new_password", codes=broken)
+    wizard.save(draft, step=5, password_hash=hash_password(password))
+
+
+def back_to_password(draft: RegistrationDraft) -> None:
+    """From the review back to step 4; the password must be typed again."""
+    wizard.save(draft, step=4, password_hash=None)
+
+
+def review(draft: RegistrationDraft) -> dict:
+    """The values step 5 shows (all typed by the citizen; nothing from the registry)."""
+    data = draft.data or {}
+    person = dict(data.get("person", {}))
+    if person:
+        person["birth_date"] = date.fromisoformat(person["birth_date"])
+    return {**person, "id_type": draft.id_type, "id_code": draft.id_code,
+            "mobile": draft.mobile, "email": data.get("email")}
+
+
+def complete(draft: RegistrationDraft, ip: str | None = None) -> User | None:
+    """Step 5: create the account, atomically, and send the welcome SMS.
+
+    The draft is claimed with a conditional DELETE in the same transaction as the new
+    user row, and ``users.id_code`` is unique: two confirmations racing for one code
+    create one account and the other gets ``registration_account_exists``; on any error
+    nothing is written. Returns ``None`` when this draft was already used (a double
+    submit).
+
+    :raises DomainError: ``registration_account_exists`` or ``registration_restart``
+        (the draft lacks a step's data).
+    """
+    data = draft.data or {}
+    values = review(draft)
+    if not (draft.mobile_verified_at and values.get("first_name") and values.get("email")
+            and data.get("password_hash")):
+        raise DomainError("registration_restart")
+    moment = now()
+    user = User(
+        id_type=draft.id_type, id_code=draft.id_code, mobile=draft.mobile,
+        email=values["email"], first_name=values["first_name"], last_name=values["last_name"],
+        father_name=values["father_name"], birth_date=values["birth_date"],
+        gender=values["gender"], certificate_number=values["certificate_number"],
+        password_hash=data["password_hash"], password_changed_at=moment, status="active",
+        created_at=moment, updated_at=moment)
+    draft_id, id_type, id_code = draft.id, draft.id_type, draft.id_code
+    try:
+        claimed = db.session.execute(delete(RegistrationDraft).where(
+            RegistrationDraft.id == draft_id)).rowcount
+        if claimed != 1:
+            db.session.rollback()
+            return None
+        db.session.add(user)
+        db.session.flush()
+        audit.record("registration_completed", user_id=user.id, ip=ip, id_type=id_type)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        audit.record("registration_duplicate", ip=ip, id_type=id_type,
+                     id_code=mask_personal_numbers(id_code))
+        db.session.commit()
+        raise DomainError("registration_account_exists") from None
+    _welcome(user)
+    return user
+
+
+def _welcome(user: User) -> None:
+    """Send FLOWS.md's welcome SMS; a gateway failure does not undo the registration."""
+    title = "خانم" if user.gender == "female" else "آقای"
+    try:
+        send_template(user.mobile, "welcome", title=title, name=user.full_name)
+        db.session.commit()
+    except SmsUnavailable:
+        db.session.rollback()
+        logger.warning("welcome SMS for user %s not sent", user.id)
