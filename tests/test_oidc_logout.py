@@ -268,3 +268,21 @@ def test_cleanup_command(app, client, runner, clock):
     output = runner.invoke(args=["oidc", "cleanup"]).output
     assert "access_tokens: 1 deleted" in output and "refresh_tokens: 1 deleted" in output
     assert "token_families: 1 deleted" in output and "authorization_codes: 1 deleted" in output
+
+
+def test_offline_access_grants_outlive_the_session(app, client):
+    """offline_access is shown on the consent page and its refresh token survives logout."""
+    rp, secret = portal(scope="openid profile offline_access")
+    sign_in(app, client, make_user())
+    params = auth_params(rp, scope="openid offline_access")
+    consent = authorize(client, params).headers["Location"]
+    assert "دسترسی ماندگار" in client.get(consent).get_data(as_text=True)
+    key = parse_qs(consent.split("?", 1)[1])["key"][0]
+    code = query_of(client.post("/authorize/consent", data={"key": key, "approve": "1"}))["code"]
+    tokens = exchange(client, rp, secret, code, params).json
+    assert tokens["scope"] == "openid offline_access"
+    client.get("/logout", query_string={"id_token_hint": tokens["id_token"]})
+    again = client.post("/oauth/token", data={"grant_type": "refresh_token",
+                                              "refresh_token": tokens["refresh_token"]},
+                        auth=(rp.client_id, secret))
+    assert again.status_code == 200

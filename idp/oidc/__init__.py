@@ -17,7 +17,7 @@ def init_app(app) -> None:
     app.extensions["idp.discovery"] = metadata.render(cfg)
 
     from ..accounts.session import session_ended
-    from . import logout, server
+    from . import logout, registration, server
     from .outbound import HttpxPort
     from .views import bp
 
@@ -27,3 +27,4 @@ def init_app(app) -> None:
     # the app whose sessions ended.
     session_ended.connect(logout.on_session_ended)
     app.register_blueprint(bp)
+    registration.init_app(app)  # RFC 7591/7592 (idp.oidc.registration)

@@ -55,6 +55,7 @@ class ConsentPage:
     key: str
     client: object
     scopes: list = field(default_factory=list)
+    offline: bool = False  # offline_access: the portal keeps access after sign-out
 
 
 @dataclass
@@ -94,7 +95,8 @@ def consent_page(key: str | None):
     checked = _check(pending.params, pending)
     if not isinstance(checked, Checked):
         return checked
-    return ConsentPage(key, checked.client.row, claims_mod.claims_by_scope(checked.scope))
+    return ConsentPage(key, checked.client.row, claims_mod.claims_by_scope(checked.scope),
+                       "offline_access" in checked.scope)
 
 
 def decide(key: str | None, approved: bool, ip: str | None = None):

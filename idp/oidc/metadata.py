@@ -33,7 +33,7 @@ def build(config) -> dict:
     return {
         "issuer": issuer,
         **{name: issuer + path for name, path in PATHS.items()},
-        "scopes_supported": list(SCOPE_CLAIMS),
+        "scopes_supported": [*SCOPE_CLAIMS, "offline_access"],
         "claims_supported": claims,
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
@@ -51,6 +51,8 @@ def build(config) -> dict:
         "authorization_response_iss_parameter_supported": True,
         "backchannel_logout_supported": True,
         "backchannel_logout_session_supported": True,
+        **({"registration_endpoint": issuer + "/connect/register"}  # RFC 7591 §3
+           if config.get("DCR_ENABLED") else {}),
         "ui_locales_supported": ["fa", "en"],
         "claims_locales_supported": ["fa"],
         "acr_values_supported": ["urn:idp:acr:pwd", "urn:idp:acr:pwd+sms"],

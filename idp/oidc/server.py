@@ -86,7 +86,7 @@ class IdpAuthorizationServer(AuthorizationServer):
 
     def load_config(self, config):
         self.register_token_generator("default", generate_token)
-        self.scopes_supported = list(SCOPE_CLAIMS) + ["offline_access"]
+        self.scopes_supported = [*SCOPE_CLAIMS, "offline_access"]
         self._error_uris = None
 
     def create_oauth2_request(self, request):

@@ -70,7 +70,7 @@ def consent():
         return _answer(outcome)
     form.key.data = outcome.key
     return _page(render_template("oidc/consent.html", form=form, client=outcome.client,
-                                 scopes=outcome.scopes))
+                                 scopes=outcome.scopes, offline=outcome.offline))
 
 
 @bp.post("/oauth/token")
