@@ -115,10 +115,26 @@ def register(spec: ClientSpec, initial_token: str | None,
         db.session.rollback()
         raise DomainError("iat_invalid")
     client, secret = services.create_client(spec, ip=ip, via="dcr", initial_token_id=token.id)
+    registration_token = new_registration_token(client)
+    return client, secret, registration_token
+
+
+def new_registration_token(client: Client) -> str:
+    """Give ``client`` a new registration access token (the old one stops working).
+
+    Only its hash is kept, so every answer that must carry the token (RFC 7592 §3)
+    rotates it, which RFC 7592 §4 allows to limit its exposure.
+    """
     registration_token = secrets.token_urlsafe(32)
     client.registration_token_hash = sha256(registration_token)
     db.session.commit()
-    return client, secret, registration_token
+    return registration_token
+
+
+def refuse(reason: str, ip: str | None = None, client_id: str | None = None) -> None:
+    """Record a refused registration or management call (bad or missing token)."""
+    audit.record("dcr_refused", ip=ip, client_id=client_id, reason=reason)
+    db.session.commit()
 
 
 def authorize(client_id: str, registration_token: str | None) -> Client:
