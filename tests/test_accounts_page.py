@@ -284,3 +284,12 @@ def test_mobile_code_expires_and_resend_waits(app, clock):
                             data={"code": code_in(outbox("09351234567")[0])})
     assert response.headers["Location"] == "/account/mobile"  # nothing pending any more
     assert db.session.get(User, user.id).mobile == user.mobile
+
+
+def test_idle_sessions_are_not_listed(app, clock):
+    """A session idle for longer than SESSION_IDLE_TIMEOUT no longer shows in the list."""
+    user = make_user()
+    sign_in(app, user, user_agent=UA_ANDROID)
+    clock.advance(app.config["SESSION_IDLE_TIMEOUT"] + 1)
+    page = sign_in(app, user).get("/account").get_data(as_text=True)
+    assert "Firefox 133 · Windows" in page and "Android" not in page

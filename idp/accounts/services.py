@@ -263,11 +263,11 @@ def update_email(user: User, email: str, ip: str | None = None) -> None:
 def list_sessions(user_id: int) -> list[SsoSession]:
     """Return the user's live SSO sessions (not ended, expired or idle), newest use first."""
     moment = now()
-    idle = timedelta(seconds=current_app.config["SESSION_IDLE_TIMEOUT"])
-    return list(db.session.scalars(select(SsoSession).where(
+    rows = db.session.scalars(select(SsoSession).where(
         SsoSession.user_id == user_id, SsoSession.ended_at.is_(None),
-        SsoSession.expires_at > moment, SsoSession.last_seen_at > moment - idle,
-    ).order_by(SsoSession.last_seen_at.desc(), SsoSession.id.desc())))
+        SsoSession.expires_at > moment,
+    ).order_by(SsoSession.last_seen_at.desc(), SsoSession.id.desc()))
+    return [row for row in rows if session.is_live(row, moment)]
 
 
 def end_session(user_id: int, sid: str, ip: str | None = None) -> bool:

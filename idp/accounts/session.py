@@ -44,6 +44,13 @@ def _idle_limit(row: SsoSession) -> int:
     return cfg["ADMIN_IDLE_TIMEOUT"] if row.is_admin else cfg["SESSION_IDLE_TIMEOUT"]
 
 
+def is_live(row: SsoSession, moment=None) -> bool:
+    """Tell whether a session row is neither ended, past its lifetime nor idle too long."""
+    moment = moment or now()
+    return (row.ended_at is None and row.expires_at > moment
+            and (moment - row.last_seen_at).total_seconds() <= _idle_limit(row))
+
+
 def login_user(user: User, amr: list[str], acr: str | None = None) -> SsoSession:
     """Start a new SSO session for ``user``; the response sets the new cookie.
 
@@ -86,8 +93,7 @@ def current_session() -> SsoSession | None:
         row = db.session.scalar(select(SsoSession).where(
             SsoSession.id_hash == sha256(raw), SsoSession.ended_at.is_(None)))
         moment = now()
-        if row is not None and (row.expires_at <= moment or
-                                (moment - row.last_seen_at).total_seconds() > _idle_limit(row)):
+        if row is not None and not is_live(row, moment):
             row = None
         elif row is not None and (moment - row.last_seen_at).total_seconds() > _SEEN_GRANULARITY:
             row.last_seen_at = moment
