@@ -10,7 +10,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from idp import create_app
 from idp.identity import Status, registry
 from idp.identity.http import HttpIdentityRegistry, parse_auth_header
 
@@ -174,12 +173,12 @@ def test_auth_header_parsing():
     assert parse_auth_header("") == {} and parse_auth_header("no colon") == {}
 
 
-def test_settings_choose_the_http_adapter(app_config):
+def test_settings_choose_the_http_adapter(make_app):
     """IDENTITY_BACKEND=http builds the adapter from the IDENTITY_HTTP_* settings."""
     with FakeService((200, {"result": "MATCH"})) as fake:
-        app = create_app({**app_config, "IDENTITY_BACKEND": "http", "IDENTITY_HTTP_URL": fake.url,
-                          "IDENTITY_HTTP_AUTH_HEADER": "X-Api-Key: k1",
-                          "IDENTITY_HTTP_CONNECT_TIMEOUT": 2.5, "IDENTITY_HTTP_TIMEOUT": 7.0})
+        app = make_app(IDENTITY_BACKEND="http", IDENTITY_HTTP_URL=fake.url,
+                       IDENTITY_HTTP_AUTH_HEADER="X-Api-Key: k1",
+                       IDENTITY_HTTP_CONNECT_TIMEOUT=2.5, IDENTITY_HTTP_TIMEOUT=7.0)
         with app.app_context():
             adapter_ = registry()
             answer = adapter_.verify_mobile_owner("fida", "123456789012", "09121234567")
@@ -189,6 +188,6 @@ def test_settings_choose_the_http_adapter(app_config):
     assert fake.requests[0]["headers"]["X-Api-Key"] == "k1"
 
 
-def test_unknown_backend_is_refused(app_config):
+def test_unknown_backend_is_refused(make_app):
     with pytest.raises(ValueError):
-        create_app({**app_config, "IDENTITY_BACKEND": "carrier-pigeon"})
+        make_app(IDENTITY_BACKEND="carrier-pigeon")

@@ -157,3 +157,44 @@ def test_codes_are_random_six_digits(app, clock):
         otp.issue_code("registration", str(i), f"0912000000{i}")
         codes.add(sent_code(f"0912000000{i}"))
     assert all(re.fullmatch(r"[0-9]{6}", c) for c in codes) and len(codes) > 1
+
+
+def _race(app, work, n=2):
+    """Run ``work(i)`` in ``n`` threads released together; return what each gave or raised."""
+    import threading
+
+    barrier = threading.Barrier(n)
+    results = [None] * n
+
+    def run(i):
+        with app.app_context():
+            barrier.wait()
+            try:
+                results[i] = work(i)
+            except DomainError as e:
+                results[i] = e.code
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    return results
+
+
+def test_concurrent_requests_send_one_code(app):
+    """Two requests for the same mobile at once: one code, one "too soon" (DB-enforced)."""
+    results = _race(app, lambda i: otp.issue_code("registration", f"d{i}", MOBILE).id)
+    assert sorted(r == "otp_resend_too_soon" for r in results) == [False, True], results
+    db.session.expire_all()
+    assert len(db.session.scalars(select(SmsMessage)).all()) == 1
+
+
+def test_concurrent_verifications_use_the_code_once(app):
+    otp.issue_code("registration", "d", MOBILE)
+    code = sent_code()
+    db.session.remove()
+    results = _race(app, lambda i: otp.verify_code("registration", "d", code).id)
+    assert sorted(r == "otp_expired" for r in results) == [False, True], results

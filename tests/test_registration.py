@@ -83,12 +83,16 @@ class Wizard:
         return self
 
 
-@pytest.fixture
-def record(app):
+def make_citizen():
     """A citizen in the local registry, born 1369/01/01 (1990-03-21)."""
     return make_registry_record(first_name="محمد حسین", last_name="کاظمی", father_name="علی",
                                 certificate_number="4521", birth_date=date(1990, 3, 21),
                                 gender="male", mobile="09121110001")
+
+
+@pytest.fixture
+def record(app):
+    return make_citizen()
 
 
 @pytest.fixture

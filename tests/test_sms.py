@@ -9,7 +9,6 @@ from urllib.parse import parse_qs
 import pytest
 from sqlalchemy import select
 
-from idp import create_app
 from idp.extensions import db
 from idp.models import SmsMessage
 from idp.sms import SmsUnavailable, send_template, sms_gateway
@@ -133,12 +132,12 @@ def test_bad_settings_are_refused():
             HttpSmsGateway(http_config("http://x", **{name: value}))
 
 
-def test_otp_through_the_http_gateway(app_config):
+def test_otp_through_the_http_gateway(make_app):
     """With SMS_BACKEND=http an OTP goes to the provider; nothing lands in the outbox."""
     from idp.security import otp
 
     with FakeService((200, {"status": 1})) as fake:
-        app = create_app({**app_config, "SMS_BACKEND": "http", **http_config(fake.url)})
+        app = make_app(SMS_BACKEND="http", **http_config(fake.url))
         with app.app_context():
             otp.issue_code("registration", "d", "09121234567")
             assert db.session.scalars(select(SmsMessage)).all() == []
@@ -148,14 +147,14 @@ def test_otp_through_the_http_gateway(app_config):
     assert isinstance(app.extensions["idp.sms"], HttpSmsGateway)
 
 
-def test_otp_sms_failure_keeps_nothing(app_config, clock):
+def test_otp_sms_failure_keeps_nothing(make_app, clock):
     """When the provider fails no code is stored and the citizen may retry at once."""
     from idp.errors import DomainError
     from idp.models import OtpChallenge
     from idp.security import otp
 
     with FakeService((503, {}), (200, {"status": 1})) as fake:
-        app = create_app({**app_config, "SMS_BACKEND": "http", **http_config(fake.url)})
+        app = make_app(SMS_BACKEND="http", **http_config(fake.url))
         with app.app_context():
             with pytest.raises(DomainError) as e:
                 otp.issue_code("registration", "d", "09121234567")

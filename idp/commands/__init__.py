@@ -9,9 +9,11 @@ from .keys import keys_cli
 from .maintenance import maintenance_cli
 from .oidc import oidc_cli
 from .registry import registry_cli
+from .sms import sms_cli
 from .users import users_cli
 
-GROUPS = (keys_cli, registry_cli, clients_cli, demo_cli, users_cli, oidc_cli, maintenance_cli)
+GROUPS = (keys_cli, registry_cli, sms_cli, clients_cli, demo_cli, users_cli, oidc_cli,
+          maintenance_cli)
 
 
 def init_app(app) -> None:

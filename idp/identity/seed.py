@@ -22,7 +22,10 @@ def national_code(rng: random.Random) -> str:
 
 
 def fida_code(rng: random.Random) -> str:
-    return "".join(str(rng.randrange(10)) for _ in range(12))
+    while True:
+        code = "".join(str(rng.randrange(10)) for _ in range(12))
+        if len(set(code)) > 1:
+            return code
 
 
 def synthetic_records(count: int, seed: int = 0, foreign_every: int = 5) -> list[dict]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy import select
+
 from ..extensions import db, now
 from ..models import SmsMessage
 from ..text import mask_mobile
@@ -23,3 +25,11 @@ class OutboxSmsGateway:
                                   created_at=now()))
         db.session.flush()
         logger.info("sms to %s stored in the outbox (%s)", mask_mobile(mobile), template or "-")
+
+
+def latest(mobile: str | None = None, limit: int = 20) -> list[SmsMessage]:
+    """Return the newest outbox messages (newest first), optionally for one mobile."""
+    query = select(SmsMessage).order_by(SmsMessage.created_at.desc(), SmsMessage.id.desc())
+    if mobile:
+        query = query.where(SmsMessage.mobile == mobile)
+    return list(db.session.scalars(query.limit(limit)))
