@@ -8,26 +8,22 @@ from __future__ import annotations
 
 import logging
 import math
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
-import jdatetime
 from flask import current_app
 from sqlalchemy import select, update
 
 from .. import audit
 from ..errors import DomainError
 from ..extensions import db, now
-from ..identity import Status, registry
+from ..identity import Status, jalali, registry
 from ..models import AccessToken, SsoSession, TokenFamily, User
 from ..security import otp
 from ..sms import SmsUnavailable, send_template
 from ..text import mask_mobile, mask_personal_numbers
 from . import passwords, session
 
-# Iran has kept +03:30 all year since 2022 (no daylight saving), so no tz database is needed.
 logger = logging.getLogger("idp.accounts")
-
-TEHRAN = timezone(timedelta(hours=3, minutes=30), "Asia/Tehran")
 
 #: Account statuses that may never sign in, mapped to their message code.
 BLOCKED_STATUSES = {"locked": "account_locked", "disabled": "account_disabled",
@@ -191,15 +187,10 @@ def set_expired_password(user_id: int, new_password: str, ip: str | None = None)
     return user
 
 
-def jalali(value: date) -> str:
-    """Return a Gregorian date as a Solar Hijri ``YYYY/MM/DD`` string (ASCII digits)."""
-    return jdatetime.date.fromgregorian(date=value).strftime("%Y/%m/%d")
-
-
 def jalali_datetime(value: datetime) -> str:
     """Return an aware time as Tehran's Solar Hijri ``YYYY/MM/DD HH:MM`` (ASCII digits)."""
-    local = value.astimezone(TEHRAN)
-    return f"{jalali(local.date())} {local:%H:%M}"
+    local = value.astimezone(jalali.TEHRAN)
+    return f"{jalali.format_date(local.date(), persian_digits=False)} {local:%H:%M}"
 
 
 def account_overview(user: User) -> dict:
@@ -211,7 +202,7 @@ def account_overview(user: User) -> dict:
         "father_name": user.father_name,
         "certificate_number": user.certificate_number,
         "gender": user.gender,
-        "birth_date": jalali(user.birth_date),
+        "birth_date": jalali.format_date(user.birth_date, persian_digits=False),
         "mobile": user.mobile,
         "email": user.email or "",
     }
