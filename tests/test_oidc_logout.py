@@ -261,15 +261,6 @@ def test_password_change_style_logout_reaches_portals(app, client, receivers):
     wait_for_deliveries(app)
 
 
-def test_cleanup_command(app, client, runner, clock):
-    rp, secret = portal(first_party=True)
-    _sign_in_at(app, client, [(rp, secret)], make_user())
-    clock.advance(40 * 86400)
-    output = runner.invoke(args=["oidc", "cleanup"]).output
-    assert "access_tokens: 1 deleted" in output and "refresh_tokens: 1 deleted" in output
-    assert "token_families: 1 deleted" in output and "authorization_codes: 1 deleted" in output
-
-
 def test_offline_access_grants_outlive_the_session(app, client):
     """offline_access is shown on the consent page and its refresh token survives logout."""
     rp, secret = portal(scope="openid profile offline_access")

@@ -1,13 +1,13 @@
-"""``flask oidc``: back-channel logout delivery and housekeeping of protocol rows."""
+"""``flask oidc``: back-channel logout delivery (expired rows: ``flask maintenance purge``)."""
 
 from __future__ import annotations
 
 import click
 from flask.cli import AppGroup
 
-from ..oidc import logout, storage
+from ..oidc import logout
 
-oidc_cli = AppGroup("oidc", help="OpenID provider: logout delivery, cleanup.")
+oidc_cli = AppGroup("oidc", help="OpenID provider: back-channel logout delivery.")
 
 
 @oidc_cli.command("deliver-logouts")
@@ -15,10 +15,3 @@ def deliver_logouts():
     """Send due back-channel logout tokens again (run every minute from cron)."""
     delivered, failed = logout.deliver()
     click.echo(f"delivered {delivered}, failed {failed}")
-
-
-@oidc_cli.command("cleanup")
-def cleanup():
-    """Delete expired codes, tokens, parked requests and client-assertion ids."""
-    for table, count in storage.purge_expired().items():
-        click.echo(f"{table}: {count} deleted")

@@ -336,29 +336,3 @@ def drop_pending(row: PendingAuthorization | None) -> None:
     if row is not None:
         db.session.execute(delete(PendingAuthorization).where(PendingAuthorization.id == row.id))
         db.session.commit()
-
-
-# -- housekeeping ----------------------------------------------------------------------
-def purge_expired() -> dict[str, int]:
-    """Delete rows nobody can use any more; return how many per table. Commits."""
-    moment = now()
-    done = {}
-    statements = {
-        "pending_authorizations": delete(PendingAuthorization).where(
-            PendingAuthorization.expires_at <= moment),
-        "used_jtis": delete(UsedJti).where(UsedJti.expires_at <= moment),
-        "access_tokens": delete(AccessToken).where(AccessToken.expires_at <= moment),
-        "refresh_tokens": delete(RefreshToken).where(RefreshToken.expires_at <= moment),
-    }
-    for name, statement in statements.items():
-        done[name] = db.session.execute(statement).rowcount
-    # A family with no token left is over; its code may go once it has expired.
-    empty = select(TokenFamily.id).where(
-        ~select(RefreshToken.id).where(RefreshToken.family_id == TokenFamily.id).exists(),
-        ~select(AccessToken.id).where(AccessToken.family_id == TokenFamily.id).exists())
-    done["token_families"] = db.session.execute(
-        delete(TokenFamily).where(TokenFamily.id.in_(empty))).rowcount
-    done["authorization_codes"] = db.session.execute(delete(AuthorizationCode).where(
-        AuthorizationCode.expires_at <= moment - timedelta(days=1))).rowcount
-    db.session.commit()
-    return done
