@@ -116,6 +116,11 @@ def test_unsupported_response_type(app, client):
                     "unsupported_response_type")
 
 
+def test_client_without_the_code_grant_is_unauthorized(app, client):
+    rp, _ = portal(first_party=True, grant_types=["client_credentials"])
+    _error_redirect(authorize(client, auth_params(rp)), "unauthorized_client")
+
+
 @pytest.mark.parametrize("scope", ["openid admin", "openid email"])
 def test_invalid_scope(app, client, scope):
     """Unknown scopes, and scopes the client is not registered for, are invalid_scope."""

@@ -186,3 +186,7 @@ def test_blocked_user_tokens_stop_working(app, client):
     assert userinfo(client, body["access_token"]).status_code == 401
     assert introspect(client, rp, secret, body["access_token"]).json == {"active": False}
     assert introspect(client, rp, secret, body["refresh_token"]).json == {"active": False}
+    refreshed = client.post("/oauth/token", data={"grant_type": "refresh_token",
+                                                  "refresh_token": body["refresh_token"]},
+                            auth=(rp.client_id, secret))
+    assert refreshed.status_code == 400 and refreshed.json["error"] == "invalid_grant"

@@ -187,12 +187,15 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
             return None
         if credential.is_revoked() or credential.is_expired():
             return None
+        user, _ = storage.grant_owner(credential.family)
+        if user is None or user.status != "active":
+            return None  # a blocked citizen's grants answer invalid_grant
+        credential.user = user
         return credential
 
     def authenticate_user(self, refresh_token):
         self.request.family = refresh_token.family
-        user, _ = storage.grant_owner(refresh_token.family)
-        return user if user is not None and user.status == "active" else None
+        return refresh_token.user
 
     def revoke_old_credential(self, refresh_token):
         if not storage.rotate_refresh(refresh_token):

@@ -75,7 +75,8 @@ class OAuthClient(ClientMixin):
         return method == self.row.token_endpoint_auth_method
 
     def check_response_type(self, response_type) -> bool:
-        return response_type in (self.row.response_types or [])
+        return response_type in (self.row.response_types or []) \
+            and "authorization_code" in (self.row.grant_types or [])
 
     def check_grant_type(self, grant_type) -> bool:
         return grant_type in (self.row.grant_types or [])
@@ -200,6 +201,7 @@ class RefreshCredential(TokenMixin):
 
     def __init__(self, row: RefreshToken, family: TokenFamily):
         self.row, self.family = row, family
+        self.user = None  # set once the grant's owner is checked
 
     def check_client(self, client) -> bool:
         return self.family.client_id == client.client_id
@@ -234,7 +236,12 @@ def rotate_refresh(credential: RefreshCredential) -> bool:
 
 
 def revoke_family(family_id: int, event: str | None = None, **fields) -> None:
-    """Revoke a whole grant (its refresh and access tokens); audit ``event``; commit."""
+    """Revoke a whole grant (its refresh and access tokens); audit ``event``; commit.
+
+    Whatever the failed request had added to the session is dropped first: only the
+    revocation (and its audit row) is written.
+    """
+    db.session.rollback()
     family = db.session.get(TokenFamily, family_id)
     db.session.execute(update(TokenFamily).where(
         TokenFamily.id == family_id, TokenFamily.revoked_at.is_(None)).values(revoked_at=now()))
