@@ -486,3 +486,11 @@ def test_unsafe_next_is_ignored(wizard):
     wizard.start(next="https://evil.example/")
     draft = db.session.scalars(select(RegistrationDraft)).one()
     assert "next" not in draft.data
+
+
+def test_cookie_lifetime_follows_activity(wizard):
+    """Each visit renews the cookie's Max-Age with the draft's (idle) lifetime."""
+    wizard.start()
+    answer = wizard.client.get("/register/step/1")
+    cookie = [c for c in answer.headers.getlist("Set-Cookie") if "idp_registration=" in c]
+    assert cookie and "Max-Age=1800" in cookie[0] and "HttpOnly" in cookie[0]

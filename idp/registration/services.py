@@ -31,7 +31,8 @@ OTP_PURPOSE = "registration"
 
 
 def _subject(draft: RegistrationDraft) -> str:
-    return f"draft:{draft.id}"
+    # The key hash is random and never reused (row ids can be, after a delete on SQLite).
+    return f"draft:{draft.key_hash[:40]}"
 
 
 def account_exists(id_code: str) -> bool:

@@ -10,6 +10,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -68,7 +69,18 @@ def _current_draft():
     draft = wizard.load(_raw_cookie())
     if draft is None and _raw_cookie():
         flash(message("registration_expired"), "info")
+    elif draft is not None:
+        g.registration_cookie = _raw_cookie()  # renewed below: the draft's life was extended
     return draft
+
+
+@bp.after_request
+def _renew_cookie(response):
+    """Give the cookie the draft's new lifetime, unless this response replaces or ends it."""
+    raw = g.pop("registration_cookie", None)
+    if raw and wizard.COOKIE_NAME not in str(response.headers.getlist("Set-Cookie")):
+        _set_cookie(response, raw)
+    return response
 
 
 def _set_cookie(response, raw: str):
