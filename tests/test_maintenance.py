@@ -16,7 +16,9 @@ from idp.models import (
     BackchannelLogoutJob,
     InitialAccessToken,
     OtpChallenge,
+    OtpThrottle,
     PendingAuthorization,
+    RecoveryRequest,
     RefreshToken,
     RegistrationDraft,
     SsoSession,
@@ -63,12 +65,25 @@ def seed(clock):
         OtpChallenge(purpose="recovery", mobile=user.mobile, subject="3", code_hmac="x",
                      expires_at=t + HOUR, resend_after=t, created_at=t),
     ]
+    # Send throttles and recovery requests: likewise kept a day.
+    rows += [
+        OtpThrottle(mobile="09120000001", next_send_at=t - timedelta(days=2)),
+        OtpThrottle(mobile="09120000002", next_send_at=t - HOUR),
+        RecoveryRequest(key_hash="old-rr", code_hash="c", sent_at=t, expires_at=t - HOUR,
+                        created_at=t - timedelta(days=2)),
+        RecoveryRequest(key_hash="recent-rr", code_hash="c", sent_at=t, expires_at=t - HOUR,
+                        created_at=t - 2 * HOUR),
+        RecoveryRequest(key_hash="live-rr", code_hash="c", sent_at=t, expires_at=t + HOUR,
+                        created_at=t),
+    ]
     # Back-channel jobs: delivered, given up, still being tried.
     rows += [
         BackchannelLogoutJob(client_id="rp", uri="https://rp.example.ir/bc", logout_token="a",
                              delivered_at=t),
         BackchannelLogoutJob(client_id="rp", uri="https://rp.example.ir/bc", logout_token="b",
-                             attempts=5),
+                             attempts=5, next_attempt_at=t - HOUR),
+        BackchannelLogoutJob(client_id="rp", uri="https://rp.example.ir/bc", logout_token="d",
+                             attempts=5, next_attempt_at=t + HOUR),  # last try under way
         BackchannelLogoutJob(client_id="rp", uri="https://rp.example.ir/bc", logout_token="c",
                              attempts=1, next_attempt_at=t + HOUR),
     ]
@@ -106,7 +121,8 @@ def test_purge_removes_only_expired_rows(app, runner, clock):
         "audit_events": 1, "authorization_codes": 1, "otp_challenges": 1,
         "registration_drafts": 1, "pending_authorizations": 1, "sso_sessions": 1,
         "access_tokens": 1, "refresh_tokens": 1, "token_families": 2, "used_jtis": 1,
-        "backchannel_logout_jobs": 2, "initial_access_tokens": 1,
+        "backchannel_logout_jobs": 2, "initial_access_tokens": 1, "otp_throttles": 1,
+        "recovery_requests": 1,
     }
     for model in (AuthorizationCode, RegistrationDraft, PendingAuthorization, SsoSession,
                   UsedJti, InitialAccessToken, AccessToken, RefreshToken):
@@ -114,7 +130,10 @@ def test_purge_removes_only_expired_rows(app, runner, clock):
     assert db.session.scalars(select(AuthorizationCode.code_hash)).all() == ["live-code"]
     assert db.session.scalars(select(OtpChallenge.subject).order_by(
         OtpChallenge.subject)).all() == ["2", "3"]
-    assert db.session.scalars(select(BackchannelLogoutJob.logout_token)).all() == ["c"]
+    assert sorted(db.session.scalars(select(BackchannelLogoutJob.logout_token))) == ["c", "d"]
+    assert db.session.scalars(select(OtpThrottle.mobile)).all() == ["09120000002"]
+    assert sorted(db.session.scalars(select(RecoveryRequest.key_hash))) == ["live-rr",
+                                                                            "recent-rr"]
     assert sorted(db.session.scalars(select(TokenFamily.id))) == sorted(
         [families["fresh"], families["alive"]])
     # The purge itself is on record (and is the newest audit event).

@@ -22,7 +22,9 @@ from ..models import (
     BackchannelLogoutJob,
     InitialAccessToken,
     OtpChallenge,
+    OtpThrottle,
     PendingAuthorization,
+    RecoveryRequest,
     RefreshToken,
     RegistrationDraft,
     SsoSession,
@@ -30,7 +32,8 @@ from ..models import (
     UsedJti,
 )
 
-# Code challenges are kept a day after they were sent: the hourly send limit counts them.
+# Code challenges and recovery requests are kept a day after they were made: the hourly
+# send limits count them.
 OTP_KEEP = timedelta(days=1)
 # A token family without tokens is removed once a day old (never while being filled in).
 FAMILY_KEEP = timedelta(days=1)
@@ -47,6 +50,9 @@ def _rules(moment: datetime) -> list[tuple[str, type, object]]:
         ("authorization_codes", AuthorizationCode, AuthorizationCode.expires_at < moment),
         ("otp_challenges", OtpChallenge, and_(OtpChallenge.expires_at < moment,
                                               OtpChallenge.created_at < moment - OTP_KEEP)),
+        ("otp_throttles", OtpThrottle, OtpThrottle.next_send_at < moment - OTP_KEEP),
+        ("recovery_requests", RecoveryRequest, and_(
+            RecoveryRequest.expires_at < moment, RecoveryRequest.created_at < moment - OTP_KEEP)),
         ("registration_drafts", RegistrationDraft, RegistrationDraft.expires_at < moment),
         ("pending_authorizations", PendingAuthorization,
          PendingAuthorization.expires_at < moment),
@@ -56,9 +62,11 @@ def _rules(moment: datetime) -> list[tuple[str, type, object]]:
         ("token_families", TokenFamily, and_(no_tokens,
                                              TokenFamily.created_at < moment - FAMILY_KEEP)),
         ("used_jtis", UsedJti, UsedJti.expires_at < moment),
+        # Abandoned jobs only once their last lease is over (a last attempt may be under way).
         ("backchannel_logout_jobs", BackchannelLogoutJob, or_(
             BackchannelLogoutJob.delivered_at.is_not(None),
-            BackchannelLogoutJob.attempts >= cfg["OIDC_BACKCHANNEL_MAX_ATTEMPTS"])),
+            and_(BackchannelLogoutJob.attempts >= cfg["OIDC_BACKCHANNEL_MAX_ATTEMPTS"],
+                 BackchannelLogoutJob.next_attempt_at < moment))),
         ("initial_access_tokens", InitialAccessToken, InitialAccessToken.expires_at < moment),
     ]
 
