@@ -20,6 +20,7 @@ from wtforms.fields.choices import SelectChoice as C
 
 from ..accounts import session as sso
 from ..errors import DomainError
+from ..text import fa_digits
 from . import audit_log, dcr, support, totp
 from .forms import ActionForm, AuditFilterForm, CodeForm, InitialTokenForm
 from .guard import (
@@ -54,8 +55,8 @@ def verify(user):
             form_error(form, e)
         else:
             if method == "recovery":
-                flash(f"یک کد بازیابی مصرف شد؛ {totp.recovery_codes_left(user)} کد باقی است.",
-                      "warning")
+                left = fa_digits(totp.recovery_codes_left(user))
+                flash(f"یک کد بازیابی مصرف شد؛ {left} کد باقی است.", "warning")
             return redirect(next_url)
     return render_template("admin/verify.html", form=form)
 
