@@ -19,7 +19,8 @@ CITIZEN = RegistryRecord(id_type="national", id_code="0012345679", first_name="Ø
 
 
 @pytest.fixture
-def http_app(make_app):
+def http_app(app, make_app):
+    """Extra apps on the HTTP adapter; ``app`` cleans the shared database afterwards."""
     def build(*script):
         fake = FakeService(*script).__enter__()
         app = make_app(IDENTITY_BACKEND="http", IDENTITY_HTTP_URL=fake.url,

@@ -15,10 +15,11 @@ from .test_registration import PASSWORD, outbox
 
 
 @pytest.fixture
-def csrf_app(make_app):
-    app = make_app(WTF_CSRF_ENABLED=True)
-    with app.app_context():
-        yield app
+def csrf_app(app, make_app):
+    """An extra app with CSRF on; ``app`` cleans the shared database afterwards."""
+    extra = make_app(WTF_CSRF_ENABLED=True)
+    with extra.app_context():
+        yield extra
         db.session.remove()
 
 

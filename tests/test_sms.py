@@ -132,30 +132,30 @@ def test_bad_settings_are_refused():
             HttpSmsGateway(http_config("http://x", **{name: value}))
 
 
-def test_otp_through_the_http_gateway(make_app):
+def test_otp_through_the_http_gateway(app, make_app):
     """With SMS_BACKEND=http an OTP goes to the provider; nothing lands in the outbox."""
     from idp.security import otp
 
     with FakeService((200, {"status": 1})) as fake:
-        app = make_app(SMS_BACKEND="http", **http_config(fake.url))
-        with app.app_context():
+        extra = make_app(SMS_BACKEND="http", **http_config(fake.url))
+        with extra.app_context():
             otp.issue_code("registration", "d", "09121234567")
             assert db.session.scalars(select(SmsMessage)).all() == []
             code = json.loads(fake.requests[0]["body"])["parameters"][0]["value"]
             assert otp.verify_code("registration", "d", code)
             db.session.remove()
-    assert isinstance(app.extensions["idp.sms"], HttpSmsGateway)
+    assert isinstance(extra.extensions["idp.sms"], HttpSmsGateway)
 
 
-def test_otp_sms_failure_keeps_nothing(make_app, clock):
+def test_otp_sms_failure_keeps_nothing(app, make_app, clock):
     """When the provider fails no code is stored and the citizen may retry at once."""
     from idp.errors import DomainError
     from idp.models import OtpChallenge
     from idp.security import otp
 
     with FakeService((503, {}), (200, {"status": 1})) as fake:
-        app = make_app(SMS_BACKEND="http", **http_config(fake.url))
-        with app.app_context():
+        extra = make_app(SMS_BACKEND="http", **http_config(fake.url))
+        with extra.app_context():
             with pytest.raises(DomainError) as e:
                 otp.issue_code("registration", "d", "09121234567")
             assert e.value.code == "sms_unavailable"
