@@ -190,3 +190,13 @@ def test_blocked_user_tokens_stop_working(app, client):
                                                   "refresh_token": body["refresh_token"]},
                             auth=(rp.client_id, secret))
     assert refreshed.status_code == 400 and refreshed.json["error"] == "invalid_grant"
+
+
+def test_browser_apps_may_call_the_token_and_userinfo_endpoints(app, client):
+    """CORS for bearer/JSON endpoints (no cookies involved), with preflight."""
+    for path in ("/oauth/token", "/userinfo", "/oauth/revoke"):
+        preflight = client.options(path, headers={
+            "Origin": "https://spa.example.ir", "Access-Control-Request-Method": "POST"})
+        assert preflight.headers["Access-Control-Allow-Origin"] == "*"
+        assert "Authorization" in preflight.headers["Access-Control-Allow-Headers"]
+    assert "Access-Control-Allow-Origin" not in client.options("/oauth/introspect").headers

@@ -34,11 +34,13 @@ class IssuedToken(TokenMixin):
         return self.claims.get("scope", self.family.scope)
 
     def get_expires_in(self):
-        return 0
+        return max(0, int((self._row().expires_at - now()).total_seconds()))
 
     def is_expired(self) -> bool:
-        row = self.access if self.kind == "access_token" else self.refresh
-        return row.expires_at <= now()
+        return self._row().expires_at <= now()
+
+    def _row(self):
+        return self.access if self.kind == "access_token" else self.refresh
 
     def is_revoked(self) -> bool:
         if self.refresh is not None and self.refresh.rotated_at is not None:

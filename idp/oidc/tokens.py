@@ -7,6 +7,7 @@ keeps verifying until its key leaves the JWKS.
 
 from __future__ import annotations
 
+import json
 import secrets
 from datetime import datetime
 
@@ -49,8 +50,6 @@ def sign(claims: dict, alg: str = "RS256", typ: str = "JWT") -> str:
 
 def unverified_claims(token: str) -> dict:
     """Read the claims of a token this server just made (no signature check)."""
-    import json
-
     return json.loads(jws.extract_compact(token.encode()).payload)
 
 
