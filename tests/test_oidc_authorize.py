@@ -238,6 +238,19 @@ def test_max_age_forces_login_when_exceeded(app, client, clock):
                     "login_required")
 
 
+def test_max_age_zero_is_satisfied_by_the_sign_in_it_asked_for(app, client, clock):
+    """max_age=0 behaves like prompt=login: one new sign-in, then the code."""
+    rp, _ = portal(first_party=True)
+    user = make_user()
+    sign_in(app, client, user)
+    clock.advance(1)
+    next_url = _login_redirect_key(authorize(client, auth_params(rp, max_age="0")))
+    clock.advance(3)
+    sign_in(app, client, user)
+    clock.advance(2)  # the browser takes a moment to come back
+    assert query_of(client.get(next_url))["code"]
+
+
 def test_id_token_hint_for_someone_else(app, client):
     """A hint naming another citizen: prompt=none answers login_required."""
     rp, secret = portal(first_party=True)

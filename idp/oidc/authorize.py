@@ -136,11 +136,14 @@ def _run(params: dict, pending, key: str | None):
                                                                              checked.client):
         fresh = True  # the client expects someone else: sign in again
     signed_in = session is not None
-    if signed_in and checked.max_age is not None:
+    # A sign-in that happened after this request was parked satisfies prompt=login and
+    # max_age (even max_age=0, OIDC Core §3.1.2.1: then like prompt=login).
+    fresh_since_parked = signed_in and pending is not None \
+        and session.auth_time >= pending.created_at
+    if signed_in and checked.max_age is not None and not fresh_since_parked:
         signed_in = (now() - session.auth_time).total_seconds() <= checked.max_age
     if signed_in and fresh:
-        # Satisfied only by a sign-in that happened after this request was parked.
-        signed_in = pending is not None and session.auth_time >= pending.created_at
+        signed_in = fresh_since_parked
     if not signed_in:
         if "none" in prompts:  # OIDC Core §3.1.2.1: prompt=none never shows a page
             return _error(checked, LoginRequiredError(), pending)
