@@ -43,7 +43,7 @@ def create_app(config: dict | None = None) -> Flask:
         sms,
     )
     from .extensions import SystemClock, csrf, db, migrate
-    from .security import headers
+    from .security import headers, ratelimit
     from .text import fa_digits
 
     app.extensions["idp.clock"] = clock or SystemClock()
@@ -58,6 +58,12 @@ def create_app(config: dict | None = None) -> Flask:
     headers.init_app(app)
     for package in (identity, sms, accounts, registration, admin, oidc, health, commands):
         package.init_app(app)
+    ratelimit.init_app(app)  # after the blueprints: it wraps their views
+    if app.config["PROXY_FIX_X_FOR"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_FIX_X_FOR"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     settings.check(app, keys_present=app.extensions["idp.keys"].has_keys())
     return app
 

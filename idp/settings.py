@@ -106,7 +106,12 @@ DEFAULTS: dict[str, object] = {
     "DCR_ENABLED": False,  # open /connect/register (RFC 7591/7592) to initial-access-token holders
     "DCR_TOKEN_TTL": 86400,  # default lifetime in seconds of an initial access token
     # --- rate limiting ----------------------------------------------------------------
-    "RATELIMIT_ENABLED": True,  # Flask-Limiter on the account and token endpoints
+    "RATELIMIT_ENABLED": True,  # per-IP limits on sign-in, SMS, registration and token endpoints
+    "RATELIMIT_LOGIN": "30 per minute; 300 per hour",  # password/code guesses per client IP
+    "RATELIMIT_SMS": "20 per hour",  # recovery and mobile-change SMS requests per client IP
+    "RATELIMIT_REGISTRATION": "120 per hour",  # registration wizard/DCR submissions per IP
+    "RATELIMIT_TOKEN": "600 per minute",  # token/introspection/revocation calls per client IP
+    "PROXY_FIX_X_FOR": 0,  # trusted proxies in front (X-Forwarded-For/Proto); 0 = none
 }
 
 # Values that mean "not configured" for SECRET_KEY.
