@@ -11,9 +11,10 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
+from ..accounts.provisioning import create_from_registry, first_record_without_account
 from ..admin import services as clients_service
 from ..extensions import db
-from ..models import Client, RegistryRecord
+from ..models import Client, RegistryRecord, User
 from .registry import seed_registry
 
 demo_cli = AppGroup("demo", help="Demo data for a development IdP.")
@@ -55,6 +56,27 @@ def demo_seed():
     for client_id, *_rest, port in DEMO_CLIENTS:
         click.echo(f"Demo client {client_id}: client_secret={saved[client_id]} "
                    f"redirect_uri=http://127.0.0.1:{port}/callback")
-    sample = db.session.scalars(select(RegistryRecord).limit(3))
-    click.echo("Registry citizens (register them at /register): "
-               + ", ".join(f"{r.id_code}/{r.mobile}" for r in sample))
+    citizen = _demo_citizen()
+    click.echo(f"Demo citizen (sign in at {issuer}/login): national code {citizen.id_code}, "
+               f"password {DEMO_PASSWORD}")
+    free = db.session.scalars(select(RegistryRecord).where(
+        RegistryRecord.id_code != citizen.id_code).limit(3))
+    click.echo("Registry citizens without an account (register them at /register, the SMS "
+               "codes are in 'flask sms outbox'): "
+               + ", ".join(f"{r.id_code}/{r.mobile}" for r in free))
+
+
+DEMO_PASSWORD = "Tamin1403Demo"  # passes the password rules; development data only
+
+
+def _demo_citizen() -> User:
+    """Return the demo account, creating it from the first registry record once."""
+    user = db.session.scalar(select(User).where(User.email == DEMO_EMAIL))
+    if user is None:
+        record = first_record_without_account()
+        user = create_from_registry(record.id_code, DEMO_PASSWORD, email=DEMO_EMAIL,
+                                    source="demo")
+    return user
+
+
+DEMO_EMAIL = "demo.citizen@example.ir"

@@ -1,0 +1,34 @@
+"""`flask demo seed`: registry citizens, the two demo portals and a demo account."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+
+from idp.admin.services import get_client, secret_matches
+from idp.extensions import db
+from idp.models import RegistryRecord, User
+
+
+def test_demo_seed_is_idempotent_and_usable(app, runner, client):
+    first = runner.invoke(args=["demo", "seed"])
+    assert first.exit_code == 0, first.output
+    secrets = dict(re.findall(r"Demo client (\w+): client_secret=(\S+)", first.output))
+    assert set(secrets) == {"eservices", "profile"}
+    for client_id, secret in secrets.items():
+        assert secret_matches(get_client(client_id), secret)
+    again = runner.invoke(args=["demo", "seed"])
+    assert dict(re.findall(r"Demo client (\w+): client_secret=(\S+)", again.output)) == secrets
+    assert db.session.scalar(select(func.count(RegistryRecord.id))) == 10
+    assert db.session.scalar(select(func.count(User.id))) == 1
+
+    code, password = re.search(r"national code (\d+), password (\S+)", first.output).groups()
+    response = client.post("/login", data={"id_code": code, "password": password})
+    assert response.status_code == 302  # signed in: redirected to the account page
+
+
+def test_demo_seed_refused_in_production(app, runner):
+    app.config["ENV"] = "production"
+    result = runner.invoke(args=["demo", "seed"])
+    assert result.exit_code != 0 and "refused in production" in result.output
