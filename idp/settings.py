@@ -30,6 +30,7 @@ DEFAULTS: dict[str, object] = {
     "ENV": "development",  # "development" | "testing" | "production"
     "SECRET_KEY": "",  # session/CSRF key; generated into the instance folder outside production
     "SECRET_KEY_FALLBACKS": [],  # previous SECRET_KEYs still accepted while rotating
+    "HASH_KEY": "",  # keyed-hash base (client secrets, SMS codes, pairwise subs); production
     "ISSUER": "http://127.0.0.1:5000",  # OIDC issuer URL; must be https in production
     "DATABASE_URL": "",  # empty: SQLite file instance/idp.sqlite3; or postgresql+psycopg://...
     "REDIS_URL": "",  # redis://host:6379/0 for rate-limit counters; empty: in-database/memory
@@ -201,6 +202,8 @@ def check(app, keys_present: bool) -> None:
         return
     if str(cfg["SECRET_KEY"]).strip().lower() in _WEAK_SECRETS or len(cfg["SECRET_KEY"]) < 32:
         raise SettingsError("SECRET_KEY is empty, a default or shorter than 32 characters")
+    if len(str(cfg["HASH_KEY"])) < 32 or cfg["HASH_KEY"] == cfg["SECRET_KEY"]:
+        raise SettingsError("HASH_KEY must be set (32+ characters) and differ from SECRET_KEY")
     if urlsplit(cfg["ISSUER"]).scheme != "https":
         raise SettingsError(f"IDP_ISSUER must be an https URL, not {cfg['ISSUER']!r}")
     if cfg["IDENTITY_BACKEND"] != "http":

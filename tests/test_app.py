@@ -67,7 +67,8 @@ def _production(tmp_path, session_keys, **overrides):
     keys = tmp_path / "prod-keys"
     if not keys.exists():
         shutil.copytree(session_keys, keys)
-    return {"ENV": "production", "SECRET_KEY": "x" * 40, "ISSUER": "https://login.example.ir",
+    return {"ENV": "production", "SECRET_KEY": "x" * 40, "HASH_KEY": "h" * 40,
+            "ISSUER": "https://login.example.ir",
             "IDENTITY_BACKEND": "http", "SMS_BACKEND": "http", "KEYS_DIR": str(keys),
             "INSTANCE_PATH": str(tmp_path / "i"), **overrides}
 
@@ -83,6 +84,8 @@ def test_production_with_safe_settings_starts(tmp_path, session_keys):
     [
         ({"SECRET_KEY": ""}, "SECRET_KEY"),
         ({"SECRET_KEY": "change-me"}, "SECRET_KEY"),
+        ({"HASH_KEY": ""}, "HASH_KEY"),
+        ({"HASH_KEY": "x" * 40}, "HASH_KEY"),
         ({"ISSUER": "http://login.example.ir"}, "https"),
         ({"IDENTITY_BACKEND": "local"}, "IDENTITY_BACKEND"),
         ({"SMS_BACKEND": "outbox"}, "SMS_BACKEND"),

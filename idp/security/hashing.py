@@ -14,14 +14,17 @@ def sha256(value: str) -> str:
 
 
 def purpose_key(purpose: str) -> bytes:
-    """Return the server key for ``purpose``: ``<PURPOSE>_SECRET`` or one derived from SECRET_KEY.
+    """Return the server key for ``purpose``: ``<PURPOSE>_SECRET``, or one derived from
+    ``HASH_KEY`` (``SECRET_KEY`` outside production when that is empty).
 
     A key per purpose means a leak of one (say the OTP key) tells nothing about another.
+    The derivation base is not ``SECRET_KEY`` in production, so the session key can be
+    rotated without invalidating every stored client secret and pairwise subject.
     """
     explicit = current_app.config.get(f"{purpose.upper()}_SECRET")
     if explicit:
         return explicit.encode()
-    base = current_app.config["SECRET_KEY"].encode()
+    base = (current_app.config["HASH_KEY"] or current_app.config["SECRET_KEY"]).encode()
     return hmac.new(base, f"idp:{purpose}".encode(), hashlib.sha256).digest()
 
 
