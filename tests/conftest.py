@@ -90,6 +90,17 @@ def base_config(tmp_path, keys_dir, database_url: str) -> dict:
     }
 
 
+def finish_background_work(app) -> None:
+    """Join the app's back-channel logout threads before its pool is closed.
+
+    A thread still holding a connection when the engine is disposed would leave that
+    connection to the garbage collector (a ResourceWarning, an error under our filters).
+    """
+    from idp.oidc.logout import wait_for_deliveries
+
+    wait_for_deliveries(app)
+
+
 @pytest.fixture(scope="session")
 def session_keys(tmp_path_factory):
     """RS256 and ES256 keys generated once for the whole run."""
@@ -141,6 +152,7 @@ def app(app_config, database_template):
     app = create_app(app_config)
     with app.app_context():
         yield app
+        finish_background_work(app)
         db.session.remove()
         if TEST_DATABASE_URL:
             names = ", ".join(f'"{t}"' for t in database_template["tables"])
@@ -161,6 +173,7 @@ def make_app(app_config):
 
     yield factory
     for extra in made:
+        finish_background_work(extra)
         with extra.app_context():
             for engine in db.engines.values():
                 engine.dispose()
