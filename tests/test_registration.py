@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -480,6 +481,40 @@ def test_started_from_a_portal_signs_in_and_returns(wizard, client):
     answer = wizard.confirm()
     assert answer.headers["Location"] == "/authorize?client_id=eservices"
     assert "idp_session=" in ";".join(answer.headers.getlist("Set-Cookie"))
+
+
+def test_register_link_of_the_sign_in_page_keeps_the_portal(wizard, client):
+    """A citizen sent to /login by a portal who follows "ثبت نام" comes back to it."""
+    portal = "/authorize?client_id=eservices&state=s1"
+    page = client.get("/login", query_string={"next": portal}).text
+    link = re.search(r'<a href="([^"]*)">ثبت نام</a>', page)[1].replace("&amp;", "&")
+    start = client.get(link).text
+    next_value = re.search(r'name="next"[^>]*value="([^"]*)"|value="([^"]*)"[^>]*name="next"',
+                           start)
+    assert next_value and portal in next_value.group(0).replace("&amp;", "&")
+    assert wizard.start(next=portal).status_code == 302
+    wizard.step1()
+    wizard.verify()
+    wizard.step2()
+    wizard.step3()
+    wizard.step4()
+    assert wizard.confirm().headers["Location"] == portal
+
+
+def test_already_registered_links_to_sign_in_with_the_portal(client, app):
+    """"Already registered" sends the citizen to sign in, still bound for the portal."""
+    user = make_user()
+    record_wizard = Wizard(client, user)
+    record_wizard.start(next="/authorize?client_id=eservices")
+    page = record_wizard.step1().text
+    assert 'href="/login?next=/authorize?client_id%3Deservices"' in page
+
+
+def test_restart_looks_like_a_link_not_the_main_button(app):
+    """"انصراف و شروع دوباره" (btn-link) must not wear the primary button's colours."""
+    css = Path(app.static_folder, "css", "idp.css").read_text(encoding="utf-8")
+    rule = re.search(r"\.btn-link \{([^}]*)\}", css)
+    assert rule and "background: transparent" in rule[1]
 
 
 def test_unsafe_next_is_ignored(wizard):
