@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
@@ -293,3 +294,18 @@ def test_idle_sessions_are_not_listed(app, clock):
     clock.advance(app.config["SESSION_IDLE_TIMEOUT"] + 1)
     page = sign_in(app, user).get("/account").get_data(as_text=True)
     assert "Firefox 133 · Windows" in page and "Android" not in page
+
+
+def test_tables_scroll_sideways_on_a_phone(app):
+    """The sessions and portals tables sit in a scrolling box, so a 360 px page never
+    overflows; the "this device" badge has a readable colour."""
+    user = make_user()
+    client, _ = make_client(name_fa="سرویس‌های غیرحضوری")
+    consents.grant(user.id, client.client_id, ["openid", "profile"])
+    db.session.commit()
+    page = sign_in(app, user).get("/account").get_data(as_text=True)
+    assert page.count("<table") == 2
+    assert len(re.findall(r'<div class="table-responsive">\s*<table', page)) == 2
+    css = Path(app.static_folder, "css", "idp.css").read_text(encoding="utf-8")
+    assert re.search(r"\.badge \{[^}]*[^-]color:", css)
+

@@ -51,6 +51,14 @@ def test_step_one_page(client):
     assert 'data-digit-counter="recover-counter"' in text
 
 
+def test_method_is_a_proper_radio_button(client):
+    """The SMS method is a Bootstrap radio with its own label (not a full-width input)."""
+    text = page(client.get("/recover"))
+    assert re.search(r'<input class="form-check-input" id="method-sms" name="method" '
+                     r'type="radio" value="sms" checked>\s*<label class="form-check-label" '
+                     r'for="method-sms">پیامک</label>', text)
+
+
 def test_login_page_links_to_recovery_with_next(client):
     """The sign-in page's recovery link carries ``next``."""
     text = page(client.get("/login?next=/authorize%3Fclient_id%3Dx"))
