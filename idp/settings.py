@@ -30,10 +30,10 @@ DEFAULTS: dict[str, object] = {
     "ENV": "development",  # "development" | "testing" | "production"
     "SECRET_KEY": "",  # session/CSRF key; generated into the instance folder outside production
     "SECRET_KEY_FALLBACKS": [],  # previous SECRET_KEYs still accepted while rotating
-    "HASH_KEY": "",  # keyed-hash base (client secrets, SMS codes, pairwise subs); production
+    "HASH_KEY": "",  # base of keyed hashes and derived keys; required in production
     "ISSUER": "http://127.0.0.1:5000",  # OIDC issuer URL; must be https in production
     "DATABASE_URL": "",  # empty: SQLite file instance/idp.sqlite3; or postgresql+psycopg://...
-    "REDIS_URL": "",  # redis://host:6379/0 for rate-limit counters; empty: in-database/memory
+    "REDIS_URL": "",  # redis://host:6379/0 for shared rate-limit counters; empty: per process
     "LOG_LEVEL": "INFO",  # root log level; security events use the SECURITY level (25)
     # --- branding (FLOWS.md) ----------------------------------------------------
     "BRAND_ORGANISATION": "سازمان تأمین اجتماعی",  # organisation name on every page
@@ -43,7 +43,7 @@ DEFAULTS: dict[str, object] = {
     # --- signing keys -----------------------------------------------------------
     "KEYS_DIR": str(PROJECT_ROOT / "keys"),  # where the PEM files and keys.json live
     "KEYS_PASSPHRASE": "",  # encrypts the PEM files when set (keep it in the environment)
-    "KEYS_AUTO_GENERATE": True,  # create RS256 + ES256 keys on first start (never in production)
+    "KEYS_AUTO_GENERATE": True,  # make RS256 + ES256 keys on first start; never in production
     "KEYS_ROTATION_DELAY": 86400,  # seconds a rotated-in key is published before it signs
     # --- OpenID Connect -----------------------------------------------------------
     "OIDC_CODE_TTL": 60,  # seconds an authorization code is valid
@@ -52,10 +52,10 @@ DEFAULTS: dict[str, object] = {
     "OIDC_REFRESH_TOKEN_TTL": 2592000,  # seconds a refresh token is valid (30 days)
     "OIDC_AUTH_REQUEST_TTL": 1800,  # seconds a pending authorization request waits for login
     "OIDC_JWKS_MAX_AGE": 300,  # Cache-Control max-age of /jwks.json and discovery
-    "OIDC_PAIRWISE_SALT": "",  # secret salt for pairwise subjects; derived from SECRET_KEY if empty
+    "OIDC_PAIRWISE_SALT": "",  # secret salt for pairwise subjects; derived from HASH_KEY if empty
     "OIDC_BACKCHANNEL_TIMEOUT": 2.0,  # seconds per back-channel logout delivery attempt
     "OIDC_BACKCHANNEL_MAX_ATTEMPTS": 5,  # deliveries tried before a logout job is given up
-    "OIDC_ALLOW_HTTP_LOOPBACK": True,  # accept http://127.0.0.1|localhost redirect URIs
+    "OIDC_ALLOW_HTTP_LOOPBACK": True,  # http://127.0.0.1 etc. redirects; production: off unless set
     # --- SSO session ---------------------------------------------------------------
     "SESSION_COOKIE_NAME_IDP": "idp_session",  # cookie name; "__Host-" is prefixed on https
     "SESSION_IDLE_TIMEOUT": 1800,  # seconds of inactivity that end an SSO session
@@ -74,7 +74,7 @@ DEFAULTS: dict[str, object] = {
     "OTP_MAX_ATTEMPTS": 5,  # wrong tries before a code is dead
     "OTP_RESEND_AFTER": 120,  # seconds before a new code may be sent
     "OTP_HOURLY_LIMIT": 5,  # codes per mobile per hour
-    "OTP_SECRET": "",  # HMAC key for stored codes; derived from SECRET_KEY if empty
+    "OTP_SECRET": "",  # HMAC key for stored codes; derived from HASH_KEY if empty
     # --- registration wizard ------------------------------------------------------------
     "REGISTRATION_DRAFT_TTL": 1800,  # seconds a wizard draft lives after the last step taken
     "REGISTRATION_MAX_REGISTRY_CHECKS": 5,  # registry/mobile-owner checks per draft
@@ -100,8 +100,9 @@ DEFAULTS: dict[str, object] = {
     # --- administration / audit ---------------------------------------------------------
     "ADMIN_IDLE_TIMEOUT": 900,  # seconds of inactivity that end an admin session
     "AUDIT_RETENTION_DAYS": 365,  # audit rows older than this are purged
-    "ADMIN_TOTP_SECRET": "",  # encrypts admins' TOTP secrets; derived from SECRET_KEY if empty
+    "ADMIN_TOTP_SECRET": "",  # encrypts admins' TOTP secrets; derived from HASH_KEY if empty
     "ADMIN_TOTP_MAX_FAILURES": 5,  # wrong TOTP/recovery codes before the admin sign-in is ended
+    "ADMIN_TOTP_LOCKOUT_SECONDS": 900,  # how long those failures count and lock the TOTP step
     "ADMIN_RECOVERY_CODES": 10,  # one-time recovery codes given at TOTP enrolment
     "CLIENT_SECRET_GRACE_PERIOD": 604800,  # seconds a rotated-out client secret keeps working (7 d)
     "DCR_ENABLED": False,  # open /connect/register (RFC 7591/7592) to initial-access-token holders
@@ -143,7 +144,7 @@ def load(app, config: dict | None = None) -> None:
     app.config.from_mapping(DEFAULTS)
     app.config["ENV"] = env
     if env == "production":
-        app.config["KEYS_AUTO_GENERATE"] = False
+        # Off by default in production; an operator may turn it on for native apps.
         app.config["OIDC_ALLOW_HTTP_LOOPBACK"] = False
     config_file = os.environ.get("IDP_CONFIG") or PROJECT_ROOT / "config" / f"{env}.toml"
     if Path(config_file).is_file():
@@ -154,6 +155,11 @@ def load(app, config: dict | None = None) -> None:
             app.config[name] = os.environ[name]
     app.config.update(config)
     app.config["ENV"] = env
+    if env == "production":
+        # Production keys are made on purpose (``flask keys rotate``), never at start-up:
+        # instances sharing KEYS_DIR would each make their own, and the "no signing keys"
+        # refusal would never fire.
+        app.config["KEYS_AUTO_GENERATE"] = False
     _derive(app)
 
 

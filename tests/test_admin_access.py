@@ -160,6 +160,38 @@ def test_too_many_wrong_codes_end_the_session(client, clock, app):
     assert len(events("admin_totp_failed")) == app.config["ADMIN_TOTP_MAX_FAILURES"]
 
 
+def test_wrong_codes_count_across_sign_ins(client, clock, app):
+    """A new sign-in buys no new guesses: after ADMIN_TOTP_MAX_FAILURES wrong codes the
+    step is refused, even with the right code, for ADMIN_TOTP_LOCKOUT_SECONDS."""
+    user = admin_session(client, clock)
+    client.post("/account/logout")
+    limit = app.config["ADMIN_TOTP_MAX_FAILURES"]
+    # A success clears the count: limit - 1 failures before it, one after it.
+    sign_in(client, user)
+    for _ in range(limit - 1):
+        client.post("/admin/verify", data={"code": "000000"})
+    assert client.post("/admin/verify", data={"code": code_for(user)}).status_code == 302
+    client.post("/account/logout")
+    clock.advance(30)
+    sign_in(client, user)
+    assert client.post("/admin/verify", data={"code": "000000"}).status_code == 200
+    for _ in range(limit - 1):
+        client.post("/admin/verify", data={"code": "000000"})
+    assert live_session(user) is None
+
+    sign_in(client, user)
+    response = client.post("/admin/verify", data={"code": code_for(user)})
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+    assert live_session(user) is None
+    assert client.get("/admin/").status_code == 302
+
+    clock.advance(app.config["ADMIN_TOTP_LOCKOUT_SECONDS"] + 1)
+    sign_in(client, user)
+    response = client.post("/admin/verify", data={"code": code_for(user)})
+    assert response.headers["Location"] == "/admin/"
+    assert client.get("/admin/").status_code == 200
+
+
 def test_admin_session_has_the_shorter_idle_timeout(client, clock, app):
     admin_session(client, clock)
     assert client.get("/admin/").status_code == 200

@@ -90,12 +90,14 @@ def test_production_with_safe_settings_starts(tmp_path, session_keys):
         ({"IDENTITY_BACKEND": "local"}, "IDENTITY_BACKEND"),
         ({"SMS_BACKEND": "outbox"}, "SMS_BACKEND"),
         ({"KEYS_DIR": "EMPTY"}, "no signing keys"),
+        # Keys are never generated in production, even when asked to.
+        ({"KEYS_DIR": "EMPTY", "KEYS_AUTO_GENERATE": True}, "no signing keys"),
     ],
 )
 def test_production_refusals(tmp_path, session_keys, override, reason):
     """Production refuses unsafe settings with a one-line message."""
     if override.get("KEYS_DIR") == "EMPTY":
-        override = {"KEYS_DIR": str(tmp_path / "empty")}
+        override = {**override, "KEYS_DIR": str(tmp_path / "empty")}
     with pytest.raises(SettingsError) as excinfo:
         create_app(_production(tmp_path, session_keys, **override))
     message = str(excinfo.value)

@@ -1,7 +1,7 @@
 """The admins' second factor: TOTP (RFC 6238) with one-time recovery codes.
 
 The TOTP secret is stored encrypted (Fernet, key ``ADMIN_TOTP_SECRET`` or one derived
-from ``SECRET_KEY``) and shown only on the enrolment page, before it is confirmed.
+from ``HASH_KEY``) and shown only on the enrolment page, before it is confirmed.
 Recovery codes are shown once, at enrolment, and stored as keyed hashes. A code is
 accepted once: the time step of the last accepted TOTP code is kept, and a recovery code
 is spent by a conditional UPDATE.
@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import NoReturn
 
 import pyotp
@@ -55,7 +56,7 @@ def _secret_of(user: User) -> str | None:
     try:
         return _fernet().decrypt(user.totp_secret.encode()).decode()
     except InvalidToken:
-        # The key changed (SECRET_KEY rotated without ADMIN_TOTP_SECRET): the admin must
+        # The key changed (ADMIN_TOTP_SECRET or HASH_KEY replaced): the admin must
         # be re-enrolled with ``flask users grant-admin CODE --reset-totp``.
         current_app.logger.error("cannot decrypt the TOTP secret of user %s", user.id)
         return None
@@ -108,6 +109,7 @@ def confirm_enrolment(user: User, row: SsoSession, code: str, ip: str | None = N
     secret = _secret_of(user)
     if secret is None:
         raise DomainError("totp_not_enrolled")
+    _check_not_locked(user, row)
     if not _accept_totp(user, secret, code):
         _failed(user, row, ip)
     user.totp_confirmed_at = now()
@@ -122,13 +124,15 @@ def verify(user: User, row: SsoSession, code: str, ip: str | None = None) -> str
 
     On success the SSO session becomes an admin session, ``otp`` (and ``mfa``) join its
     ``amr``, and the method used (``"totp"`` or ``"recovery"``) is returned. After
-    ``ADMIN_TOTP_MAX_FAILURES`` wrong codes in one sign-in the session is ended.
+    ``ADMIN_TOTP_MAX_FAILURES`` wrong codes the session is ended, and the step is refused
+    (see :func:`_check_not_locked`).
 
     :raises DomainError: ``totp_not_enrolled``, ``totp_invalid`` or ``totp_too_many``.
     """
     secret = _secret_of(user) if is_enrolled(user) else None
     if secret is None:
         raise DomainError("totp_not_enrolled")
+    _check_not_locked(user, row)
     code = normalize_digits(code).lower().replace("-", "")
     if len(code) == DIGITS and code.isascii() and code.isdigit():
         method = "totp" if _accept_totp(user, secret, code) else None
@@ -170,15 +174,40 @@ def _accept_totp(user: User, secret: str, code: str) -> bool:
     return False
 
 
+def _recent_failures(user: User) -> int:
+    """Count the wrong codes of ``user`` since the last success, within the lockout window.
+
+    Counted per account, not per sign-in, so signing in again buys no new guesses.
+    """
+    window = current_app.config["ADMIN_TOTP_LOCKOUT_SECONDS"]
+    last_success = db.session.scalar(select(func.max(AuditEvent.id)).where(
+        AuditEvent.event == "admin_signed_in", AuditEvent.user_id == user.id))
+    return db.session.scalar(select(func.count(AuditEvent.id)).where(
+        AuditEvent.event == "admin_totp_failed", AuditEvent.user_id == user.id,
+        AuditEvent.id > (last_success or 0),
+        AuditEvent.created_at >= now() - timedelta(seconds=window)))
+
+
+def _too_many(row: SsoSession) -> NoReturn:
+    sso.end_sessions([row], reason="admin_totp_failures")
+    minutes = -(-current_app.config["ADMIN_TOTP_LOCKOUT_SECONDS"] // 60)
+    raise DomainError("totp_too_many", minutes=minutes)
+
+
+def _check_not_locked(user: User, row: SsoSession) -> None:
+    """End the sign-in without looking at the code while the account is locked out.
+
+    :raises DomainError: ``totp_too_many``.
+    """
+    if _recent_failures(user) >= current_app.config["ADMIN_TOTP_MAX_FAILURES"]:
+        _too_many(row)
+
+
 def _failed(user: User, row: SsoSession, ip: str | None) -> NoReturn:
     audit.record("admin_totp_failed", user_id=user.id, ip=ip)
     db.session.commit()
-    failures = db.session.scalar(select(func.count(AuditEvent.id)).where(
-        AuditEvent.event == "admin_totp_failed", AuditEvent.user_id == user.id,
-        AuditEvent.created_at >= row.auth_time))
-    if failures >= current_app.config["ADMIN_TOTP_MAX_FAILURES"]:
-        sso.end_sessions([row], reason="admin_totp_failures")
-        raise DomainError("totp_too_many")
+    if _recent_failures(user) >= current_app.config["ADMIN_TOTP_MAX_FAILURES"]:
+        _too_many(row)
     raise DomainError("totp_invalid", field="code")
 
 
