@@ -33,6 +33,7 @@ def test_first_start_generates_rs256_and_es256(make_app, tmp_path):
     assert sorted(k["alg"] for k in published) == ["ES256", "RS256"]
     rsa = next(k for k in published if k["alg"] == "RS256")
     assert len(rsa["n"]) == 342  # 2048-bit modulus, base64url
+    assert stat.S_IMODE(keys_dir.stat().st_mode) == 0o700
     for key in published:
         pem = keys_dir / f"{key['kid']}.pem"
         assert stat.S_IMODE(pem.stat().st_mode) == 0o600

@@ -152,7 +152,8 @@ def _optional(value):
 @click.option("--scope", default=None)
 @click.option("--auth-method", default=None)
 @click.option("--jwks-uri", default=None, help='"" removes it.')
-@click.option("--jwks-file", type=click.File(), default=None, help="JWK Set (JSON) file.")
+@click.option("--jwks", "--jwks-file", "jwks_file", type=click.File(), default=None,
+              help="JWK Set (JSON) file.")
 @click.option("--first-party/--third-party", default=None)
 @click.option("--pairwise/--public-subject", default=None)
 @click.option("--sector-identifier", default=None)

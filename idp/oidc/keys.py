@@ -166,7 +166,7 @@ class KeyStore:
 
     # -- writing ---------------------------------------------------------------
     def _save(self, records: list[KeyRecord]) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         tmp = self._manifest_path().with_suffix(".tmp")
         tmp.write_text(json.dumps({"keys": [asdict(r) for r in records]}, indent=2))
         os.chmod(tmp, 0o600)
@@ -177,7 +177,7 @@ class KeyStore:
         key_type, size = ALGORITHMS[alg]
         key = key_type.generate_key(size, {"alg": alg, "use": "sig"}, auto_kid=False)
         kid = key.thumbprint()
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(self.directory / f"{kid}.pem", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as f:
             f.write(key.as_pem(private=True, password=self.passphrase))

@@ -1,0 +1,1 @@
+"""Security policies shared by the packages: hashing, OTP codes, rate limits, headers."""
