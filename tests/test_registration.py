@@ -334,6 +334,19 @@ def test_account_already_exists(client, app):
     assert outbox() == []
 
 
+def test_already_registered_is_not_told_to_a_stranger(client, app):
+    """Whether a code has an account is said only with the mobile registered to it:
+    a code typed with someone else's number gets the ownership refusal, so step 1 is
+    no oracle for which codes are registered (recovery keeps the same secret)."""
+    user = make_user(mobile="09121110004")
+    wizard = Wizard(client, user)
+    wizard.start()
+    answer = wizard.step1(mobile="09129999999")
+    assert "قبلاً حساب کاربری ساخته شده است" not in answer.text
+    assert "امکان ایجاد حساب کاربری وجود ندارد" in answer.text
+    assert outbox() == []
+
+
 def test_deceased_person_cannot_register(client, app):
     record = make_registry_record(is_deceased=True)
     wizard = Wizard(client, record)

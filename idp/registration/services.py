@@ -86,8 +86,6 @@ def submit_code_and_mobile(draft: RegistrationDraft, id_code: str, mobile: str,
     if (draft.id_code, draft.mobile) == (id_code, mobile) and draft.mobile_verified_at:
         wizard.save(draft, step=2)
         return False
-    if account_exists(id_code):
-        raise DomainError("registration_account_exists", field="id_code")
     used = _registry_budget(draft)
     answer = registry().verify_mobile_owner(draft.id_type, id_code, mobile)
     if answer.status is not Status.UNAVAILABLE:
@@ -97,6 +95,11 @@ def submit_code_and_mobile(draft: RegistrationDraft, id_code: str, mobile: str,
         wizard.save(draft, code_sent=None)
         _refuse(answer.status, "mobile", "registration_mobile_not_owned", draft, ip,
                 "registration_mobile_refused")
+    # Only now, to someone who knows the code's own mobile: otherwise step 1 would tell
+    # anybody which codes are registered (recovery is careful to keep that secret).
+    if account_exists(id_code):
+        wizard.save(draft, code_sent=None)
+        raise DomainError("registration_account_exists", field="id_code")
     wizard.save(draft, code_sent=True)
     otp.issue_code(OTP_PURPOSE, _subject(draft), mobile)
     return True
