@@ -73,7 +73,8 @@ class Checked:
 
 def start():
     """Handle ``/authorize`` (GET or POST)."""
-    params = {k: request.values[k] for k in PARAMS if request.values.get(k) is not None}
+    # RFC 6749 §3.1: a parameter sent without a value is treated as omitted.
+    params = {k: request.values[k] for k in PARAMS if request.values.get(k)}
     return _run(params, None, None)
 
 
@@ -90,11 +91,11 @@ def consent_page(key: str | None):
     pending = storage.load_pending(key)
     if pending is None:
         return ErrorPage("oidc_request_expired")
-    if current_user() is None:
-        return redirect(url_for("oidc.resume", key=key))
     checked = _check(pending.params, pending)
     if not isinstance(checked, Checked):
         return checked
+    if _signed_in(checked, pending)[0] is None:
+        return _to_login(key, pending.params)
     return ConsentPage(key, checked.client.row, claims_mod.claims_by_scope(checked.scope),
                        "offline_access" in checked.scope)
 
@@ -104,12 +105,13 @@ def decide(key: str | None, approved: bool, ip: str | None = None):
     pending = storage.load_pending(key)
     if pending is None:
         return ErrorPage("oidc_request_expired")
-    user, session = current_user(), current_session()
-    if user is None:
-        return redirect(url_for("oidc.resume", key=key))
     checked = _check(pending.params, pending)
     if not isinstance(checked, Checked):
         return checked
+    # The consent form is no way around prompt=login, max_age or a blocked account.
+    user, session = _signed_in(checked, pending)
+    if user is None:
+        return _to_login(key, pending.params)
     client_id = checked.client.client_id
     if not approved:
         storage.drop_pending(pending)
@@ -128,28 +130,11 @@ def _run(params: dict, pending, key: str | None):
     if not isinstance(checked, Checked):
         return checked
     prompts = checked.prompts
-    session, user = current_session(), current_user()
-    if user is not None and user.status != "active":
-        session = user = None
-    fresh = "login" in prompts
-    if user is not None and checked.hint and checked.hint.get("sub") != subject(user,
-                                                                             checked.client):
-        fresh = True  # the client expects someone else: sign in again
-    signed_in = session is not None
-    # A sign-in that happened after this request was parked satisfies prompt=login and
-    # max_age (even max_age=0, OIDC Core §3.1.2.1: then like prompt=login).
-    fresh_since_parked = signed_in and pending is not None \
-        and session.auth_time >= pending.created_at
-    if signed_in and checked.max_age is not None and not fresh_since_parked:
-        signed_in = (now() - session.auth_time).total_seconds() <= checked.max_age
-    if signed_in and fresh:
-        signed_in = fresh_since_parked
-    if not signed_in:
+    user, session = _signed_in(checked, pending)
+    if user is None:
         if "none" in prompts:  # OIDC Core §3.1.2.1: prompt=none never shows a page
             return _error(checked, LoginRequiredError(), pending)
-        key = key or storage.park(checked.client.client_id, params)
-        return redirect(url_for("accounts.login", next=url_for("oidc.resume", key=key),
-                                login_hint=params.get("login_hint")))
+        return _to_login(key or storage.park(checked.client.client_id, params), params)
     granted = checked.client.first_party or (
         "consent" not in prompts and consents.covers(user.id, checked.client.client_id,
                                                      checked.scope))
@@ -159,6 +144,35 @@ def _run(params: dict, pending, key: str | None):
         key = key or storage.park(checked.client.client_id, params)
         return redirect(url_for("oidc.consent", key=key))
     return _issue(checked, user, session, pending)
+
+
+def _signed_in(checked: Checked, pending):
+    """Return ``(user, session)`` when the SSO session satisfies the request, else
+    ``(None, None)``: an active citizen, the one ``id_token_hint`` names, signed in
+    recently enough for ``max_age`` and freshly for ``prompt=login``.
+    """
+    session, user = current_session(), current_user()
+    if session is None or user is None or user.status != "active":
+        return None, None
+    fresh = "login" in checked.prompts
+    if checked.hint and checked.hint.get("sub") != subject(user, checked.client):
+        fresh = True  # the client expects someone else: sign in again
+    # A sign-in that happened after this request was parked satisfies prompt=login and
+    # max_age (even max_age=0, OIDC Core §3.1.2.1: then like prompt=login).
+    fresh_since_parked = pending is not None and session.auth_time >= pending.created_at
+    if fresh_since_parked:
+        return user, session
+    if fresh:
+        return None, None
+    if checked.max_age is not None \
+            and (now() - session.auth_time).total_seconds() > checked.max_age:
+        return None, None
+    return user, session
+
+
+def _to_login(key: str, params: dict):
+    return redirect(url_for("accounts.login", next=url_for("oidc.resume", key=key),
+                            login_hint=params.get("login_hint")))
 
 
 def _issue(checked: Checked, user, session, pending):

@@ -79,7 +79,17 @@ def find_token(token_string: str) -> IssuedToken | None:
                        refresh=credential.row)
 
 
-class RevocationEndpoint(_RevocationEndpoint):
+class _HintIsOnlyAHint:
+    """``token_type_hint`` never fails a request: "an invalid token type hint value is
+    ignored" (RFC 7009 §2.1), and ``find_token`` searches every type anyway (RFC 7662 §2.1).
+    Authlib would answer ``unsupported_token_type`` with a 401."""
+
+    def check_params(self, request, client):
+        if not request.form.get("token"):
+            raise InvalidRequestError("The token parameter is required.")
+
+
+class RevocationEndpoint(_HintIsOnlyAHint, _RevocationEndpoint):
     CLIENT_AUTH_METHODS = AUTH_METHODS
 
     def query_token(self, token_string, token_type_hint):
@@ -93,7 +103,7 @@ class RevocationEndpoint(_RevocationEndpoint):
             storage.revoke_family(token.family.id, "refresh_token_revoked")
 
 
-class IntrospectionEndpoint(_IntrospectionEndpoint):
+class IntrospectionEndpoint(_HintIsOnlyAHint, _IntrospectionEndpoint):
     CLIENT_AUTH_METHODS = SECRET_METHODS
 
     def query_token(self, token_string, token_type_hint):
