@@ -130,7 +130,7 @@ def test_recovery_from_a_portal_signs_in_and_continues(app):
     response = browser.post("/recover/password", data={"new_password": NEW, "confirm": NEW})
     assert response.headers["Location"] == "/authorize?client_id=portal"
     row = db.session.scalar(select(SsoSession).where(SsoSession.ended_at.is_(None)))
-    assert row.user_id == user.id and "pwd" in row.amr
+    assert row.user_id == user.id and "pwd" in row.amr and "sms" in row.amr  # SMS code used
     assert browser.get("/account").status_code == 200
 
 

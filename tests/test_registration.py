@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from idp.extensions import db
-from idp.models import AuditEvent, RegistrationDraft, SmsMessage, User
+from idp.models import AuditEvent, RegistrationDraft, SmsMessage, SsoSession, User
 from idp.security.hashing import sha256
 
 from .factories import make_registry_record, make_user
@@ -494,6 +494,8 @@ def test_started_from_a_portal_signs_in_and_returns(wizard, client):
     answer = wizard.confirm()
     assert answer.headers["Location"] == "/authorize?client_id=eservices"
     assert "idp_session=" in ";".join(answer.headers.getlist("Set-Cookie"))
+    session = db.session.scalars(select(SsoSession)).one()
+    assert session.amr == ["sms"]  # the SMS code of step 1 was the proof, no password typed
 
 
 def test_register_link_of_the_sign_in_page_keeps_the_portal(wizard, client):

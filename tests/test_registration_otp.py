@@ -33,6 +33,19 @@ def test_code_page_shows_the_masked_mobile(wizard):
     assert "ارسال دوباره کد" in page and "ویرایش شماره همراه" in page
 
 
+def test_double_click_on_step_one_shows_the_code_page_without_errors(wizard):
+    """A second "مرحله بعد" of the code-and-mobile form (double click, or a reload that
+    posts again) lands on the code page as it is: no "required" error, no second SMS."""
+    wizard.start()
+    wizard.step1()
+    answer = wizard.step1()
+    page = answer.text if answer.status_code == 200 else wizard.client.get(
+        answer.headers["Location"]).text
+    assert 'name="code"' in page
+    assert "پر کردن این فیلد الزامی است" not in page and "alert-danger" not in page
+    assert len(outbox(wizard.record.mobile)) == 1
+
+
 def test_wrong_code_counts_down(wizard):
     wizard.start()
     wizard.step1()

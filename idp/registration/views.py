@@ -187,7 +187,9 @@ def _step1_code(draft):
         except DomainError as e:
             flash(text(e), "danger")
         return _to_step(1)
-    if form.validate_on_submit():
+    # Only "مرحله بعد" of the code form submits it; a repeated post of the code-and-mobile
+    # form (double click, reload) just shows this page again.
+    if action == "verify" and form.validate_on_submit():
         try:
             services.verify_mobile_code(draft, form.code.data)
         except DomainError as e:
