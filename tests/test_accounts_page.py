@@ -309,3 +309,21 @@ def test_tables_scroll_sideways_on_a_phone(app):
     css = Path(app.static_folder, "css", "idp.css").read_text(encoding="utf-8")
     assert re.search(r"\.badge \{[^}]*[^-]color:", css)
 
+
+def test_code_pages_fill_the_sms_code_by_webotp(app):
+    """The recovery and mobile-change code forms are marked for WebOTP, and the script
+    they load asks the browser for the SMS code (Android Chrome fills it in)."""
+    user = make_user()
+    browser = app.test_client()
+    browser.post("/recover", data={"id_code": user.id_code, "method": "sms"})
+    pages = [browser.get("/recover/code").get_data(as_text=True)]
+    browser = sign_in(app, user)
+    set_registry_mobile(user, "09351234567")
+    browser.post("/account/mobile", data={"mobile": "09351234567", "password": DEFAULT_PASSWORD})
+    pages.append(browser.get("/account/mobile/verify").get_data(as_text=True))
+    for page in pages:
+        assert re.search(r'<form method="post" novalidate data-webotp>', page)
+        assert "/static/js/accounts.js" in page
+    script = Path(app.static_folder, "js", "accounts.js").read_text(encoding="utf-8")
+    assert "OTPCredential" in script and 'transport: ["sms"]' in script
+

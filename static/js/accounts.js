@@ -40,6 +40,24 @@
     });
   });
 
+  // WebOTP: on Android Chrome fill the SMS code from the message's "@host #code" line and
+  // submit with the form's first button (its "next"/"verify"); typing by hand still works.
+  var otpForm = document.querySelector("form[data-webotp]");
+  if (otpForm && "OTPCredential" in window) {
+    var otpInput = otpForm.querySelector("input[autocomplete=one-time-code]");
+    var abort = new AbortController();
+    otpForm.addEventListener("submit", function () { abort.abort(); });
+    navigator.credentials.get({ otp: { transport: ["sms"] }, signal: abort.signal })
+      .then(function (otp) {
+        if (otp && otp.code && otpInput) {
+          otpInput.value = otp.code;
+          var button = otpForm.querySelector("button[type=submit]");
+          if (button) { button.click(); } else { otpForm.submit(); }
+        }
+      })
+      .catch(function () { /* typed by hand instead */ });
+  }
+
   // "Send again" stays disabled for the seconds the server said (data-resend-wait).
   document.querySelectorAll("button[data-resend-wait]").forEach(function (button) {
     var left = parseInt(button.dataset.resendWait, 10) || 0;
