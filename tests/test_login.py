@@ -114,6 +114,22 @@ def test_lockout_after_repeated_failures(client, clock, app):
     assert db.session.get(User, user.id).failed_logins == 0
 
 
+def test_unknown_code_locks_exactly_like_an_account(client, clock, app):
+    """An unknown code answers the same pages in the same order as an existing account, so
+    "temporarily locked" does not reveal that an account exists."""
+    from tests.factories import national_code
+
+    app.config.update(LOGIN_MAX_FAILURES=3, LOGIN_LOCKOUT_SECONDS=600)
+    user, unknown = make_user(), national_code()
+    for code in (user.id_code, unknown):
+        pages = [login(client, code, "Wrong1234").get_data(as_text=True) for _ in range(4)]
+        assert [GENERIC in page for page in pages] == [True, True, False, False]
+        locked = message("account_temporarily_locked", minutes="۱۰")
+        assert locked in pages[2] and locked in pages[3]
+    clock.advance(601)
+    assert GENERIC in login(client, unknown, "Wrong1234").get_data(as_text=True)
+
+
 def test_success_resets_failure_counter(client):
     """A right password after some failures starts from zero again."""
     user = make_user()

@@ -15,6 +15,7 @@ from idp.models import (
     AuthorizationCode,
     BackchannelLogoutJob,
     InitialAccessToken,
+    LoginThrottle,
     OtpChallenge,
     OtpThrottle,
     PendingAuthorization,
@@ -69,6 +70,8 @@ def seed(clock):
     rows += [
         OtpThrottle(mobile="09120000001", next_send_at=t - timedelta(days=2)),
         OtpThrottle(mobile="09120000002", next_send_at=t - HOUR),
+        LoginThrottle(code_hash="old", failures=2, updated_at=t - timedelta(days=2)),
+        LoginThrottle(code_hash="recent", failures=2, updated_at=t - HOUR),
         RecoveryRequest(key_hash="old-rr", code_hash="c", sent_at=t, expires_at=t - HOUR,
                         created_at=t - timedelta(days=2)),
         RecoveryRequest(key_hash="recent-rr", code_hash="c", sent_at=t, expires_at=t - HOUR,
@@ -122,6 +125,7 @@ def test_purge_removes_only_expired_rows(app, runner, clock):
         "registration_drafts": 1, "pending_authorizations": 1, "sso_sessions": 1,
         "access_tokens": 1, "refresh_tokens": 1, "token_families": 2, "used_jtis": 1,
         "backchannel_logout_jobs": 2, "initial_access_tokens": 1, "otp_throttles": 1,
+        "login_throttles": 1,
         "recovery_requests": 1,
     }
     for model in (AuthorizationCode, RegistrationDraft, PendingAuthorization, SsoSession,
@@ -132,6 +136,7 @@ def test_purge_removes_only_expired_rows(app, runner, clock):
         OtpChallenge.subject)).all() == ["2", "3"]
     assert sorted(db.session.scalars(select(BackchannelLogoutJob.logout_token))) == ["c", "d"]
     assert db.session.scalars(select(OtpThrottle.mobile)).all() == ["09120000002"]
+    assert db.session.scalars(select(LoginThrottle.code_hash)).all() == ["recent"]
     assert sorted(db.session.scalars(select(RecoveryRequest.key_hash))) == ["live-rr",
                                                                             "recent-rr"]
     assert sorted(db.session.scalars(select(TokenFamily.id))) == sorted(

@@ -12,13 +12,15 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from .. import audit
 from ..errors import DomainError
 from ..extensions import db, now
 from ..identity import Status, jalali, registry
-from ..models import AccessToken, SsoSession, TokenFamily, User
+from ..models import AccessToken, LoginThrottle, SsoSession, TokenFamily, User
 from ..security import otp
+from ..security.hashing import keyed_hash
 from ..sms import SmsUnavailable, send_template
 from ..text import mask_mobile, mask_personal_numbers
 from . import passwords, session
@@ -64,11 +66,7 @@ def authenticate(id_code: str, password: str, ip: str | None = None) -> User:
     """
     user = find_user(id_code)
     if user is None:
-        passwords.verify_password(None, password)
-        audit.record("login_failed", ip=ip, reason="unknown_account",
-                     id_code=mask_personal_numbers(id_code))
-        db.session.commit()
-        raise DomainError("login_failed")
+        _refuse_unknown_code(id_code, password, ip)
 
     remaining = _lock_remaining(user)
     if remaining:
@@ -93,6 +91,49 @@ def authenticate(id_code: str, password: str, ip: str | None = None) -> User:
     audit.record("login_ok", user_id=user.id, ip=ip)
     db.session.commit()
     return user
+
+
+def _refuse_unknown_code(id_code: str, password: str, ip: str | None) -> None:
+    """Answer a code without an account exactly as a wrong password would be answered.
+
+    Its failures are counted under a keyed hash of the code and lock it for the same
+    time, so "temporarily locked" is no sign that an account exists.
+
+    :raises DomainError: always: ``login_failed`` or ``account_temporarily_locked``.
+    """
+    cfg = current_app.config
+    code_hash = keyed_hash(id_code, "login_throttle")
+    moment = now()
+    row = db.session.get(LoginThrottle, code_hash)
+    if row is None:
+        db.session.add(LoginThrottle(code_hash=code_hash, failures=0, updated_at=moment))
+        try:
+            db.session.commit()
+        except IntegrityError:  # another request created it first
+            db.session.rollback()
+        row = db.session.get(LoginThrottle, code_hash)
+    remaining = 0
+    if row.locked_until is not None:
+        remaining = max(0, math.ceil((row.locked_until - moment).total_seconds()))
+    passwords.verify_password(None, password)  # the same cost as a real account's check
+    audit.record("login_failed", ip=ip, reason="unknown_account",
+                 id_code=mask_personal_numbers(id_code))
+    if remaining:
+        db.session.commit()
+        raise _locked_error(remaining)
+    failures = db.session.execute(
+        update(LoginThrottle).where(LoginThrottle.code_hash == code_hash)
+        .values(failures=LoginThrottle.failures + 1, updated_at=moment)
+        .returning(LoginThrottle.failures)
+    ).scalar_one()
+    if failures >= cfg["LOGIN_MAX_FAILURES"]:
+        seconds = cfg["LOGIN_LOCKOUT_SECONDS"]
+        db.session.execute(update(LoginThrottle).where(LoginThrottle.code_hash == code_hash)
+                           .values(failures=0, locked_until=moment + timedelta(seconds=seconds)))
+        db.session.commit()
+        raise _locked_error(seconds)
+    db.session.commit()
+    raise DomainError("login_failed")
 
 
 def _count_failure(user: User, ip: str | None) -> None:

@@ -21,6 +21,7 @@ from ..models import (
     AuthorizationCode,
     BackchannelLogoutJob,
     InitialAccessToken,
+    LoginThrottle,
     OtpChallenge,
     OtpThrottle,
     PendingAuthorization,
@@ -51,6 +52,7 @@ def _rules(moment: datetime) -> list[tuple[str, type, object]]:
         ("otp_challenges", OtpChallenge, and_(OtpChallenge.expires_at < moment,
                                               OtpChallenge.created_at < moment - OTP_KEEP)),
         ("otp_throttles", OtpThrottle, OtpThrottle.next_send_at < moment - OTP_KEEP),
+        ("login_throttles", LoginThrottle, LoginThrottle.updated_at < moment - OTP_KEEP),
         ("recovery_requests", RecoveryRequest, and_(
             RecoveryRequest.expires_at < moment, RecoveryRequest.created_at < moment - OTP_KEEP)),
         ("registration_drafts", RegistrationDraft, RegistrationDraft.expires_at < moment),

@@ -6,7 +6,7 @@ from .base import Base
 from .client import Client
 from .recovery import RecoveryRequest
 from .registry import RegistryRecord
-from .security import OtpChallenge, OtpThrottle, RegistrationDraft, SmsMessage
+from .security import LoginThrottle, OtpChallenge, OtpThrottle, RegistrationDraft, SmsMessage
 from .session import BackchannelLogoutJob, PendingAuthorization, SessionClient, SsoSession
 from .token import AccessToken, AuthorizationCode, Consent, RefreshToken, TokenFamily, UsedJti
 from .user import User
@@ -22,6 +22,7 @@ __all__ = [
     "Consent",
     "InitialAccessToken",
     "OtpChallenge",
+    "LoginThrottle",
     "OtpThrottle",
     "PendingAuthorization",
     "RecoveryRequest",

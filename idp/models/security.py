@@ -37,6 +37,21 @@ class OtpThrottle(Base):
     next_send_at: Mapped[datetime]
 
 
+class LoginThrottle(Base):
+    """Wrong-password counter for a typed code that has no account (keyed hash of the code).
+
+    Unknown codes lock exactly like accounts do, so the lockout message never tells
+    whether an account exists.
+    """
+
+    __tablename__ = "login_throttles"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+
+
 class RegistrationDraft(Base):
     """The wizard's server-side state; the browser holds only a random key (hashed here)."""
 

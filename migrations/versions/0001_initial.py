@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 08:59:39.562981
+Create Date: 2026-11-26 09:52:22.425619
 
 """
 from alembic import op
@@ -52,6 +52,13 @@ def upgrade():
     sa.Column('updated_at', idp.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_clients')),
     sa.UniqueConstraint('client_id', name=op.f('uq_clients_client_id'))
+    )
+    op.create_table('login_throttles',
+    sa.Column('code_hash', sa.String(length=64), nullable=False),
+    sa.Column('failures', sa.Integer(), nullable=False),
+    sa.Column('locked_until', idp.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('updated_at', idp.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('code_hash', name=op.f('pk_login_throttles'))
     )
     op.create_table('otp_challenges',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -441,5 +448,6 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_otp_challenges_created_at'))
 
     op.drop_table('otp_challenges')
+    op.drop_table('login_throttles')
     op.drop_table('clients')
     # ### end Alembic commands ###
