@@ -168,3 +168,22 @@ def test_pkce_downgrade_is_refused(app, client):
     code, params = get_code(client, rp, code_challenge=None, code_challenge_method=None)
     answer = exchange(client, rp, secret, code, params)
     assert answer.status_code == 400 and answer.json["error"] == "invalid_request"
+
+
+# -- Grants end with the SSO session (README "Tokens"; Back-Channel Logout 1.0 §2.7) -------
+@pytest.mark.parametrize(("scope", "status"), [("openid profile", 400),
+                                               ("openid profile offline_access", 200)])
+def test_code_of_an_ended_sign_in_gives_no_tokens(app, client, scope, status):
+    """A portal that exchanges its code after the citizen signed out (and after its
+    back-channel logout token went out) gets nothing, unless offline access was granted."""
+    from idp.accounts.session import end_sessions
+
+    rp, secret = portal(first_party=True, scope="openid profile offline_access")
+    session = sign_in(app, client, make_user())
+    code, params = get_code(client, rp, scope=scope)
+    with app.test_request_context():
+        end_sessions([session], "logout")
+    answer = exchange(client, rp, secret, code, params)
+    assert answer.status_code == status, answer.json
+    if status == 400:
+        assert answer.json["error"] == "invalid_grant"

@@ -158,6 +158,11 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         return storage.CodeGrant(row)
 
     def authenticate_user(self, authorization_code):
+        row = authorization_code.row
+        if "offline_access" not in row.scope.split() and storage.session_ended(row.sid):
+            # The sign-in ended before the exchange (its grants were revoked and logout
+            # tokens sent then): a grant made now would outlive it.
+            return None
         if not storage.consume_code(authorization_code.row):
             storage.revoke_code_grants(authorization_code.row)
             raise InvalidGrantError("The authorization code was already used.")

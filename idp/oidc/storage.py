@@ -26,6 +26,7 @@ from ..models import (
     PendingAuthorization,
     RefreshToken,
     SessionClient,
+    SsoSession,
     TokenFamily,
     UsedJti,
     User,
@@ -262,6 +263,13 @@ def revoke_session_grants(sids: list[str]) -> int:
         .values(revoked_at=now())).rowcount
     db.session.commit()
     return count
+
+
+def session_ended(sid: str | None) -> bool:
+    """Tell whether the SSO session ``sid`` was ended (signed out, password changed…)."""
+    return sid is not None and db.session.scalar(
+        select(SsoSession.id).where(SsoSession.sid == sid, SsoSession.ended_at.is_not(None))
+    ) is not None
 
 
 def revoke_access_token(jti: str) -> None:
