@@ -228,6 +228,14 @@ def test_prompt_login_forces_a_fresh_sign_in(app, client, clock):
     assert claims["sid"] == fresh.sid
 
 
+def test_prompt_select_account_asks_for_a_sign_in(app, client):
+    """prompt=select_account is not ignored: the citizen signs in (chooses the account) again."""
+    rp, _ = portal(first_party=True)
+    sign_in(app, client, make_user())
+    _login_redirect_key(authorize(client, auth_params(rp, prompt="select_account")))
+    assert "code" in query_of(authorize(client, auth_params(rp)))
+
+
 def test_max_age_forces_login_when_exceeded(app, client, clock):
     rp, _ = portal(first_party=True)
     sign_in(app, client, make_user())

@@ -154,7 +154,8 @@ def _signed_in(checked: Checked, pending):
     session, user = current_session(), current_user()
     if session is None or user is None or user.status != "active":
         return None, None
-    fresh = "login" in checked.prompts
+    # One account per browser: choosing an account means signing in again (Core §3.1.2.1).
+    fresh = bool({"login", "select_account"} & checked.prompts)
     if checked.hint and checked.hint.get("sub") != subject(user, checked.client):
         fresh = True  # the client expects someone else: sign in again
     # A sign-in that happened after this request was parked satisfies prompt=login and
