@@ -37,6 +37,7 @@ def create_app(config: dict | None = None) -> Flask:
         database,
         errors,
         health,
+        i18n,
         identity,
         oidc,
         registration,
@@ -54,6 +55,7 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     errors.init_app(app)
     app.jinja_env.filters["fa_digits"] = fa_digits
+    i18n.init_app(app)
     app.context_processor(lambda: {"brand": _brand(app.config)})
     headers.init_app(app)
     for package in (identity, sms, accounts, registration, admin, oidc, health, commands):
@@ -69,5 +71,9 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _brand(cfg) -> dict:
-    return {"organisation": cfg["BRAND_ORGANISATION"], "system": cfg["BRAND_SYSTEM"],
-            "footer": cfg["BRAND_FOOTER"], "logo_url": cfg["BRAND_LOGO_URL"]}
+    from .i18n import current_locale
+
+    suffix = "_EN" if current_locale() == "en" else ""
+    return {"organisation": cfg[f"BRAND_ORGANISATION{suffix}"],
+            "system": cfg[f"BRAND_SYSTEM{suffix}"], "footer": cfg[f"BRAND_FOOTER{suffix}"],
+            "logo_url": cfg["BRAND_LOGO_URL"]}

@@ -5,6 +5,8 @@ Each package keeps its own section; add entries inside your section only.
 
 from __future__ import annotations
 
+from flask_babel import gettext
+
 MESSAGES: dict[str, str] = {
     # --- common ----------------------------------------------------------------
     "required": "پر کردن این فیلد الزامی است.",
@@ -127,6 +129,7 @@ MESSAGES: dict[str, str] = {
 
 
 def message(code: str, **params) -> str:
-    """Return the Persian message for ``code`` (the code itself if none is written yet)."""
-    text = MESSAGES.get(code, code)
+    """Return the message for ``code`` in the page's language (Persian is the source text;
+    English comes from the catalogs in ``translations/``)."""
+    text = gettext(MESSAGES.get(code, code))
     return text.format(**params) if params else text

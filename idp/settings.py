@@ -39,6 +39,9 @@ DEFAULTS: dict[str, object] = {
     "BRAND_ORGANISATION": "سازمان تأمین اجتماعی",  # organisation name on every page
     "BRAND_SYSTEM": "سامانه مدیریت کاربران",  # system name in the header and <title>
     "BRAND_FOOTER": "طراحی و اجرا: تیم سامانه مدیریت کاربران",  # footer line
+    "BRAND_ORGANISATION_EN": "Social Security Organization",  # the same, on English pages
+    "BRAND_SYSTEM_EN": "User Management System",  # the same, on English pages
+    "BRAND_FOOTER_EN": "Designed and built by the User Management System team",  # English
     "BRAND_LOGO_URL": "",  # logo image URL; empty shows the system name only
     # --- signing keys -----------------------------------------------------------
     "KEYS_DIR": str(PROJECT_ROOT / "keys"),  # where the PEM files and keys.json live

@@ -1,0 +1,55 @@
+"""Interface language: Persian by default, English on request, catalogs complete."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from babel.messages.pofile import read_po
+
+from idp.i18n import SOURCE_DIR
+
+
+def test_persian_is_the_default(client):
+    html = client.get("/no-such-page").get_data(as_text=True)
+    assert '<html lang="fa" dir="rtl">' in html and "صفحه پیدا نشد" in html
+    assert "bootstrap.rtl.min.css" in html
+
+
+def test_lang_parameter_switches_to_english_and_is_remembered(client):
+    """?lang=en gives a left-to-right English page and a cookie; later pages stay English."""
+    first = client.get("/no-such-page?lang=en")
+    html = first.get_data(as_text=True)
+    assert '<html lang="en" dir="ltr">' in html and "Page not found" in html
+    assert "bootstrap.min.css" in html and "bootstrap.rtl.min.css" not in html
+    assert "idp_lang=en" in first.headers["Set-Cookie"]
+    assert "Page not found" in client.get("/other-missing-page").get_data(as_text=True)
+    back = client.get("/no-such-page?lang=fa").get_data(as_text=True)
+    assert "صفحه پیدا نشد" in back
+
+
+def test_ui_locales_picks_the_first_supported_language(client):
+    html = client.get("/no-such-page?ui_locales=de-DE en-US fa").get_data(as_text=True)
+    assert 'lang="en"' in html
+
+
+def test_unsupported_language_falls_back_to_persian(client):
+    html = client.get("/no-such-page?lang=de").get_data(as_text=True)
+    assert 'lang="fa"' in html
+
+
+def catalogs():
+    return sorted(SOURCE_DIR.glob("*/LC_MESSAGES/*.po"))
+
+
+@pytest.mark.parametrize("po", catalogs(), ids=lambda p: p.stem)
+def test_catalog_entries_are_translated_and_keep_placeholders(po):
+    """Every msgid has a translation with exactly the same {placeholders}."""
+    with po.open("rb") as f:
+        catalog = read_po(f)
+    for entry in catalog:
+        if not entry.id:
+            continue
+        assert entry.string, f"untranslated: {entry.id}"
+        assert set(re.findall(r"{\w+}", entry.id)) == set(re.findall(r"{\w+}", entry.string)), \
+            entry.id
