@@ -45,7 +45,6 @@ def create_app(config: dict | None = None) -> Flask:
     )
     from .extensions import SystemClock, csrf, db, migrate
     from .security import headers, ratelimit
-    from .text import fa_digits
 
     app.extensions["idp.clock"] = clock or SystemClock()
     db.init_app(app)
@@ -54,7 +53,6 @@ def create_app(config: dict | None = None) -> Flask:
                      render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     errors.init_app(app)
-    app.jinja_env.filters["fa_digits"] = fa_digits
     i18n.init_app(app)
     app.context_processor(lambda: {"brand": _brand(app.config)})
     headers.init_app(app)

@@ -19,6 +19,7 @@ from flask import has_request_context, request
 from flask_babel import Babel, refresh
 
 from .settings import PROJECT_ROOT
+from .text import fa_digits
 
 SUPPORTED = ("fa", "en")
 DEFAULT = "fa"
@@ -87,6 +88,11 @@ def direction() -> str:
     return "rtl" if current_locale() == "fa" else "ltr"
 
 
+def localized_digits(value: object) -> str:
+    """Template filter ``fa_digits``: Persian digits on Persian pages, ASCII on English ones."""
+    return str(value) if current_locale() == "en" else fa_digits(value)
+
+
 def init_app(app) -> None:
     target = Path(app.instance_path) / "translations"
     domains = compile_catalogs(target)
@@ -100,3 +106,4 @@ def init_app(app) -> None:
     app.before_request(refresh)
     app.after_request(_remember_choice)
     app.jinja_env.globals.update(current_locale=current_locale, text_direction=direction)
+    app.jinja_env.filters["fa_digits"] = localized_digits

@@ -53,3 +53,10 @@ def test_catalog_entries_are_translated_and_keep_placeholders(po):
         assert entry.string, f"untranslated: {entry.id}"
         assert set(re.findall(r"{\w+}", entry.id)) == set(re.findall(r"{\w+}", entry.string)), \
             entry.id
+
+
+def test_digits_follow_the_language(client):
+    """Numbers are Persian digits on Persian pages and ASCII digits on English ones."""
+    assert "۴۰۴" in client.get("/no-such-page").get_data(as_text=True)
+    english = client.get("/no-such-page?lang=en").get_data(as_text=True)
+    assert "404" in english and "۴۰۴" not in english
