@@ -55,6 +55,8 @@ def current_locale() -> str:
 
 
 def _remember_choice(response):
+    # Also for responses that rendered no text (a redirect from /authorize with ui_locales).
+    current_locale()
     chosen = request.environ.get("idp.locale_chosen")
     if chosen and request.cookies.get(COOKIE) != chosen:
         response.set_cookie(COOKIE, chosen, max_age=365 * 86400, samesite="Lax",

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SubmitField
 
 
 class ConsentForm(FlaskForm):
     key = HiddenField()
-    approve = SubmitField("اجازه می‌دهم")
-    deny = SubmitField("اجازه نمی‌دهم")
+    approve = SubmitField(_l("اجازه می‌دهم"))
+    deny = SubmitField(_l("اجازه نمی‌دهم"))
 
 
 class LogoutForm(FlaskForm):
@@ -18,4 +19,4 @@ class LogoutForm(FlaskForm):
     post_logout_redirect_uri = HiddenField()
     state = HiddenField()
     ui_locales = HiddenField()
-    confirm = SubmitField("خروج از سامانه")
+    confirm = SubmitField(_l("خروج از سامانه"))
