@@ -7,6 +7,7 @@ the cookie session by ``flash``); the page is ``no-store`` like every page.
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from ..errors import DomainError
 from . import services
@@ -47,8 +48,8 @@ def client_new():
             form_error(form, e)
         else:
             if secret:
-                return _secret_page(client, secret, "برنامه ثبت شد")
-            flash("برنامه ثبت شد.", "success")
+                return _secret_page(client, secret, _("برنامه ثبت شد"))
+            flash(_("برنامه ثبت شد."), "success")
             return redirect(url_for("admin.client_detail", client_id=client.client_id))
     return render_template("admin/client_form.html", form=form, client=None)
 
@@ -87,8 +88,8 @@ def client_edit(client_id):
             form_error(form, e)
         else:
             if secret:
-                return _secret_page(client, secret, "تغییرات ثبت شد؛ رمز تازه")
-            flash("تغییرات ثبت شد.", "success")
+                return _secret_page(client, secret, _("تغییرات ثبت شد؛ رمز تازه"))
+            flash(_("تغییرات ثبت شد."), "success")
             return redirect(url_for("admin.client_detail", client_id=client_id))
     return render_template("admin/client_form.html", form=form, client=client)
 
@@ -107,7 +108,7 @@ def client_rotate(client_id):
     except DomainError as e:
         flash(error_text(e), "danger")
         return redirect(url_for("admin.clients"))
-    return _secret_page(client, secret, "رمز تازه ساخته شد")
+    return _secret_page(client, secret, _("رمز تازه ساخته شد"))
 
 
 @bp.post("/clients/<client_id>/<any(enable, disable):action>")
@@ -119,8 +120,8 @@ def client_enabled(client_id, action):
     except DomainError as e:
         flash(error_text(e), "danger")
         return redirect(url_for("admin.clients"))
-    flash("برنامه فعال شد." if action == "enable" else
-          "برنامه غیرفعال شد؛ توکن‌های آن از همین لحظه پذیرفته نمی‌شوند.", "success")
+    flash(_("برنامه فعال شد.") if action == "enable" else
+          _("برنامه غیرفعال شد؛ توکن‌های آن از همین لحظه پذیرفته نمی‌شوند."), "success")
     return redirect(url_for("admin.client_detail", client_id=client_id))
 
 
@@ -133,6 +134,6 @@ def client_delete(client_id):
     form = ActionForm()
     if form.validate_on_submit():
         services.delete_client(client_id, actor_id=current_admin().id, ip=request.remote_addr)
-        flash("برنامه و همه توکن‌ها و رضایت‌های آن حذف شد.", "success")
+        flash(_("برنامه و همه توکن‌ها و رضایت‌های آن حذف شد."), "success")
         return redirect(url_for("admin.clients"))
     return render_template("admin/client_delete.html", client=client, form=form)

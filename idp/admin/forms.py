@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -18,11 +19,11 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice as C
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from ..messages import message
+from ..messages import MESSAGES, message
 from ..text import normalize_digits
 from .client_rules import GRANT_ORDER, SCOPE_ORDER, SPEC_FIELDS
 
-REQUIRED = InputRequired(message=message("required"))
+REQUIRED = InputRequired(message=_l(MESSAGES["required"]))
 
 
 def _strip(value):
@@ -55,7 +56,7 @@ class NumberField(IntegerField):
 class CodeForm(FlaskForm):
     """The admin's second step: a 6-digit TOTP code or a recovery code."""
 
-    code = StringField("کد تأیید", validators=[REQUIRED, Length(max=20)],
+    code = StringField(_l("کد تأیید"), validators=[REQUIRED, Length(max=20)],
                        filters=[_strip, _digits])
 
 
@@ -66,43 +67,43 @@ class ActionForm(FlaskForm):
 class ClientForm(FlaskForm):
     """Every metadata field an operator may set; ``changes()`` feeds the client services."""
 
-    name_fa = StringField("نام فارسی (به شهروند نشان داده می‌شود)",
+    name_fa = StringField(_l("نام فارسی (به شهروند نشان داده می‌شود)"),
                           validators=[REQUIRED, Length(max=200)], filters=[_strip])
-    name_en = StringField("نام انگلیسی", validators=[Length(max=200)], filters=[_strip])
-    logo_uri = StringField("نشانی نشان (لوگو)", validators=[Length(max=500)], filters=[_strip])
-    client_type = SelectField("نوع برنامه", choices=[
-        C("confidential", "پورتال وب محرمانه (دارای سرور)"),
-        C("public", "برنامه عمومی (SPA یا موبایل) با PKCE"),
-        C("service", "سرویس ماشینی (client_credentials)"),
+    name_en = StringField(_l("نام انگلیسی"), validators=[Length(max=200)], filters=[_strip])
+    logo_uri = StringField(_l("نشانی نشان (لوگو)"), validators=[Length(max=500)], filters=[_strip])
+    client_type = SelectField(_l("نوع برنامه"), choices=[
+        C("confidential", _l("پورتال وب محرمانه (دارای سرور)")),
+        C("public", _l("برنامه عمومی (SPA یا موبایل) با PKCE")),
+        C("service", _l("سرویس ماشینی (client_credentials)")),
     ], default="confidential")
-    redirect_uris = TextAreaField("نشانی‌های بازگشت (هر سطر یکی)")
-    post_logout_redirect_uris = TextAreaField("نشانی‌های بازگشت پس از خروج (هر سطر یکی)")
-    backchannel_logout_uri = StringField("نشانی خروج پشت‌صحنه (back-channel)",
+    redirect_uris = TextAreaField(_l("نشانی‌های بازگشت (هر سطر یکی)"))
+    post_logout_redirect_uris = TextAreaField(_l("نشانی‌های بازگشت پس از خروج (هر سطر یکی)"))
+    backchannel_logout_uri = StringField(_l("نشانی خروج پشت‌صحنه (back-channel)"),
                                          validators=[Length(max=500)], filters=[_strip])
-    grant_types = MultiCheckboxField("انواع مجوز (خالی: پیش‌فرض نوع برنامه)",
+    grant_types = MultiCheckboxField(_l("انواع مجوز (خالی: پیش‌فرض نوع برنامه)"),
                                      choices=[C(g) for g in GRANT_ORDER])
-    scope = MultiCheckboxField("دامنه‌های دسترسی", choices=[C(s) for s in SCOPE_ORDER],
+    scope = MultiCheckboxField(_l("دامنه‌های دسترسی"), choices=[C(s) for s in SCOPE_ORDER],
                                default=["openid", "profile"])
-    token_endpoint_auth_method = SelectField("روش احراز هویت برنامه", choices=[
-        C("", "پیش‌فرض نوع برنامه"), C("client_secret_basic", "client_secret_basic"),
+    token_endpoint_auth_method = SelectField(_l("روش احراز هویت برنامه"), choices=[
+        C("", _l("پیش‌فرض نوع برنامه")), C("client_secret_basic", "client_secret_basic"),
         C("client_secret_post", "client_secret_post"), C("private_key_jwt", "private_key_jwt"),
-        C("none", "none (عمومی)"),
+        C("none", _l("none (عمومی)")),
     ], default="")
-    jwks = TextAreaField("کلیدهای عمومی (JWK Set به شکل JSON)")
-    jwks_uri = StringField("نشانی کلیدهای عمومی (jwks_uri)", validators=[Length(max=500)],
+    jwks = TextAreaField(_l("کلیدهای عمومی (JWK Set به شکل JSON)"))
+    jwks_uri = StringField(_l("نشانی کلیدهای عمومی (jwks_uri)"), validators=[Length(max=500)],
                            filters=[_strip])
-    id_token_signed_response_alg = SelectField("الگوریتم امضای توکن شناسه",
+    id_token_signed_response_alg = SelectField(_l("الگوریتم امضای توکن شناسه"),
                                                choices=[C("RS256", "RS256"), C("ES256", "ES256")])
-    first_party = BooleanField("برنامه خودی (بدون صفحه رضایت)")
-    subject_type = SelectField("شناسه کاربر", choices=[
-        C("public", "یکسان برای همه برنامه‌ها (public)"),
-        C("pairwise", "جدا برای هر برنامه (pairwise)")])
-    sector_identifier = StringField("شناسه بخش (sector) برای pairwise",
+    first_party = BooleanField(_l("برنامه خودی (بدون صفحه رضایت)"))
+    subject_type = SelectField(_l("شناسه کاربر"), choices=[
+        C("public", _l("یکسان برای همه برنامه‌ها (public)")),
+        C("pairwise", _l("جدا برای هر برنامه (pairwise)"))])
+    sector_identifier = StringField(_l("شناسه بخش (sector) برای pairwise"),
                                     validators=[Length(max=255)], filters=[_strip])
-    is_resource_server = BooleanField("سرور منابع (اجازه introspection همه توکن‌ها)")
-    access_token_ttl = NumberField("عمر توکن دسترسی (ثانیه؛ خالی: پیش‌فرض)",
+    is_resource_server = BooleanField(_l("سرور منابع (اجازه introspection همه توکن‌ها)"))
+    access_token_ttl = NumberField(_l("عمر توکن دسترسی (ثانیه؛ خالی: پیش‌فرض)"),
                                    validators=[Optional()])
-    refresh_token_ttl = NumberField("عمر توکن نوسازی (ثانیه؛ خالی: پیش‌فرض)",
+    refresh_token_ttl = NumberField(_l("عمر توکن نوسازی (ثانیه؛ خالی: پیش‌فرض)"),
                                     validators=[Optional()])
 
     def validate_jwks(self, field):
@@ -145,17 +146,18 @@ class ClientForm(FlaskForm):
 
 
 class RotateSecretForm(FlaskForm):
-    grace_hours = NumberField("مدت اعتبار رمز قبلی (ساعت؛ ۰: همین حالا باطل شود)",
+    grace_hours = NumberField(_l("مدت اعتبار رمز قبلی (ساعت؛ ۰: همین حالا باطل شود)"),
                               validators=[Optional(), NumberRange(min=0, max=24 * 90)])
 
 
 class InitialTokenForm(FlaskForm):
     """An initial access token for dynamic client registration."""
 
-    label = StringField("عنوان (برای چه کسی یا چه کاری)", validators=[REQUIRED, Length(max=200)],
-                        filters=[_strip])
-    ttl_hours = NumberField("مدت اعتبار (ساعت)", validators=[REQUIRED, NumberRange(1, 24 * 365)])
-    max_uses = NumberField("تعداد دفعات استفاده", default=1,
+    label = StringField(_l("عنوان (برای چه کسی یا چه کاری)"),
+                        validators=[REQUIRED, Length(max=200)], filters=[_strip])
+    ttl_hours = NumberField(_l("مدت اعتبار (ساعت)"),
+                            validators=[REQUIRED, NumberRange(1, 24 * 365)])
+    max_uses = NumberField(_l("تعداد دفعات استفاده"), default=1,
                            validators=[REQUIRED, NumberRange(1, 1000)])
 
 
@@ -165,7 +167,7 @@ class SearchForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = StringField("کد ملی، کد فیدا یا شماره همراه", validators=[REQUIRED, Length(max=20)],
+    q = StringField(_l("کد ملی، کد فیدا یا شماره همراه"), validators=[REQUIRED, Length(max=20)],
                     filters=[_strip])
 
 
@@ -175,9 +177,9 @@ class AuditFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    event = SelectField("نوع رویداد", choices=[C("", "همه")], default="")
-    user_code = StringField("کد ملی یا فیدای کاربر", validators=[Length(max=12)],
+    event = SelectField(_l("نوع رویداد"), choices=[C("", _l("همه"))], default="")
+    user_code = StringField(_l("کد ملی یا فیدای کاربر"), validators=[Length(max=12)],
                             filters=[_strip, _digits])
-    client_id = StringField("شناسه برنامه", validators=[Length(max=64)], filters=[_strip])
-    date_from = StringField("از تاریخ", validators=[Length(max=10)], filters=[_strip, _digits])
-    date_to = StringField("تا تاریخ", validators=[Length(max=10)], filters=[_strip, _digits])
+    client_id = StringField(_l("شناسه برنامه"), validators=[Length(max=64)], filters=[_strip])
+    date_from = StringField(_l("از تاریخ"), validators=[Length(max=10)], filters=[_strip, _digits])
+    date_to = StringField(_l("تا تاریخ"), validators=[Length(max=10)], filters=[_strip, _digits])

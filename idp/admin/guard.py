@@ -10,9 +10,9 @@ from .. import audit
 from ..accounts import session as sso
 from ..errors import DomainError
 from ..extensions import db
+from ..i18n import localized_digits
 from ..messages import message
 from ..models import User
-from ..text import fa_digits
 from . import totp
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -80,7 +80,7 @@ def admin_required(view):
 
 
 def error_text(error: DomainError) -> str:
-    return message(error.code, **{k: fa_digits(v) for k, v in error.params.items()})
+    return message(error.code, **{k: localized_digits(v) for k, v in error.params.items()})
 
 
 def form_error(form, error: DomainError) -> None:

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
 
 from ..errors import DomainError
 from . import support
 from .forms import ActionForm, SearchForm
 from .guard import admin_required, bp, current_admin, error_text, form_error
 
-# action in the URL → (service, Persian confirmation)
+# action in the URL → (service, confirmation; Persian source, translated when shown)
 ACTIONS = {
-    "lock": (support.lock, "حساب مسدود شد و همه نشست‌های آن پایان یافت."),
-    "unlock": (support.unlock, "مسدودی حساب برداشته شد."),
+    "lock": (support.lock, _l("حساب مسدود شد و همه نشست‌های آن پایان یافت.")),
+    "unlock": (support.unlock, _l("مسدودی حساب برداشته شد.")),
     "force-password-change": (support.force_password_change,
-                              "کاربر در ورود بعدی باید گذرواژه تازه انتخاب کند."),
-    "sign-out": (support.sign_out_everywhere, "همه نشست‌های کاربر پایان یافت."),
+                              _l("کاربر در ورود بعدی باید گذرواژه تازه انتخاب کند.")),
+    "sign-out": (support.sign_out_everywhere, _l("همه نشست‌های کاربر پایان یافت.")),
 }
 
 
@@ -59,5 +60,5 @@ def user_action(user_id, action):
             return render_template("admin/not_found.html"), 404
         flash(error_text(e), "danger")
     else:
-        flash(done, "success")
+        flash(str(done), "success")
     return redirect(url_for("admin.user_detail", user_id=user_id))

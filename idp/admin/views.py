@@ -16,11 +16,12 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice as C
 
 from ..accounts import session as sso
 from ..errors import DomainError
-from ..text import fa_digits
+from ..i18n import localized_digits
 from . import audit_log, dcr, support, totp
 from .forms import ActionForm, AuditFilterForm, CodeForm, InitialTokenForm
 from .guard import (
@@ -55,8 +56,8 @@ def verify(user):
             form_error(form, e)
         else:
             if method == "recovery":
-                left = fa_digits(totp.recovery_codes_left(user))
-                flash(f"یک کد بازیابی مصرف شد؛ {left} کد باقی است.", "warning")
+                left = localized_digits(totp.recovery_codes_left(user))
+                flash(_("یک کد بازیابی مصرف شد؛ %(left)s کد باقی است.", left=left), "warning")
             return redirect(next_url)
     return render_template("admin/verify.html", form=form)
 
@@ -95,7 +96,7 @@ def index():
 
 def _audit_filter():
     form = AuditFilterForm(request.args)
-    form.event.choices = [C("", "همه"), *(C(e) for e in audit_log.event_types())]
+    form.event.choices = [C("", _("همه")), *(C(e) for e in audit_log.event_types())]
     flt = audit_log.AuditFilter()
     if form.validate():
         try:
@@ -164,7 +165,7 @@ def revoke_registration_token(token_id):
     # CSRFProtect has checked the token of this POST before the view runs.
     try:
         dcr.revoke_initial_token(token_id, actor_id=current_admin().id, ip=request.remote_addr)
-        flash("توکن باطل شد.", "success")
+        flash(_("توکن باطل شد."), "success")
     except DomainError as e:
         flash(error_text(e), "danger")
     return redirect(url_for("admin.registration_tokens"))
