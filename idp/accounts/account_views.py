@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from .. import consents
 from ..errors import DomainError
@@ -27,7 +28,9 @@ def _ip() -> str | None:
 
 def _render_account(user, email_form=None, status=200):
     current = session.current_session()
-    rows = [{"sid": row.sid, "device": describe(row.user_agent), "ip": row.ip or "—",
+    # describe() gives browser names as they are, or a Persian "unknown browser" that the
+    # catalog translates.
+    rows = [{"sid": row.sid, "device": _(describe(row.user_agent)), "ip": row.ip or "—",
              "last_seen": services.jalali_datetime(row.last_seen_at),
              "current": row.sid == current.sid}
             for row in services.list_sessions(user.id)]
@@ -56,7 +59,7 @@ def email():
     if not form.validate_on_submit():
         return _render_account(user, email_form=form, status=400)
     services.update_email(user, form.email.data, ip=_ip())
-    flash("پست الکترونیک ثبت شد.", "success")
+    flash(_("پست الکترونیک ثبت شد."), "success")
     return redirect(url_for("accounts.account"))
 
 
@@ -73,7 +76,7 @@ def change_password():
         except DomainError as e:
             form_error(form, e)
         else:
-            flash("گذرواژه جدید ثبت شد. از همه دستگاه‌های دیگر خارج شدید.", "success")
+            flash(_("گذرواژه جدید ثبت شد. از همه دستگاه‌های دیگر خارج شدید."), "success")
             return redirect(url_for("accounts.account"))
     return render_template("accounts/change_password.html", form=form, user=user)
 
@@ -110,7 +113,7 @@ def verify_mobile():
         except DomainError as e:
             form_error(form, e)
         else:
-            flash("شماره همراه جدید ثبت شد.", "success")
+            flash(_("شماره همراه جدید ثبت شد."), "success")
             return redirect(url_for("accounts.account"))
     return render_template("accounts/verify_mobile.html", form=form, mobile=mobile,
                            wait=services.seconds_until_resend(mobile),
@@ -127,7 +130,7 @@ def resend_mobile_code():
         except DomainError as e:
             flash(error_text(e), "danger")
         else:
-            flash("کد جدید پیامک شد.", "success")
+            flash(_("کد جدید پیامک شد."), "success")
     return redirect(url_for("accounts.verify_mobile"))
 
 
@@ -138,7 +141,7 @@ def end_session():
     form = EndSessionForm()
     if form.validate_on_submit() and services.end_session(
             session.current_user().id, form.sid.data, ip=_ip()):
-        flash("نشست پایان یافت.", "success")
+        flash(_("نشست پایان یافت."), "success")
     if session.current_session() is None:
         return redirect(url_for("accounts.login"))
     return redirect(url_for("accounts.account"))
@@ -151,5 +154,5 @@ def revoke_consent():
     form = ConsentForm()
     if form.validate_on_submit() and consents.revoke(
             session.current_user().id, form.client_id.data, ip=_ip()):
-        flash("دسترسی این پورتال لغو شد.", "success")
+        flash(_("دسترسی این پورتال لغو شد."), "success")
     return redirect(url_for("accounts.account"))

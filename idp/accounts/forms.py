@@ -1,7 +1,8 @@
 """Flask-WTF forms of the sign-in, recovery and account pages.
 
 Forms check shape and normalise input (Persian/Arabic digits → ASCII); rules that need
-the database live in ``services``. Every message comes from ``idp.messages``.
+the database live in ``services``. Every message comes from ``idp.messages``; labels and
+validator messages are lazy, so they follow the language of the request that renders them.
 """
 
 from __future__ import annotations
@@ -9,12 +10,13 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import AnyOf, EqualTo, InputRequired, Length, ValidationError
 
 from ..identity.national_id import is_valid_fida_code, is_valid_national_code
-from ..messages import message
+from ..messages import MESSAGES, message
 from ..text import is_valid_email, normalize_digits, normalize_email, normalize_mobile
 
 
@@ -42,8 +44,13 @@ def safe_next(value: str | None) -> str | None:
     return value
 
 
+def _lazy_message(code: str):
+    """The message of ``code``, translated when shown (forms are built at import)."""
+    return _l(MESSAGES[code])
+
+
 def _required():
-    return InputRequired(message=message("required"))
+    return InputRequired(message=_lazy_message("required"))
 
 
 def _id_code(form, field) -> None:
@@ -51,26 +58,29 @@ def _id_code(form, field) -> None:
         raise ValidationError(message("id_code_invalid"))
 
 
+ID_CODE_LABEL = _l("کد ملی / کد فیدا")
+
+
 class IdCodeField(StringField):
     """A national or FIDA code typed with any digits; ``data`` is ASCII."""
 
-    def __init__(self, label="کد ملی / کد فیدا", **kwargs):
+    def __init__(self, label=ID_CODE_LABEL, **kwargs):
         kwargs.setdefault("filters", []).append(normalize_digits)
         kwargs.setdefault("validators", []).extend([_required(), _id_code])
         super().__init__(label, **kwargs)
 
 
 def _new_password_fields():
-    password = PasswordField("گذرواژه جدید", validators=[
-        _required(), Length(max=256, message=message("password_too_long"))])
-    confirm = PasswordField("تکرار گذرواژه جدید", validators=[
-        _required(), EqualTo("new_password", message=message("password_mismatch"))])
+    password = PasswordField(_l("گذرواژه جدید"), validators=[
+        _required(), Length(max=256, message=_lazy_message("password_too_long"))])
+    confirm = PasswordField(_l("تکرار گذرواژه جدید"), validators=[
+        _required(), EqualTo("new_password", message=_lazy_message("password_mismatch"))])
     return password, confirm
 
 
 class LoginForm(FlaskForm):
     id_code = IdCodeField()
-    password = PasswordField("گذرواژه", validators=[_required()])
+    password = PasswordField(_l("گذرواژه"), validators=[_required()])
 
 
 class NewPasswordForm(FlaskForm):
@@ -80,7 +90,7 @@ class NewPasswordForm(FlaskForm):
 
 
 class ChangePasswordForm(FlaskForm):
-    current_password = PasswordField("گذرواژه فعلی", validators=[_required()])
+    current_password = PasswordField(_l("گذرواژه فعلی"), validators=[_required()])
     new_password, confirm = _new_password_fields()
 
 
@@ -108,17 +118,17 @@ def _six_digits(form, field) -> None:
 
 
 class EmailForm(FlaskForm):
-    email = StringField("پست الکترونیک", filters=[normalize_email], validators=[_email])
+    email = StringField(_l("پست الکترونیک"), filters=[normalize_email], validators=[_email])
 
 
 class MobileChangeForm(FlaskForm):
-    mobile = StringField("شماره همراه جدید", filters=[lambda v: normalize_mobile(v) or v],
+    mobile = StringField(_l("شماره همراه جدید"), filters=[lambda v: normalize_mobile(v) or v],
                          validators=[_required(), _mobile])
-    password = PasswordField("گذرواژه فعلی", validators=[_required()])
+    password = PasswordField(_l("گذرواژه فعلی"), validators=[_required()])
 
 
 class CodeForm(FlaskForm):
-    code = StringField("کد احراز هویت", filters=[normalize_digits],
+    code = StringField(_l("کد احراز هویت"), filters=[normalize_digits],
                        validators=[_required(), _six_digits])
 
 
@@ -129,5 +139,5 @@ class ConsentForm(FlaskForm):
 class RecoveryStartForm(FlaskForm):
     id_code = IdCodeField()
     # One method today (SMS), shown as a radio button; more may follow.
-    method = StringField("روش بازیابی", default="sms", validators=[
-        AnyOf(["sms"], message=message("recovery_method_invalid"))])
+    method = StringField(_l("روش بازیابی"), default="sms", validators=[
+        AnyOf(["sms"], message=_lazy_message("recovery_method_invalid"))])

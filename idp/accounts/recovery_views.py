@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from ..errors import DomainError
 from . import recovery, session
@@ -70,7 +71,7 @@ def recover_resend():
                 return _restart()
             flash(error_text(e), "danger")
         else:
-            flash("اگر برای این کد حساب کاربری وجود داشته باشد، کد جدید پیامک شد.", "success")
+            flash(_("اگر برای این کد حساب کاربری وجود داشته باشد، کد جدید پیامک شد."), "success")
     return redirect(url_for("accounts.recover_code"))
 
 
@@ -91,7 +92,7 @@ def recover_password():
             form_error(form, e)
         else:
             session.forget(STASH)
-            flash("گذرواژه جدید شما ثبت شد.", "success")
+            flash(_("گذرواژه جدید شما ثبت شد."), "success")
             if next_url:  # started from a portal's sign-in: continue there, signed in
                 session.login_user(user, amr=["pwd", "sms"])
                 return redirect(next_url)

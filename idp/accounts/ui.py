@@ -1,15 +1,15 @@
-"""Helpers the account views share: Persian text for a DomainError, errors onto a form."""
+"""Helpers the account views share: the text of a DomainError, errors onto a form."""
 
 from __future__ import annotations
 
 from ..errors import DomainError
+from ..i18n import localized_digits
 from ..messages import message
-from ..text import fa_digits
 
 
 def error_text(error: DomainError) -> str:
-    """Return the Persian message of ``error``, its numbers in Persian digits."""
-    params = {k: fa_digits(v) for k, v in error.params.items() if k != "codes"}
+    """Return the message of ``error`` in the page's language, numbers in its digits."""
+    params = {k: localized_digits(v) for k, v in error.params.items() if k != "codes"}
     return message(error.code, **params)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from ..errors import DomainError
 from . import services, session
@@ -59,7 +60,7 @@ def expired_password():
         else:
             session.forget("password_change")
             session.login_user(user, amr=["pwd"])
-            flash("گذرواژه جدید شما ثبت شد.", "success")
+            flash(_("گذرواژه جدید شما ثبت شد."), "success")
             return redirect(pending.get("next") or url_for("accounts.account"))
     return render_template("accounts/expired_password.html", form=form)
 
@@ -70,7 +71,7 @@ def logout():
     form = ActionForm()
     if form.validate_on_submit():
         session.logout_user()
-        flash("از سامانه خارج شدید.", "success")
+        flash(_("از سامانه خارج شدید."), "success")
         return redirect(url_for("accounts.login"))
     if session.current_session() is None:
         return redirect(url_for("accounts.login"))

@@ -2,18 +2,25 @@
 (function () {
   "use strict";
   var PERSIAN = "۰۱۲۳۴۵۶۷۸۹";
-  function fa(n) { return String(n).replace(/[0-9]/g, function (d) { return PERSIAN[d]; }); }
+  var ENGLISH = document.documentElement.lang === "en";  // English pages keep ASCII digits
+  function fa(n) {
+    return ENGLISH ? String(n) : String(n).replace(/[0-9]/g, function (d) { return PERSIAN[d]; });
+  }
   function ascii(s) {
     return s.replace(/[۰-۹]/g, function (d) { return d.charCodeAt(0) - 0x06F0; })
             .replace(/[٠-٩]/g, function (d) { return d.charCodeAt(0) - 0x0660; });
   }
 
-  // "n رقم از ۱۰" under a national/FIDA code field (data-digit-counter = the counter's id).
+  // "n رقم از ۱۰" under a national/FIDA code field (data-digit-counter = the counter's id);
+  // the counter's data-counter-text, if any, is the page's wording with {count} and {total}.
   document.querySelectorAll("input[data-digit-counter]").forEach(function (input) {
     var counter = document.getElementById(input.dataset.digitCounter);
     function update() {
       var n = ascii(input.value).replace(/[^0-9]/g, "").length;
-      counter.textContent = fa(n) + " رقم از " + (n > 10 ? "۱۲" : "۱۰");
+      var total = n > 10 ? 12 : 10, format = counter.dataset.counterText;
+      counter.textContent = format
+        ? format.replace("{count}", fa(n)).replace("{total}", fa(total))
+        : fa(n) + " رقم از " + fa(total);
     }
     input.addEventListener("input", update);
     update();
