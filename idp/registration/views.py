@@ -21,9 +21,10 @@ from ..accounts import session as sso
 from ..accounts.forms import safe_next
 from ..errors import DomainError
 from ..extensions import now
+from ..i18n import current_locale, localized_digits
 from ..identity import jalali
 from ..messages import message
-from ..text import fa_digits, mask_mobile
+from ..text import mask_mobile
 from . import services, wizard
 from .forms import (
     CodeAndMobileForm,
@@ -48,8 +49,8 @@ TYPED_FIELDS = {
 
 
 def text(error: DomainError) -> str:
-    """The Persian message of ``error`` with its numbers in Persian digits."""
-    return message(error.code, **{k: fa_digits(v) for k, v in error.params.items()
+    """The message of ``error`` in the page's language (Persian digits on Persian pages)."""
+    return message(error.code, **{k: localized_digits(v) for k, v in error.params.items()
                                   if isinstance(v, int | str)})
 
 
@@ -264,7 +265,8 @@ def _step5(draft):
             return _clear_cookie(response)
     values = services.review(draft)
     return _render("step5.html", draft, form=form, values=values,
-                   birth_date_text=jalali.format_date(values.get("birth_date")),
+                   birth_date_text=jalali.format_date(values.get("birth_date"),
+                                                      persian_digits=current_locale() == "fa"),
                    account_exists=account_exists)
 
 
