@@ -60,3 +60,19 @@ def test_digits_follow_the_language(client):
     assert "۴۰۴" in client.get("/no-such-page").get_data(as_text=True)
     english = client.get("/no-such-page?lang=en").get_data(as_text=True)
     assert "404" in english and "۴۰۴" not in english
+
+
+def test_catalogs_agree_on_shared_texts():
+    """The catalogs are merged, so one Persian text (and context) has one English text."""
+    seen: dict = {}
+    clashes = []
+    for po in catalogs():
+        with po.open("rb") as f:
+            for entry in read_po(f):
+                if not entry.id:
+                    continue
+                key = (entry.context, entry.id)
+                if key in seen and seen[key][1] != entry.string:
+                    clashes.append((entry.id, seen[key], (po.stem, entry.string)))
+                seen.setdefault(key, (po.stem, entry.string))
+    assert clashes == []
