@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlencode
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -90,6 +91,14 @@ def direction() -> str:
     return "rtl" if current_locale() == "fa" else "ltr"
 
 
+def switch_language_url(language: str) -> str:
+    """This page's URL in ``language``, keeping its other query parameters (``next``…)."""
+    args = request.args.to_dict(flat=False)
+    args.pop("ui_locales", None)
+    args["lang"] = [language]
+    return f"{request.path}?{urlencode(args, doseq=True)}"
+
+
 def localized_digits(value: object) -> str:
     """Template filter ``fa_digits``: Persian digits on Persian pages, ASCII on English ones."""
     return str(value) if current_locale() == "en" else fa_digits(value)
@@ -107,5 +116,6 @@ def init_app(app) -> None:
     # (CLI, tests), so start each request from its own choice.
     app.before_request(refresh)
     app.after_request(_remember_choice)
-    app.jinja_env.globals.update(current_locale=current_locale, text_direction=direction)
+    app.jinja_env.globals.update(current_locale=current_locale, text_direction=direction,
+                                 switch_language_url=switch_language_url)
     app.jinja_env.filters["fa_digits"] = localized_digits

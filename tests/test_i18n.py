@@ -76,3 +76,9 @@ def test_catalogs_agree_on_shared_texts():
                     clashes.append((entry.id, seen[key], (po.stem, entry.string)))
                 seen.setdefault(key, (po.stem, entry.string))
     assert clashes == []
+
+
+def test_language_switch_keeps_the_way_back_to_the_portal(client):
+    """Switching language on the sign-in page keeps ``next`` (the parked authorization)."""
+    html = client.get("/login?next=/authorize/resume%3Fkey%3Dabc").get_data(as_text=True)
+    assert 'href="/login?next=%2Fauthorize%2Fresume%3Fkey%3Dabc&amp;lang=en"' in html
