@@ -12,6 +12,7 @@ import json
 
 import jdatetime
 
+from ..text import mobile_e164
 from .metadata import SCOPE_CLAIMS
 
 #: The scope that carries each claim (``sub`` is always released).
@@ -101,11 +102,6 @@ def released_names(scopes: set[str], claims_request: dict | None, member: str) -
     return {n for n in names if CLAIM_SCOPE[n] in scopes}
 
 
-def e164(mobile: str) -> str:
-    """``09121234567`` → ``+989121234567``."""
-    return "+98" + mobile[1:] if mobile.startswith("0") else mobile
-
-
 def user_claims(user, names: set[str]) -> dict:
     """Return the values of ``names`` for ``user``, leaving out claims without a value."""
     values = {
@@ -118,7 +114,7 @@ def user_claims(user, names: set[str]) -> dict:
         "email": lambda: user.email,
         # Addresses are typed during registration and not confirmed by mail.
         "email_verified": lambda: False if user.email else None,
-        "phone_number": lambda: e164(user.mobile),
+        "phone_number": lambda: mobile_e164(user.mobile),
         # The mobile was proven by an SMS code and matched to the code's owner (Shahkar).
         "phone_number_verified": lambda: True,
         "national_code": lambda: user.id_code if user.id_type == "national" else None,
