@@ -339,3 +339,18 @@ def test_cli_delete_asks_first(app, runner):
     result = runner.invoke(args=["clients", "delete", "portal"], input="n\n")
     assert result.exit_code == 1
     assert db.session.scalar(select(func.count(Client.id))) == 1
+
+
+def test_generated_client_ids_are_hex(app):
+    """Generated ids are 32 hex digits: safe as CLI arguments (never a leading "-")."""
+    import re
+
+    ids = {make_client()[0].client_id for _ in range(20)}
+    assert len(ids) == 20 and all(re.fullmatch(r"[0-9a-f]{32}", i) for i in ids)
+
+
+@pytest.mark.parametrize("client_id", ["-rm", "a b", "x" * 65, "پورتال", "a/b"])
+def test_chosen_client_id_must_be_safe(app, client_id):
+    with pytest.raises(DomainError) as excinfo:
+        make_client(client_id=client_id)
+    assert excinfo.value.code == "client_id_invalid"

@@ -68,10 +68,10 @@ def test_retire_unpublishes_after_longest_token_lifetime(app, client, runner, cl
     """retire keeps the key in the JWKS until every token it signed has expired."""
     store = app.extensions["idp.keys"]
     old = store.signing_key("RS256", clock.now()).kid
-    refused = runner.invoke(args=["keys", "retire", old])
+    refused = runner.invoke(args=["keys", "retire", "--", old])
     assert refused.exit_code != 0 and "only active" in refused.output
     runner.invoke(args=["keys", "rotate", "--alg", "RS256", "--delay", "0"])
-    assert runner.invoke(args=["keys", "retire", old]).exit_code == 0
+    assert runner.invoke(args=["keys", "retire", "--", old]).exit_code == 0
     assert old in kids(client)
     clock.advance(max(app.config["OIDC_ID_TOKEN_TTL"], app.config["OIDC_ACCESS_TOKEN_TTL"]) + 1)
     assert old not in kids(client)

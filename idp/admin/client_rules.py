@@ -157,11 +157,18 @@ def _validate_subject(spec: ClientSpec) -> None:
     spec.sector_identifier = hosts.pop()
 
 
+# A chosen client_id: letters, digits and . _ - (not first), so it is safe in URLs, logs and
+# as a command-line argument.
+CLIENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", re.ASCII)
+
+
 def validate(spec: ClientSpec) -> ClientSpec:
     """Check a client specification and fill in the defaults of its type.
 
     :raises DomainError: naming the offending field.
     """
+    if spec.client_id is not None and not CLIENT_ID.fullmatch(spec.client_id):
+        raise DomainError("client_id_invalid", field="client_id")
     if spec.client_type not in GRANTS_BY_TYPE:
         raise DomainError("client_type_invalid", field="client_type")
     spec.name_fa = (spec.name_fa or "").strip()

@@ -65,7 +65,8 @@ def create_client(spec: ClientSpec, actor_id: int | None = None,
     :raises DomainError: when the specification is invalid or the client id is taken.
     """
     spec = validate(spec)
-    client_id = spec.client_id or secrets.token_urlsafe(16)
+    # 32 hex digits: never starts with "-" (a CLI argument) and survives any URL or log.
+    client_id = spec.client_id or secrets.token_hex(16)
     if db.session.scalar(select(Client.id).where(Client.client_id == client_id)):
         raise DomainError("client_id_taken", field="client_id")
     secret = new_client_secret() if spec.token_endpoint_auth_method in SECRET_METHODS else None
