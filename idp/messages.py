@@ -29,6 +29,8 @@ MESSAGES: dict[str, str] = {
     "sector_identifier_required": "برای شناسه pairwise، شناسه بخش (sector) لازم است.",
     "sector_identifier_invalid": "شناسه بخش (sector) باید نام میزبان باشد، مانند portal.example.ir.",
     "uri_not_web": "این نشانی باید با https:// آغاز شود.",
+    "resource_uri_needs_resource_server": "شناسه منبع فقط برای سرور منابع ثبت می‌شود.",
+    "resource_uri_taken": "این شناسه منبع برای برنامه دیگری ثبت شده است.",
     "refresh_needs_code": "مجوز refresh_token فقط همراه با authorization_code معنا دارد.",
     "jwks_both": "فقط یکی از jwks یا jwks_uri را ثبت کنید، نه هر دو.",
     "jwks_invalid": "jwks باید یک JWK Set به شکل JSON با فهرست keys باشد.",

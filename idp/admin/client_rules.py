@@ -52,6 +52,7 @@ class ClientSpec:
     subject_type: str = "public"
     sector_identifier: str | None = None
     is_resource_server: bool = False
+    resource_uri: str | None = None
     logo_uri: str | None = None
     access_token_ttl: int | None = None
     refresh_token_ttl: int | None = None
@@ -138,6 +139,11 @@ def _validate_uris(spec: ClientSpec) -> None:
         check_web_uri(spec.backchannel_logout_uri, "backchannel_logout_uri")
     if spec.logo_uri:
         check_web_uri(spec.logo_uri, "logo_uri")
+    if spec.resource_uri:
+        # RFC 8707 §2: an absolute URI without a fragment; https like redirect URIs.
+        if not spec.is_resource_server:
+            raise DomainError("resource_uri_needs_resource_server", field="resource_uri")
+        check_web_uri(spec.resource_uri, "resource_uri")
 
 
 def _validate_subject(spec: ClientSpec) -> None:

@@ -106,6 +106,7 @@ def register(spec: ClientSpec, initial_token: str | None,
     token = _find_usable(initial_token)
     spec.first_party = False
     spec.is_resource_server = False
+    spec.resource_uri = None
     spec.client_id = None
     validate(spec)
     claimed = db.session.execute(
@@ -160,6 +161,7 @@ def replace(client_id: str, registration_token: str | None, spec: ClientSpec,
     changes = {name: getattr(spec, name) for name in services.SPEC_FIELDS}
     changes["first_party"] = client.first_party
     changes["is_resource_server"] = client.is_resource_server
+    changes["resource_uri"] = client.resource_uri
     return services.update_client(client_id, changes, ip=ip, via="dcr")
 
 

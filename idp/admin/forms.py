@@ -101,6 +101,8 @@ class ClientForm(FlaskForm):
     sector_identifier = StringField(_l("شناسه بخش (sector) برای pairwise"),
                                     validators=[Length(max=255)], filters=[_strip])
     is_resource_server = BooleanField(_l("سرور منابع (اجازه introspection همه توکن‌ها)"))
+    resource_uri = StringField(_l("شناسه منبع (resource، RFC 8707)"),
+                               validators=[Length(max=500)], filters=[_strip])
     access_token_ttl = NumberField(_l("عمر توکن دسترسی (ثانیه؛ خالی: پیش‌فرض)"),
                                    validators=[Optional()])
     refresh_token_ttl = NumberField(_l("عمر توکن نوسازی (ثانیه؛ خالی: پیش‌فرض)"),
@@ -137,7 +139,7 @@ class ClientForm(FlaskForm):
             data[name] = [line.strip() for line in (data[name] or "").splitlines()
                           if line.strip()]
         for name in ("logo_uri", "backchannel_logout_uri", "jwks_uri", "sector_identifier",
-                     "token_endpoint_auth_method"):
+                     "token_endpoint_auth_method", "resource_uri"):
             data[name] = data[name] or None
         data["scope"] = " ".join(data["scope"] or [])
         data["grant_types"] = list(data["grant_types"] or [])

@@ -69,6 +69,7 @@ def create_client(spec: ClientSpec, actor_id: int | None = None,
     client_id = spec.client_id or secrets.token_hex(16)
     if db.session.scalar(select(Client.id).where(Client.client_id == client_id)):
         raise DomainError("client_id_taken", field="client_id")
+    _check_resource_uri_free(spec.resource_uri, client_id)
     secret = new_client_secret() if spec.token_endpoint_auth_method in SECRET_METHODS else None
     values = {k: v for k, v in vars(spec).items() if k != "client_id"}
     client = Client(client_id=client_id, secret_hash=secret and hash_client_secret(secret),
@@ -144,6 +145,7 @@ def update_client(client_id: str, changes: dict, actor_id: int | None = None,
     for name, value in changes.items():
         setattr(spec, name, value)
     spec = validate(spec)
+    _check_resource_uri_free(spec.resource_uri, client_id)
     changed = sorted(name for name in SPEC_FIELDS if getattr(spec, name) != getattr(client, name))
     for name in changed:
         setattr(client, name, getattr(spec, name))
@@ -159,6 +161,12 @@ def update_client(client_id: str, changes: dict, actor_id: int | None = None,
                  **audit_fields)
     db.session.commit()
     return client, secret
+
+
+def _check_resource_uri_free(resource_uri: str | None, client_id: str) -> None:
+    if resource_uri and db.session.scalar(select(Client.id).where(
+            Client.resource_uri == resource_uri, Client.client_id != client_id)):
+        raise DomainError("resource_uri_taken", field="resource_uri")
 
 
 def _forget_secrets(client: Client) -> None:
@@ -237,7 +245,7 @@ def client_summary(client: Client) -> dict:
              "post_logout_redirect_uris", "backchannel_logout_uri", "grant_types", "scope",
              "token_endpoint_auth_method", "jwks", "jwks_uri", "id_token_signed_response_alg",
              "first_party", "subject_type", "sector_identifier", "is_resource_server",
-             "access_token_ttl", "refresh_token_ttl", "enabled"]
+             "resource_uri", "access_token_ttl", "refresh_token_ttl", "enabled"]
     data = {name: getattr(client, name) for name in names}
     data["previous_secret_expires_at"] = (client.previous_secret_expires_at.isoformat()
                                           if client.previous_secret_expires_at else None)

@@ -41,6 +41,8 @@ clients_cli = AppGroup("clients", help="Client applications (portals).")
 @click.option("--sector-identifier", default=None, help="Pairwise sector (default: the "
               "redirect URIs' host).")
 @click.option("--resource-server", is_flag=True, help="May introspect any token.")
+@click.option("--resource-uri", default=None,
+              help="RFC 8707 resource identifier of a resource server (access token aud).")
 @click.option("--backchannel-logout-uri", default=None)
 @click.option("--id-token-alg", type=click.Choice(["RS256", "ES256"]), default="RS256",
               show_default=True)
@@ -53,8 +55,8 @@ clients_cli = AppGroup("clients", help="Client applications (portals).")
               help="Print client_id, client_secret and the stored metadata as JSON.")
 def clients_create(name, name_en, client_type, client_id, redirect_uri, post_logout_redirect_uri,
                    grant_type, scope, auth_method, jwks_file, jwks_uri, first_party, pairwise,
-                   sector_identifier, resource_server, backchannel_logout_uri, id_token_alg,
-                   access_token_ttl, refresh_token_ttl, logo_uri, as_json):
+                   sector_identifier, resource_server, resource_uri, backchannel_logout_uri,
+                   id_token_alg, access_token_ttl, refresh_token_ttl, logo_uri, as_json):
     """Register a client; its secret is printed this once."""
     try:
         jwks = json.load(jwks_file) if jwks_file else None
@@ -65,7 +67,8 @@ def clients_create(name, name_en, client_type, client_id, redirect_uri, post_log
         redirect_uris=list(redirect_uri), post_logout_redirect_uris=list(post_logout_redirect_uri),
         grant_types=list(grant_type), scope=scope, token_endpoint_auth_method=auth_method,
         jwks=jwks, jwks_uri=jwks_uri, first_party=first_party,
-        is_resource_server=resource_server, subject_type="pairwise" if pairwise else "public",
+        is_resource_server=resource_server, resource_uri=resource_uri,
+        subject_type="pairwise" if pairwise else "public",
         sector_identifier=sector_identifier, backchannel_logout_uri=backchannel_logout_uri,
         id_token_signed_response_alg=id_token_alg, access_token_ttl=access_token_ttl,
         refresh_token_ttl=refresh_token_ttl, logo_uri=logo_uri)
@@ -158,14 +161,15 @@ def _optional(value):
 @click.option("--pairwise/--public-subject", default=None)
 @click.option("--sector-identifier", default=None)
 @click.option("--resource-server/--no-resource-server", default=None)
+@click.option("--resource-uri", default=None, help='RFC 8707 resource identifier ("" removes it).')
 @click.option("--id-token-alg", default=None)
 @click.option("--access-token-ttl", type=int, default=None, help="Seconds (0: IdP default).")
 @click.option("--refresh-token-ttl", type=int, default=None, help="Seconds (0: IdP default).")
 @click.option("--json", "as_json", is_flag=True)
 def clients_update(client_id, name, name_en, logo_uri, redirect_uri, post_logout_redirect_uri,
                    backchannel_logout_uri, grant_type, scope, auth_method, jwks_uri, jwks_file,
-                   first_party, pairwise, sector_identifier, resource_server, id_token_alg,
-                   access_token_ttl, refresh_token_ttl, as_json):
+                   first_party, pairwise, sector_identifier, resource_server, resource_uri,
+                   id_token_alg, access_token_ttl, refresh_token_ttl, as_json):
     """Change the options given; everything else stays as it is."""
     changes = {
         "name_fa": name, "name_en": name_en, "scope": scope,
@@ -174,7 +178,8 @@ def clients_update(client_id, name, name_en, logo_uri, redirect_uri, post_logout
     }
     changes = {k: v for k, v in changes.items() if v is not None}
     for key, value in (("logo_uri", logo_uri), ("backchannel_logout_uri", backchannel_logout_uri),
-                       ("jwks_uri", jwks_uri), ("sector_identifier", sector_identifier)):
+                       ("jwks_uri", jwks_uri), ("sector_identifier", sector_identifier),
+                       ("resource_uri", resource_uri)):
         if value is not None:
             changes[key] = _optional(value)
     for key, values in (("redirect_uris", redirect_uri),

@@ -40,6 +40,8 @@ class Client(Base):
     subject_type: Mapped[str] = mapped_column(String(16), default="public")
     sector_identifier: Mapped[str | None] = mapped_column(String(255))
     is_resource_server: Mapped[bool] = mapped_column(Boolean, default=False)
+    # RFC 8707: the ``resource`` value naming this resource server (access token ``aud``).
+    resource_uri: Mapped[str | None] = mapped_column(String(500), unique=True)
     access_token_ttl: Mapped[int | None] = mapped_column(Integer)
     refresh_token_ttl: Mapped[int | None] = mapped_column(Integer)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)

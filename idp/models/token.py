@@ -27,6 +27,7 @@ class AuthorizationCode(Base):
     code_challenge: Mapped[str | None] = mapped_column(String(128))
     code_challenge_method: Mapped[str | None] = mapped_column(String(8))
     claims: Mapped[dict | None] = mapped_column(JSON)  # the OIDC "claims" request parameter
+    resources: Mapped[list | None] = mapped_column(JSON)  # RFC 8707 resource URIs granted
     auth_time: Mapped[datetime]
     acr: Mapped[str | None] = mapped_column(String(64))
     amr: Mapped[list] = mapped_column(JSON, default=list)
@@ -49,6 +50,7 @@ class TokenFamily(Base):
     )
     scope: Mapped[str] = mapped_column(Text)
     claims: Mapped[dict | None] = mapped_column(JSON)
+    resources: Mapped[list | None] = mapped_column(JSON)  # RFC 8707: the widest audience
     auth_time: Mapped[datetime | None]
     acr: Mapped[str | None] = mapped_column(String(64))
     amr: Mapped[list] = mapped_column(JSON, default=list)

@@ -31,7 +31,7 @@ from .. import audit, consents
 from ..accounts.session import current_session, current_user
 from ..extensions import db, now
 from . import claims as claims_mod
-from . import storage, tokens
+from . import resources, storage, tokens
 from .grants import subject
 from .server import oauth_server
 
@@ -40,6 +40,8 @@ PARAMS = ("response_type", "client_id", "redirect_uri", "scope", "state", "nonce
           "max_age", "login_hint", "ui_locales", "acr_values", "id_token_hint", "claims",
           "code_challenge", "code_challenge_method", "response_mode", "display", "request",
           "request_uri")
+#: Parameters that may repeat, kept as lists (RFC 8707 ``resource``).
+LIST_PARAMS = ("resource",)
 
 
 @dataclass
@@ -69,12 +71,17 @@ class Checked:
     claims_request: dict | None
     hint: dict | None
     scope: set
+    resources: list = field(default_factory=list)  # RFC 8707, checked
 
 
 def start():
     """Handle ``/authorize`` (GET or POST)."""
     # RFC 6749 §3.1: a parameter sent without a value is treated as omitted.
     params = {k: request.values[k] for k in PARAMS if request.values.get(k)}
+    for name in LIST_PARAMS:
+        values = [v for v in request.values.getlist(name) if v]
+        if values:
+            params[name] = values
     return _run(params, None, None)
 
 
@@ -181,6 +188,7 @@ def _issue(checked: Checked, user, session, pending):
     grant.request.sso_session = session
     grant.request.claims_request = checked.claims_request
     grant.request.granted_scope = " ".join(_ordered(checked.scope))
+    grant.request.resources = checked.resources
     response = oauth_server().create_authorization_response(
         request=grant.request, grant_user=user, grant=grant)
     storage.drop_pending(pending)
@@ -258,4 +266,5 @@ def _check_oidc(params: dict, client, grant) -> Checked:
             raise InvalidRequestError("id_token_hint was issued to another client.")
     allowed = set(client.scope.split())
     scope = claims_mod.consent_scopes(set(grant.request.scope.split()), claims_request, allowed)
-    return Checked(client, grant, prompts, max_age, claims_request, hint, scope)
+    targets = resources.check(resources.requested(params.get("resource")))
+    return Checked(client, grant, prompts, max_age, claims_request, hint, scope, targets)

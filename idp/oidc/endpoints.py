@@ -110,7 +110,8 @@ class IntrospectionEndpoint(_HintIsOnlyAHint, _IntrospectionEndpoint):
         return find_token(token_string)
 
     def check_permission(self, token, client, request):
-        # A client sees only its own tokens, unless an admin made it a resource server.
+        # A client sees only its own tokens, unless an admin made it a resource server
+        # (which covers the tokens whose ``aud`` is its RFC 8707 resource_uri).
         return bool(client.is_resource_server) or token.check_client(client)
 
     def introspect_token(self, token):

@@ -28,7 +28,7 @@ from joserfc.jwk import KeySet
 
 from ..extensions import now
 from . import claims as claims_mod
-from . import storage, tokens
+from . import resources, storage, tokens
 from .metadata import PATHS
 from .outbound import OutboundError, http
 
@@ -131,7 +131,24 @@ class PKCE(CodeChallenge):
 
 
 # -- grants ----------------------------------------------------------------------------
-class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
+class ResourceIndicators:
+    """RFC 8707 at the token endpoint: ``validate_token_request`` sets
+    ``request.resources``, and the access token's ``aud`` names them."""
+
+    def requested_resources(self) -> list[str]:
+        return resources.requested(self.request.payload.datalist.get("resource"))
+
+    def generate_token(self, user=None, scope=None, grant_type=None, expires_in=None,
+                       include_refresh_token=True):
+        from .server import generate_token  # server imports this module
+
+        return generate_token(grant_type or self.GRANT_TYPE, self.request.client, user=user,
+                              scope=scope, expires_in=expires_in,
+                              include_refresh_token=include_refresh_token,
+                              resources=getattr(self.request, "resources", None))
+
+
+class AuthorizationCodeGrant(ResourceIndicators, grants.AuthorizationCodeGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = AUTH_METHODS
 
     def save_authorization_code(self, code, request):
@@ -143,7 +160,14 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
             scope=getattr(request, "granted_scope", None) or request.scope,
             nonce=data.get("nonce"), challenge=challenge,
             challenge_method="S256" if challenge else None,
-            claims=request.claims_request, session=request.sso_session)
+            claims=request.claims_request, session=request.sso_session,
+            resources=getattr(request, "resources", None))
+
+    def validate_token_request(self):
+        super().validate_token_request()
+        # Before the code is used: a refused resource leaves the code for a corrected retry.
+        granted = self.request.authorization_code.row.resources
+        self.request.resources = resources.narrow(self.requested_resources(), granted)
 
     def query_authorization_code(self, code, client):
         row = storage.find_code(code)
@@ -169,7 +193,9 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         family = storage.start_family(client_id=self.request.client.client_id,
                                       user_id=authorization_code.row.user_id,
                                       scope=authorization_code.row.scope,
-                                      code=authorization_code.row)
+                                      code=authorization_code.row,
+                                      resources=authorization_code.row.resources
+                                      or self.request.resources)
         self.request.family = family
         user, _ = storage.grant_owner(family)
         return user if user is not None and user.status == "active" else None
@@ -178,9 +204,16 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         """Keep the used code: its row is how a replay is recognised until it is purged."""
 
 
-class RefreshTokenGrant(grants.RefreshTokenGrant):
+class RefreshTokenGrant(ResourceIndicators, grants.RefreshTokenGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = AUTH_METHODS
     INCLUDE_NEW_REFRESH_TOKEN = True  # rotation on every use
+
+    def validate_token_request(self):
+        super().validate_token_request()
+        # RFC 8707 §2.2: a refresh may narrow the audience, never widen the grant.
+        granted = self.request.refresh_token.family.resources
+        self.request.resources = resources.narrow(self.requested_resources(), granted,
+                                                  widen=False)
 
     def authenticate_refresh_token(self, refresh_token):
         credential = storage.find_refresh(refresh_token)
@@ -208,7 +241,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
             raise InvalidGrantError("The refresh token was already used.")
 
 
-class ClientCredentialsGrant(grants.ClientCredentialsGrant):
+class ClientCredentialsGrant(ResourceIndicators, grants.ClientCredentialsGrant):
     """Machine-to-machine tokens: no user, no ID token, no refresh token."""
 
     TOKEN_ENDPOINT_AUTH_METHODS = SECRET_METHODS
@@ -225,10 +258,12 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):
         else:
             wanted = allowed
         self.request.scope = " ".join(sorted(wanted))
+        self.request.resources = resources.narrow(self.requested_resources(), None)
 
     def create_token_response(self):
         self.request.family = storage.start_family(
-            client_id=self.request.client.client_id, user_id=None, scope=self.request.scope)
+            client_id=self.request.client.client_id, user_id=None, scope=self.request.scope,
+            resources=self.request.resources)
         token = self.generate_token(scope=self.request.scope, include_refresh_token=False)
         self.save_token(token)
         return 200, token, self.TOKEN_RESPONSE_HEADER

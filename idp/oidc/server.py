@@ -104,11 +104,15 @@ class IdpAuthorizationServer(AuthorizationServer):
 
 
 def generate_token(grant_type, client, user=None, scope=None, expires_in=None,
-                   include_refresh_token=True):
-    """The token generator: RFC 9068 JWT access token, opaque refresh token."""
+                   include_refresh_token=True, resources=None):
+    """The token generator: RFC 9068 JWT access token, opaque refresh token.
+
+    ``resources`` (RFC 8707) become the access token's ``aud``; grants pass them.
+    """
     ttl = expires_in or client.access_token_ttl or current_app.config["OIDC_ACCESS_TOKEN_TTL"]
     sub = grants.subject(user, client) if user is not None else client.client_id
-    access, _ = tokens.access_token(client=client, sub=sub, scope=scope or "", ttl=ttl)
+    access, _ = tokens.access_token(client=client, sub=sub, scope=scope or "", ttl=ttl,
+                                    resources=resources)
     token = {"token_type": "Bearer", "access_token": access, "expires_in": ttl}
     if scope:
         token["scope"] = scope

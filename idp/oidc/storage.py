@@ -126,13 +126,15 @@ class CodeGrant(AuthorizationCodeMixin):
 
 def save_code(code: str, *, client_id: str, user_id: int, redirect_uri: str, scope: str,
               nonce: str | None, challenge: str | None, challenge_method: str | None,
-              claims: dict | None, session) -> AuthorizationCode:
+              claims: dict | None, session, resources: list | None = None
+              ) -> AuthorizationCode:
     """Store a new code (hashed) bound to the SSO session it was issued in."""
     moment = now()
     row = AuthorizationCode(
         code_hash=sha256(code), client_id=client_id, user_id=user_id,
         redirect_uri=redirect_uri, scope=scope, nonce=nonce, code_challenge=challenge,
-        code_challenge_method=challenge_method, claims=claims, auth_time=session.auth_time,
+        code_challenge_method=challenge_method, claims=claims, resources=resources or None,
+        auth_time=session.auth_time,
         acr=session.acr, amr=list(session.amr or []), sid=session.sid, created_at=moment,
         expires_at=moment + timedelta(seconds=current_app.config["OIDC_CODE_TTL"]))
     db.session.add(row)
@@ -169,9 +171,14 @@ def revoke_code_grants(row: AuthorizationCode) -> int:
 
 
 # -- token families, refresh and access tokens -----------------------------------------
-def start_family(*, client_id: str, user_id: int | None, scope: str, code=None) -> TokenFamily:
-    """Open a grant: everything issued from one code or one client-credentials call."""
-    family = TokenFamily(client_id=client_id, user_id=user_id, scope=scope, created_at=now())
+def start_family(*, client_id: str, user_id: int | None, scope: str, code=None,
+                 resources: list | None = None) -> TokenFamily:
+    """Open a grant: everything issued from one code or one client-credentials call.
+
+    ``resources`` are the RFC 8707 resource URIs a refresh may ask for again.
+    """
+    family = TokenFamily(client_id=client_id, user_id=user_id, scope=scope, created_at=now(),
+                         resources=resources or None)
     if code is not None:
         family.code_id, family.claims, family.sid = code.id, code.claims, code.sid
         family.auth_time, family.acr, family.amr = code.auth_time, code.acr, list(code.amr or [])

@@ -81,14 +81,18 @@ def verify(token: str, typ: str | None = None, check_exp: bool = True) -> tuple[
     return header, claims
 
 
-def access_token(*, client, sub: str, scope: str, ttl: int) -> tuple[str, dict]:
+def access_token(*, client, sub: str, scope: str, ttl: int,
+                 resources: list[str] | None = None) -> tuple[str, dict]:
     """Return a JWT access token (RFC 9068 §2.2) and its claims.
 
-    ``aud`` is the client itself: the IdP's own UserInfo endpoint accepts the token, and
-    a resource server that trusts the client checks the ``client_id`` and ``scope``.
+    ``aud`` is the requested resource (RFC 8707; a list for several). Without one it is
+    the client itself: the IdP's own UserInfo endpoint accepts the token, and a resource
+    server that trusts the client checks the ``client_id`` and ``scope``.
     """
     issued = timestamp()
-    claims = {"iss": issuer(), "sub": sub, "aud": client.client_id,
+    aud = (resources[0] if len(resources) == 1 else list(resources)) if resources \
+        else client.client_id
+    claims = {"iss": issuer(), "sub": sub, "aud": aud,
               "client_id": client.client_id, "scope": scope, "jti": new_jti(),
               "iat": issued, "exp": issued + ttl}
     return sign(claims, "RS256", ACCESS_TOKEN_TYP), claims

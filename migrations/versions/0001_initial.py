@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 09:52:22.425619
+Create Date: 2026-11-26 10:29:09.649092
 
 """
 from alembic import op
@@ -44,6 +44,7 @@ def upgrade():
     sa.Column('subject_type', sa.String(length=16), nullable=False),
     sa.Column('sector_identifier', sa.String(length=255), nullable=True),
     sa.Column('is_resource_server', sa.Boolean(), nullable=False),
+    sa.Column('resource_uri', sa.String(length=500), nullable=True),
     sa.Column('access_token_ttl', sa.Integer(), nullable=True),
     sa.Column('refresh_token_ttl', sa.Integer(), nullable=True),
     sa.Column('enabled', sa.Boolean(), nullable=False),
@@ -51,7 +52,8 @@ def upgrade():
     sa.Column('created_at', idp.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', idp.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_clients')),
-    sa.UniqueConstraint('client_id', name=op.f('uq_clients_client_id'))
+    sa.UniqueConstraint('client_id', name=op.f('uq_clients_client_id')),
+    sa.UniqueConstraint('resource_uri', name=op.f('uq_clients_resource_uri'))
     )
     op.create_table('login_throttles',
     sa.Column('code_hash', sa.String(length=64), nullable=False),
@@ -212,6 +214,7 @@ def upgrade():
     sa.Column('code_challenge', sa.String(length=128), nullable=True),
     sa.Column('code_challenge_method', sa.String(length=8), nullable=True),
     sa.Column('claims', sa.JSON(), nullable=True),
+    sa.Column('resources', sa.JSON(), nullable=True),
     sa.Column('auth_time', idp.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('acr', sa.String(length=64), nullable=True),
     sa.Column('amr', sa.JSON(), nullable=False),
@@ -337,6 +340,7 @@ def upgrade():
     sa.Column('code_id', sa.Integer(), nullable=True),
     sa.Column('scope', sa.Text(), nullable=False),
     sa.Column('claims', sa.JSON(), nullable=True),
+    sa.Column('resources', sa.JSON(), nullable=True),
     sa.Column('auth_time', idp.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('acr', sa.String(length=64), nullable=True),
     sa.Column('amr', sa.JSON(), nullable=False),
