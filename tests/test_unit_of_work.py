@@ -1,0 +1,78 @@
+"""The transaction boundaries of ``idp.unit_of_work``."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from idp.extensions import db
+from idp.models import AuditEvent
+from idp.unit_of_work import failure_record, unit_of_work
+
+from . import factories
+
+
+def events() -> list[str]:
+    db.session.rollback()  # read what is committed, not what the session holds
+    return list(db.session.scalars(select(AuditEvent.event).order_by(AuditEvent.id)))
+
+
+def add_event(name: str) -> None:
+    from idp import audit
+
+    audit.record(name)
+
+
+def test_a_unit_of_work_commits_at_its_end(app):
+    """What the block wrote is committed when the block ends."""
+    with unit_of_work():
+        add_event("first")
+    assert events() == ["first"]
+
+
+def test_a_nested_unit_commits_only_with_the_outer_one(app):
+    """An inner unit joins the outer one: nothing is committed halfway."""
+    with pytest.raises(RuntimeError), unit_of_work():
+        add_event("outer")
+        with unit_of_work():
+            add_event("inner")
+        raise RuntimeError("the outer use case fails after the inner one finished")
+    assert events() == []
+
+
+def test_an_error_rolls_the_whole_unit_back(app):
+    """An exception leaving the block rolls back everything it wrote."""
+    with pytest.raises(ValueError), unit_of_work():
+        add_event("half")
+        raise ValueError
+    assert events() == []
+    with unit_of_work():
+        add_event("next")
+    assert events() == ["next"], "the session is usable after a rollback"
+
+
+def test_a_failure_record_survives_the_failed_use_case(app):
+    """The failure is committed; the use case's own writes are not."""
+    with pytest.raises(LookupError), unit_of_work():
+        add_event("work")
+        with failure_record():
+            add_event("failure")
+        raise LookupError
+    assert events() == ["failure"]
+
+
+def test_a_failure_record_that_raises_writes_nothing(app):
+    """An error inside the recorder leaves no half-written failure."""
+    with pytest.raises(KeyError), failure_record():
+        add_event("partial")
+        raise KeyError
+    assert events() == []
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == 0
+
+
+def test_factories_still_see_committed_rows(app):
+    """A unit of work leaves the session usable by code that commits on its own."""
+    with unit_of_work():
+        add_event("before")
+    user = factories.make_user()
+    assert db.session.get(type(user), user.id) is not None
