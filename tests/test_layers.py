@@ -11,8 +11,10 @@ PACKAGE = Path(__file__).resolve().parent.parent / "idp"
 
 
 def modules():
+    """Yield ``(name, path)`` per module; a package's ``__init__`` is named after the package."""
     for path in sorted(PACKAGE.rglob("*.py")):
-        yield path.relative_to(PACKAGE.parent).with_suffix("").as_posix().replace("/", "."), path
+        name = path.relative_to(PACKAGE.parent).with_suffix("").as_posix().replace("/", ".")
+        yield name.removesuffix(".__init__"), path
 
 
 def imported_names(module: str, path: Path) -> set[str]:
@@ -69,3 +71,10 @@ def test_only_settings_reads_the_environment():
     readers = [module for module, path, _ in imports_of("idp")
                if "os.environ" in path.read_text() or "getenv(" in path.read_text()]
     assert readers == ["idp.settings"]
+
+
+def test_only_the_factory_and_the_cli_import_admin():
+    """``admin`` is a user interface: services and protocols never depend on it."""
+    bad = [line for line in offenders("idp", ("idp.admin",))
+           if not line.startswith(("idp.admin", "idp.commands", "idp imports"))]
+    assert bad == []

@@ -17,7 +17,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
-from ..admin.services import secret_matches
+from ..clients.credentials import secret_matches
 from ..extensions import db, now
 from ..models import (
     AccessToken,
@@ -68,7 +68,7 @@ class OAuthClient(ClientMixin):
         return redirect_uri in (self.row.redirect_uris or [])
 
     def check_client_secret(self, client_secret) -> bool:
-        # The admin service owns the secret rules (keyed hash, rotation grace period).
+        # idp.clients owns the secret rules (keyed hash, rotation grace period).
         return secret_matches(self.row, client_secret)
 
     def check_endpoint_auth_method(self, method, endpoint) -> bool:
