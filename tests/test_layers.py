@@ -73,6 +73,13 @@ def test_only_settings_reads_the_environment():
     assert readers == ["idp.settings"]
 
 
+def test_grants_import_no_protocol_library_request_or_interface():
+    """``idp.grants`` sits below the provider, the account pages and admin."""
+    forbidden = ("authlib", "joserfc", "idp.oidc", "idp.accounts", "idp.admin",
+                 "idp.registration", "flask.request", "flask.session", "flask.g")
+    assert offenders("idp.grants", forbidden) == []
+
+
 def test_only_the_factory_and_the_cli_import_admin():
     """``admin`` is a user interface: services and protocols never depend on it."""
     bad = [line for line in offenders("idp", ("idp.admin",))

@@ -27,9 +27,10 @@ from authlib.oidc.core.errors import (
 )
 from flask import redirect, request, url_for
 
-from .. import audit, consents
+from .. import audit
 from ..accounts.session import current_session, current_user
 from ..extensions import db, now
+from ..grants import consents
 from . import claims as claims_mod
 from . import resources, storage, tokens
 from .grants import subject

@@ -15,6 +15,7 @@ from flask import g
 from flask import request as flask_request
 
 from ..extensions import now
+from ..grants import tokens as issued
 from . import claims as claims_mod
 from . import storage, tokens
 from .grants import AUTH_METHODS, SECRET_METHODS, subject
@@ -45,7 +46,7 @@ class IssuedToken(TokenMixin):
     def is_revoked(self) -> bool:
         if self.refresh is not None and self.refresh.rotated_at is not None:
             return True
-        return not storage.token_is_live(None, self.family, self.user, self.client_row) or (
+        return not issued.token_is_live(None, self.family, self.user, self.client_row) or (
             self.access is not None and self.access.revoked_at is not None)
 
     def get_user(self):
@@ -66,7 +67,7 @@ def find_token(token_string: str) -> IssuedToken | None:
             _, claims = tokens.verify(token_string, typ=tokens.ACCESS_TOKEN_TYP, check_exp=False)
         except tokens.TokenError:
             return None
-        state = storage.access_token_state(claims.get("jti", ""))
+        state = issued.access_token_state(claims.get("jti", ""))
         if state is None:
             return None
         access, family, user, client = state
@@ -74,7 +75,7 @@ def find_token(token_string: str) -> IssuedToken | None:
     credential = storage.find_refresh(token_string)
     if credential is None:
         return None
-    user, client = storage.grant_owner(credential.family)
+    user, client = issued.grant_owner(credential.family)
     return IssuedToken("refresh_token", credential.family, client, user,
                        refresh=credential.row)
 
@@ -155,8 +156,8 @@ class AccessTokenValidator(BearerTokenValidator):
             _, claims = tokens.verify(token_string, typ=tokens.ACCESS_TOKEN_TYP)
         except tokens.TokenError:
             return None
-        state = storage.access_token_state(claims.get("jti", ""))
-        if state is None or not storage.token_is_live(*state):
+        state = issued.access_token_state(claims.get("jti", ""))
+        if state is None or not issued.token_is_live(*state):
             return None
         access, family, user, client = state
         return IssuedToken("access_token", family, client, user, access=access, claims=claims)

@@ -1,4 +1,5 @@
-"""Authlib grant and extension subclasses: their hooks call ``storage`` and ``tokens``.
+"""Authlib grant and extension subclasses: their hooks call ``idp.grants`` (through the
+``storage`` wrappers where Authlib expects its mixins) and ``tokens``.
 
 Authlib's hook names change between minor versions (1.7 → 1.9 removed
 ``get_jwt_config``); that churn is kept in this module.
@@ -27,6 +28,8 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from ..extensions import now
+from ..grants import codes
+from ..grants import tokens as issued
 from . import claims as claims_mod
 from . import resources, storage, tokens
 from .metadata import PATHS
@@ -154,7 +157,7 @@ class AuthorizationCodeGrant(ResourceIndicators, grants.AuthorizationCodeGrant):
     def save_authorization_code(self, code, request):
         data = request.payload.data
         challenge = data.get("code_challenge")
-        storage.save_code(
+        codes.save_code(
             code, client_id=request.client.client_id, user_id=request.user.id,
             redirect_uri=request.payload.redirect_uri,
             scope=getattr(request, "granted_scope", None) or request.scope,
@@ -170,7 +173,7 @@ class AuthorizationCodeGrant(ResourceIndicators, grants.AuthorizationCodeGrant):
         self.request.resources = resources.narrow(self.requested_resources(), granted)
 
     def query_authorization_code(self, code, client):
-        row = storage.find_code(code)
+        row = codes.find_code(code)
         if row is None:
             return None
         if row.used_at is not None:
@@ -183,21 +186,21 @@ class AuthorizationCodeGrant(ResourceIndicators, grants.AuthorizationCodeGrant):
 
     def authenticate_user(self, authorization_code):
         row = authorization_code.row
-        if "offline_access" not in row.scope.split() and storage.session_ended(row.sid):
+        if "offline_access" not in row.scope.split() and issued.session_ended(row.sid):
             # The sign-in ended before the exchange (its grants were revoked and logout
             # tokens sent then): a grant made now would outlive it.
             return None
-        if not storage.consume_code(authorization_code.row):
+        if not codes.consume_code(authorization_code.row):
             storage.revoke_code_grants(authorization_code.row)
             raise InvalidGrantError("The authorization code was already used.")
-        family = storage.start_family(client_id=self.request.client.client_id,
-                                      user_id=authorization_code.row.user_id,
-                                      scope=authorization_code.row.scope,
-                                      code=authorization_code.row,
-                                      resources=authorization_code.row.resources
-                                      or self.request.resources)
+        family = issued.start_family(client_id=self.request.client.client_id,
+                                     user_id=authorization_code.row.user_id,
+                                     scope=authorization_code.row.scope,
+                                     code=authorization_code.row,
+                                     resources=authorization_code.row.resources
+                                     or self.request.resources)
         self.request.family = family
-        user, _ = storage.grant_owner(family)
+        user, _ = issued.grant_owner(family)
         return user if user is not None and user.status == "active" else None
 
     def delete_authorization_code(self, authorization_code):
@@ -225,7 +228,7 @@ class RefreshTokenGrant(ResourceIndicators, grants.RefreshTokenGrant):
             return None
         if credential.is_revoked() or credential.is_expired():
             return None
-        user, _ = storage.grant_owner(credential.family)
+        user, _ = issued.grant_owner(credential.family)
         if user is None or user.status != "active":
             return None  # a blocked citizen's grants answer invalid_grant
         credential.user = user
@@ -236,7 +239,7 @@ class RefreshTokenGrant(ResourceIndicators, grants.RefreshTokenGrant):
         return refresh_token.user
 
     def revoke_old_credential(self, refresh_token):
-        if not storage.rotate_refresh(refresh_token):
+        if not issued.rotate_refresh(refresh_token.row):
             storage.revoke_family(refresh_token.family.id, "refresh_token_reused")
             raise InvalidGrantError("The refresh token was already used.")
 
@@ -261,7 +264,7 @@ class ClientCredentialsGrant(ResourceIndicators, grants.ClientCredentialsGrant):
         self.request.resources = resources.narrow(self.requested_resources(), None)
 
     def create_token_response(self):
-        self.request.family = storage.start_family(
+        self.request.family = issued.start_family(
             client_id=self.request.client.client_id, user_id=None, scope=self.request.scope,
             resources=self.request.resources)
         token = self.generate_token(scope=self.request.scope, include_refresh_token=False)

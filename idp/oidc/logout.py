@@ -24,6 +24,7 @@ from sqlalchemy import select, update
 from .. import audit
 from ..accounts.session import current_session, logout_user
 from ..extensions import db, now
+from ..grants import revocation
 from ..models import BackchannelLogoutJob, Client, SessionClient, User
 from . import storage, tokens
 from .grants import subject
@@ -128,7 +129,8 @@ def on_session_ended(sender, sessions=(), reason=None, **extra) -> None:
     """``session_ended`` receiver: end the sessions' grants, enqueue logout jobs, then
     deliver them off the request."""
     sessions = list(sessions)
-    storage.revoke_session_grants([s.sid for s in sessions])
+    revocation.revoke_for_session([s.sid for s in sessions])
+    db.session.commit()
     job_ids = enqueue(sessions)
     for job_id in job_ids:
         _start_thread(sender, job_id)

@@ -12,6 +12,7 @@ from flask import current_app
 from flask import request as flask_request
 from werkzeug.datastructures import MultiDict
 
+from ..grants import tokens as issued
 from . import grants, storage, tokens
 from .endpoints import (
     EndSessionEndpoint,
@@ -117,15 +118,15 @@ def generate_token(grant_type, client, user=None, scope=None, expires_in=None,
     if scope:
         token["scope"] = scope
     if include_refresh_token:
-        token["refresh_token"] = storage.new_refresh_token()
+        token["refresh_token"] = issued.new_refresh_token()
     return token
 
 
 def save_token(token, request):
     """Record what ``generate_token`` made in the grant opened by the grant class."""
     ttl = request.client.refresh_token_ttl or current_app.config["OIDC_REFRESH_TOKEN_TTL"]
-    storage.record_tokens(request.family, tokens.unverified_claims(token["access_token"]),
-                          token.get("refresh_token"), ttl)
+    issued.record_tokens(request.family, tokens.unverified_claims(token["access_token"]),
+                         token.get("refresh_token"), ttl)
 
 
 def init_app(app) -> None:
