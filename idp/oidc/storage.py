@@ -22,7 +22,7 @@ from .. import audit
 from ..clients.credentials import secret_matches
 from ..extensions import db, now
 from ..grants import revocation
-from ..grants import tokens as issued
+from ..grants import tokens as grant_tokens
 from ..models import (
     AuthorizationCode,
     Client,
@@ -160,7 +160,7 @@ class RefreshCredential(TokenMixin):
 
 def find_refresh(raw: str) -> RefreshCredential | None:
     """Return the refresh token ``raw`` with its grant, wrapped for Authlib, or ``None``."""
-    found = issued.find_refresh(raw)
+    found = grant_tokens.find_refresh(raw)
     return RefreshCredential(*found) if found else None
 
 
