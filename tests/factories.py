@@ -6,7 +6,8 @@ import itertools
 from datetime import date
 
 from idp.accounts.passwords import hash_password
-from idp.admin.services import ClientSpec, register_client
+from idp.clients.service import register_client
+from idp.clients.spec import ClientSpec
 from idp.extensions import db
 from idp.identity.national_id import check_digit
 from idp.models import Client, RegistryRecord, User

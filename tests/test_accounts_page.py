@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from idp import consents
 from idp.accounts import passwords
 from idp.extensions import db, now
+from idp.grants import consents
 from idp.messages import message
 from idp.models import (
     AccessToken,

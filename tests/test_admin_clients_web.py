@@ -9,7 +9,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from idp.admin import services
+from idp.clients import credentials, service
 from idp.extensions import db
 from idp.messages import message
 from idp.models import AuditEvent, Client
@@ -41,7 +41,7 @@ def test_register_shows_the_secret_once(client, admin):
     assert response.status_code == 200 and "فقط همین یک بار" in page
     secret = SECRET_RE.search(page)[1]
     stored = db.session.scalar(select(Client))
-    assert services.secret_matches(stored, secret)
+    assert credentials.secret_matches(stored, secret)
     assert stored.redirect_uris == ["https://bime.example.ir/cb", "https://bime.example.ir/cb2"]
     assert stored.scope == "openid email" and stored.first_party is False
     assert response.headers["Cache-Control"] == "no-store"
@@ -87,7 +87,7 @@ def test_web_and_cli_make_identical_clients(client, admin, runner):
     assert result.exit_code == 0, result.output
     cli = json.loads(result.output)
     cli.pop("client_secret")
-    assert {**services.client_summary(web), "client_id": None} == {**cli, "client_id": None}
+    assert {**service.client_summary(web), "client_id": None} == {**cli, "client_id": None}
 
 
 def test_edit_changes_the_client_and_keeps_its_type(client, admin):
@@ -101,7 +101,7 @@ def test_edit_changes_the_client_and_keeps_its_type(client, admin):
     db.session.expire_all()
     stored = db.session.get(Client, made.id)
     assert stored.name_fa == "پورتال ویرایش‌شده" and stored.client_type == "confidential"
-    assert stored.access_token_ttl == 600 and services.secret_matches(stored, secret)
+    assert stored.access_token_ttl == 600 and credentials.secret_matches(stored, secret)
     assert events("client_updated")[0].actor_id == admin.id
 
 
@@ -110,9 +110,9 @@ def test_rotate_secret_from_the_page_with_grace(client, admin, clock):
     response = client.post("/admin/clients/portal/rotate-secret", data={"grace_hours": "2"})
     new = SECRET_RE.search(response.get_data(as_text=True))[1]
     stored = db.session.get(Client, made.id)
-    assert services.secret_matches(stored, new) and services.secret_matches(stored, old)
+    assert credentials.secret_matches(stored, new) and credentials.secret_matches(stored, old)
     clock.advance(2 * 3600 + 1)
-    assert not services.secret_matches(stored, old)
+    assert not credentials.secret_matches(stored, old)
     assert events("client_secret_rotated")[0].data == {"grace": 7200}
 
 

@@ -9,7 +9,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from idp.admin import dcr, services
+from idp.clients import dcr
+from idp.clients.credentials import secret_matches
 from idp.errors import DomainError
 from idp.extensions import db
 from idp.messages import MESSAGES
@@ -55,7 +56,7 @@ def test_register_with_a_valid_initial_access_token(client):
     body = response.json
     stored = db.session.scalar(select(Client))
     assert body["client_id"] == stored.client_id
-    assert services.secret_matches(stored, body["client_secret"])
+    assert secret_matches(stored, body["client_secret"])
     assert body["client_secret_expires_at"] == 0
     assert body["registration_client_uri"] == f"http://localhost/connect/register/{stored.client_id}"
     assert body["registration_access_token"] and "contacts" not in body
@@ -209,7 +210,7 @@ def test_update_replaces_the_metadata(client):
     assert stored.post_logout_redirect_uris == []  # omitted: cleared (RFC 7592 §2.2)
     assert stored.name_fa == "پورتال تازه" and stored.scope == "openid"
     assert stored.grant_types == ["authorization_code"] and stored.first_party is False
-    assert services.secret_matches(stored, body["client_secret"])  # the secret stays
+    assert secret_matches(stored, body["client_secret"])  # the secret stays
     token = updated.json["registration_access_token"]
 
     assert manage(client, "PUT", client_id, token, {**change, "client_id": "other"}

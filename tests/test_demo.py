@@ -6,7 +6,8 @@ import re
 
 from sqlalchemy import func, select
 
-from idp.admin.services import get_client, secret_matches
+from idp.clients.credentials import secret_matches
+from idp.clients.service import get_client
 from idp.extensions import db
 from idp.models import RegistryRecord, User
 

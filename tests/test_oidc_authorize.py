@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import select
 
-from idp import consents
 from idp.extensions import db
+from idp.grants import consents
 from idp.models import AuthorizationCode, Consent, PendingAuthorization
 
 from .factories import DEFAULT_PASSWORD, make_user
@@ -324,7 +324,7 @@ def test_claims_parameter_counts_as_its_scope_for_consent(app, client):
 
 
 def test_revoked_consent_is_asked_again(app, client):
-    """idp.consents.revoke (the account page's call) withdraws consent and the grants."""
+    """idp.grants.consents.revoke (the account page's call) withdraws consent and the grants."""
     rp, secret = portal()
     user = make_user()
     sign_in(app, client, user)

@@ -7,7 +7,7 @@ import json
 import pytest
 from joserfc.jwk import RSAKey
 
-from idp.admin.services import secret_matches
+from idp.clients.credentials import secret_matches
 from idp.extensions import db
 from idp.models import Client
 

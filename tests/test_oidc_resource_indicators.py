@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import select
 
-from idp.admin.services import client_summary, set_enabled, update_client
+from idp.clients.service import client_summary, set_enabled, update_client
 from idp.errors import DomainError
 from idp.extensions import db
 from idp.messages import message

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from .. import consents
 from ..errors import DomainError
+from ..grants import consents
 from . import services, session
 from .devices import describe
 from .forms import (

@@ -14,11 +14,11 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit
+from .. import audit, grants
 from ..errors import DomainError
 from ..extensions import db, now
 from ..identity import Status, jalali, registry
-from ..models import AccessToken, LoginThrottle, SsoSession, TokenFamily, User
+from ..models import LoginThrottle, SsoSession, User
 from ..security import otp
 from ..security.hashing import keyed_hash
 from ..sms import SmsUnavailable, send_template
@@ -179,19 +179,7 @@ def revoke_tokens(user_id: int, keep_sid: str | None = None) -> int:
     Families issued inside the SSO session ``keep_sid`` are kept (password change keeps
     the citizen's own browser signed in). The caller commits.
     """
-    moment = now()
-    query = select(TokenFamily.id).where(TokenFamily.user_id == user_id,
-                                         TokenFamily.revoked_at.is_(None))
-    if keep_sid:
-        query = query.where((TokenFamily.sid != keep_sid) | TokenFamily.sid.is_(None))
-    ids = list(db.session.scalars(query))
-    if ids:
-        db.session.execute(update(TokenFamily).where(TokenFamily.id.in_(ids))
-                           .values(revoked_at=moment))
-        db.session.execute(update(AccessToken).where(AccessToken.family_id.in_(ids),
-                                                     AccessToken.revoked_at.is_(None))
-                           .values(revoked_at=moment))
-    return len(ids)
+    return grants.revoke_for_user(user_id, keep_sid=keep_sid)
 
 
 def set_password(user: User, new_password: str, *, event: str, ip: str | None = None,

@@ -9,15 +9,16 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from ..clients import service
+from ..clients.spec import ClientSpec
 from ..errors import DomainError
-from . import services
 from .forms import ActionForm, ClientForm, RotateSecretForm
 from .guard import admin_required, bp, current_admin, error_text, form_error
 
 
 def _client_or_404(client_id):
     try:
-        return services.get_client(client_id)
+        return service.get_client(client_id)
     except DomainError:
         return None
 
@@ -31,7 +32,7 @@ def _secret_page(client, secret, title):
 @admin_required
 def clients():
     search = request.args.get("q", "")
-    return render_template("admin/clients.html", clients=services.list_clients(search),
+    return render_template("admin/clients.html", clients=service.list_clients(search),
                            search=search)
 
 
@@ -40,9 +41,9 @@ def clients():
 def client_new():
     form = ClientForm()
     if form.validate_on_submit():
-        spec = services.ClientSpec(**form.changes())
+        spec = ClientSpec(**form.changes())
         try:
-            client, secret = services.register_client(spec, actor_id=current_admin().id,
+            client, secret = service.register_client(spec, actor_id=current_admin().id,
                                                      ip=request.remote_addr)
         except DomainError as e:
             form_error(form, e)
@@ -61,7 +62,7 @@ def client_detail(client_id):
     if client is None:
         return render_template("admin/not_found.html"), 404
     return render_template("admin/client_detail.html", client=client,
-                           summary=services.client_summary(client), action_form=ActionForm(),
+                           summary=service.client_summary(client), action_form=ActionForm(),
                            rotate_form=RotateSecretForm(grace_hours=_default_grace_hours()))
 
 
@@ -77,11 +78,11 @@ def client_edit(client_id):
         return render_template("admin/not_found.html"), 404
     form = ClientForm()
     if request.method == "GET":
-        form.fill(services.client_summary(client))
+        form.fill(service.client_summary(client))
     form.client_type.data = client.client_type  # fixed at registration
     if form.validate_on_submit():
         try:
-            client, secret = services.update_client(client_id, form.changes(),
+            client, secret = service.update_client(client_id, form.changes(),
                                                     actor_id=current_admin().id,
                                                     ip=request.remote_addr)
         except DomainError as e:
@@ -103,7 +104,7 @@ def client_rotate(client_id):
         return redirect(url_for("admin.client_detail", client_id=client_id))
     grace = None if form.grace_hours.data is None else form.grace_hours.data * 3600
     try:
-        client, secret = services.rotate_secret(client_id, current_admin().id, grace=grace,
+        client, secret = service.rotate_secret(client_id, current_admin().id, grace=grace,
                                                ip=request.remote_addr)
     except DomainError as e:
         flash(error_text(e), "danger")
@@ -115,7 +116,7 @@ def client_rotate(client_id):
 @admin_required
 def client_enabled(client_id, action):
     try:
-        services.set_enabled(client_id, action == "enable", actor_id=current_admin().id,
+        service.set_enabled(client_id, action == "enable", actor_id=current_admin().id,
                              ip=request.remote_addr)
     except DomainError as e:
         flash(error_text(e), "danger")
@@ -133,7 +134,7 @@ def client_delete(client_id):
         return render_template("admin/not_found.html"), 404
     form = ActionForm()
     if form.validate_on_submit():
-        services.delete_client(client_id, actor_id=current_admin().id, ip=request.remote_addr)
+        service.delete_client(client_id, actor_id=current_admin().id, ip=request.remote_addr)
         flash(_("برنامه و همه توکن‌ها و رضایت‌های آن حذف شد."), "success")
         return redirect(url_for("admin.clients"))
     return render_template("admin/client_delete.html", client=client, form=form)

@@ -19,9 +19,9 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice as C
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from ..clients.spec import GRANT_ORDER, SCOPE_ORDER, SPEC_FIELDS
 from ..messages import MESSAGES, message
 from ..text import normalize_digits
-from .client_rules import GRANT_ORDER, SCOPE_ORDER, SPEC_FIELDS
 
 REQUIRED = InputRequired(message=_l(MESSAGES["required"]))
 

@@ -20,9 +20,10 @@ from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice as C
 
 from ..accounts import session as sso
+from ..clients import dcr
 from ..errors import DomainError
 from ..i18n import localized_digits
-from . import audit_log, dcr, support, totp
+from . import audit_log, support, totp
 from .forms import ActionForm, AuditFilterForm, CodeForm, InitialTokenForm
 from .guard import (
     admin_account_required,

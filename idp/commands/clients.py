@@ -7,7 +7,8 @@ import json
 import click
 from flask.cli import AppGroup
 
-from ..admin import services as clients_service
+from ..clients import service as clients_service
+from ..clients.spec import ClientSpec
 from ..errors import DomainError
 from ..messages import message
 
@@ -62,7 +63,7 @@ def clients_create(name, name_en, client_type, client_id, redirect_uri, post_log
         jwks = json.load(jwks_file) if jwks_file else None
     except ValueError as e:
         raise click.BadParameter("not a JSON file", param_hint="--jwks") from e
-    spec = clients_service.ClientSpec(
+    spec = ClientSpec(
         name_fa=name, name_en=name_en, client_type=client_type, client_id=client_id,
         redirect_uris=list(redirect_uri), post_logout_redirect_uris=list(post_logout_redirect_uri),
         grant_types=list(grant_type), scope=scope, token_endpoint_auth_method=auth_method,

@@ -12,7 +12,8 @@ from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from ..accounts.provisioning import create_from_registry, first_record_without_account
-from ..admin import services as clients_service
+from ..clients import service as clients_service
+from ..clients.spec import ClientSpec
 from ..extensions import db
 from ..models import Client, RegistryRecord, User
 from .registry import seed_registry
@@ -42,7 +43,7 @@ def demo_seed():
         if exists:
             db.session.execute(Client.__table__.delete().where(Client.client_id == client_id))
         base = f"http://127.0.0.1:{port}"
-        _, secret = clients_service.register_client(clients_service.ClientSpec(
+        _, secret = clients_service.register_client(ClientSpec(
             client_id=client_id, name_fa=name_fa, name_en=name_en, first_party=True,
             scope="openid profile email phone national_id",
             redirect_uris=[f"{base}/callback"], post_logout_redirect_uris=[f"{base}/"],

@@ -27,12 +27,12 @@ from authlib.oidc.core.errors import (
 )
 from flask import redirect, request, url_for
 
-from .. import audit, consents
+from .. import audit
 from ..accounts.session import current_session, current_user
 from ..extensions import db, now
+from ..grants import consents
 from . import claims as claims_mod
 from . import resources, storage, tokens
-from .grants import subject
 from .server import oauth_server
 
 #: The parameters kept when a request is parked; anything else is ignored.
@@ -163,7 +163,7 @@ def _signed_in(checked: Checked, pending):
         return None, None
     # One account per browser: choosing an account means signing in again (Core §3.1.2.1).
     fresh = bool({"login", "select_account"} & checked.prompts)
-    if checked.hint and checked.hint.get("sub") != subject(user, checked.client):
+    if checked.hint and checked.hint.get("sub") != claims_mod.subject(user, checked.client):
         fresh = True  # the client expects someone else: sign in again
     # A sign-in that happened after this request was parked satisfies prompt=login and
     # max_age (even max_age=0, OIDC Core §3.1.2.1: then like prompt=login).

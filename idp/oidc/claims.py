@@ -1,6 +1,7 @@
 """Scopes → claims, the ``claims`` request parameter and subject identifiers.
 
-Pure functions over a ``User`` row; nothing here reads the database or the request.
+Functions over a ``User`` row; nothing here reads the database or the request (only
+``subject`` reads the app's pairwise salt).
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ import hmac
 import json
 
 import jdatetime
+from flask import current_app
 
+from ..security.hashing import purpose_key
 from ..text import mobile_e164
 from .metadata import SCOPE_CLAIMS
 
@@ -40,6 +43,17 @@ def subject_for(user_subject: str, client, salt: bytes) -> str:
     sector = client.sector_identifier or client.client_id
     digest = hmac.new(salt, f"{sector}|{user_subject}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def pairwise_salt() -> bytes:
+    """Return the pairwise salt: ``OIDC_PAIRWISE_SALT``, else a key derived for the purpose."""
+    salt = current_app.config["OIDC_PAIRWISE_SALT"]
+    return salt.encode() if salt else purpose_key("oidc_pairwise")
+
+
+def subject(user, client) -> str:
+    """The ``sub`` ``client`` sees for ``user`` (pairwise-aware)."""
+    return subject_for(user.subject, client, pairwise_salt())
 
 
 def acr_for(acr: str | None, amr: list | None) -> str:

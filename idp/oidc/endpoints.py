@@ -14,10 +14,12 @@ from authlib.oidc.rpinitiated import EndSessionEndpoint as _EndSessionEndpoint
 from flask import g
 from flask import request as flask_request
 
+from ..accounts.session import logout_user
 from ..extensions import now
+from ..grants import tokens as grant_tokens
 from . import claims as claims_mod
 from . import storage, tokens
-from .grants import AUTH_METHODS, SECRET_METHODS, subject
+from .grants import AUTH_METHODS, SECRET_METHODS
 
 
 class IssuedToken(TokenMixin):
@@ -45,7 +47,7 @@ class IssuedToken(TokenMixin):
     def is_revoked(self) -> bool:
         if self.refresh is not None and self.refresh.rotated_at is not None:
             return True
-        return not storage.token_is_live(None, self.family, self.user, self.client_row) or (
+        return not grant_tokens.token_is_live(None, self.family, self.user, self.client_row) or (
             self.access is not None and self.access.revoked_at is not None)
 
     def get_user(self):
@@ -66,7 +68,7 @@ def find_token(token_string: str) -> IssuedToken | None:
             _, claims = tokens.verify(token_string, typ=tokens.ACCESS_TOKEN_TYP, check_exp=False)
         except tokens.TokenError:
             return None
-        state = storage.access_token_state(claims.get("jti", ""))
+        state = grant_tokens.access_token_state(claims.get("jti", ""))
         if state is None:
             return None
         access, family, user, client = state
@@ -74,7 +76,7 @@ def find_token(token_string: str) -> IssuedToken | None:
     credential = storage.find_refresh(token_string)
     if credential is None:
         return None
-    user, client = storage.grant_owner(credential.family)
+    user, client = grant_tokens.grant_owner(credential.family)
     return IssuedToken("refresh_token", credential.family, client, user,
                        refresh=credential.row)
 
@@ -125,7 +127,7 @@ class IntrospectionEndpoint(_HintIsOnlyAHint, _IntrospectionEndpoint):
                 "exp": tokens.timestamp(token.refresh.expires_at),
                 "iat": tokens.timestamp(token.refresh.created_at)}
         if token.user is not None:
-            body["sub"] = subject(token.user, client)
+            body["sub"] = claims_mod.subject(token.user, client)
         return body
 
 
@@ -155,8 +157,8 @@ class AccessTokenValidator(BearerTokenValidator):
             _, claims = tokens.verify(token_string, typ=tokens.ACCESS_TOKEN_TYP)
         except tokens.TokenError:
             return None
-        state = storage.access_token_state(claims.get("jti", ""))
-        if state is None or not storage.token_is_live(*state):
+        state = grant_tokens.access_token_state(claims.get("jti", ""))
+        if state is None or not grant_tokens.token_is_live(*state):
             return None
         access, family, user, client = state
         return IssuedToken("access_token", family, client, user, access=access, claims=claims)
@@ -199,7 +201,8 @@ class UserInfoEndpoint(_UserInfoEndpoint):
         client = token.get_client()
         names = claims_mod.released_names(set(token.get_scope().split()), token.family.claims,
                                           "userinfo")
-        info = {"sub": subject(token.user, client), **claims_mod.user_claims(token.user, names)}
+        info = {"sub": claims_mod.subject(token.user, client),
+                **claims_mod.user_claims(token.user, names)}
         return 200, info, default_json_headers
 
     def get_issuer(self):
@@ -207,7 +210,8 @@ class UserInfoEndpoint(_UserInfoEndpoint):
 
 
 class EndSessionEndpoint(_EndSessionEndpoint):
-    """RP-Initiated Logout 1.0; the session itself is ended by ``logout.end_session``."""
+    """RP-Initiated Logout 1.0 (``logout.rp_logout`` drives it); it ends this browser's
+    SSO session, and ``session_ended`` does the rest (back-channel logout)."""
 
     def get_server_jwks(self):
         return tokens.keystore().verification_keys(now())
@@ -229,6 +233,4 @@ class EndSessionEndpoint(_EndSessionEndpoint):
         return bool(g.get("idp_logout_confirmed"))
 
     def end_session(self, end_session_request):
-        from .logout import end_browser_session
-
-        end_browser_session()
+        logout_user("rp_logout")

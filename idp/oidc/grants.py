@@ -1,4 +1,5 @@
-"""Authlib grant and extension subclasses: their hooks call ``storage`` and ``tokens``.
+"""Authlib grant and extension subclasses: their hooks call ``idp.grants`` (through the
+``storage`` wrappers where Authlib expects its mixins) and ``tokens``.
 
 Authlib's hook names change between minor versions (1.7 → 1.9 removed
 ``get_jwt_config``); that churn is kept in this module.
@@ -27,6 +28,8 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from ..extensions import now
+from ..grants import codes
+from ..grants import tokens as grant_tokens
 from . import claims as claims_mod
 from . import resources, storage, tokens
 from .metadata import PATHS
@@ -48,7 +51,8 @@ def build_id_token(*, client, user, scope: str, auth_time: datetime, acr: str | 
     """
     alg = client.id_token_signed_response_alg or "RS256"
     issued = tokens.timestamp()
-    body = {"iss": tokens.issuer(), "sub": subject(user, client), "aud": client.client_id,
+    body = {"iss": tokens.issuer(), "sub": claims_mod.subject(user, client),
+            "aud": client.client_id,
             "iat": issued, "exp": issued + current_app.config["OIDC_ID_TOKEN_TTL"],
             "auth_time": int(auth_time.timestamp()), "acr": claims_mod.acr_for(acr, amr),
             "amr": list(amr or [])}
@@ -61,18 +65,6 @@ def build_id_token(*, client, user, scope: str, auth_time: datetime, acr: str | 
     names = claims_mod.released_names(set(scope.split()), claims_request, "id_token")
     body.update(claims_mod.user_claims(user, names))
     return tokens.sign(body, alg)
-
-
-def pairwise_salt() -> bytes:
-    from ..security.hashing import purpose_key
-
-    salt = current_app.config["OIDC_PAIRWISE_SALT"]
-    return salt.encode() if salt else purpose_key("oidc_pairwise")
-
-
-def subject(user, client) -> str:
-    """The ``sub`` ``client`` sees for ``user`` (pairwise-aware)."""
-    return claims_mod.subject_for(user.subject, client, pairwise_salt())
 
 
 class OpenIDCode(_OpenIDCode):
@@ -140,12 +132,10 @@ class ResourceIndicators:
 
     def generate_token(self, user=None, scope=None, grant_type=None, expires_in=None,
                        include_refresh_token=True):
-        from .server import generate_token  # server imports this module
-
-        return generate_token(grant_type or self.GRANT_TYPE, self.request.client, user=user,
-                              scope=scope, expires_in=expires_in,
-                              include_refresh_token=include_refresh_token,
-                              resources=getattr(self.request, "resources", None))
+        return tokens.generate_token(grant_type or self.GRANT_TYPE, self.request.client,
+                                     user=user, scope=scope, expires_in=expires_in,
+                                     include_refresh_token=include_refresh_token,
+                                     resources=getattr(self.request, "resources", None))
 
 
 class AuthorizationCodeGrant(ResourceIndicators, grants.AuthorizationCodeGrant):
@@ -154,7 +144,7 @@ class AuthorizationCodeGrant(ResourceIndicators, grants.AuthorizationCodeGrant):
     def save_authorization_code(self, code, request):
         data = request.payload.data
         challenge = data.get("code_challenge")
-        storage.save_code(
+        codes.save_code(
             code, client_id=request.client.client_id, user_id=request.user.id,
             redirect_uri=request.payload.redirect_uri,
             scope=getattr(request, "granted_scope", None) or request.scope,
@@ -170,7 +160,7 @@ class AuthorizationCodeGrant(ResourceIndicators, grants.AuthorizationCodeGrant):
         self.request.resources = resources.narrow(self.requested_resources(), granted)
 
     def query_authorization_code(self, code, client):
-        row = storage.find_code(code)
+        row = codes.find_code(code)
         if row is None:
             return None
         if row.used_at is not None:
@@ -183,21 +173,21 @@ class AuthorizationCodeGrant(ResourceIndicators, grants.AuthorizationCodeGrant):
 
     def authenticate_user(self, authorization_code):
         row = authorization_code.row
-        if "offline_access" not in row.scope.split() and storage.session_ended(row.sid):
+        if "offline_access" not in row.scope.split() and grant_tokens.session_ended(row.sid):
             # The sign-in ended before the exchange (its grants were revoked and logout
             # tokens sent then): a grant made now would outlive it.
             return None
-        if not storage.consume_code(authorization_code.row):
+        if not codes.consume_code(authorization_code.row):
             storage.revoke_code_grants(authorization_code.row)
             raise InvalidGrantError("The authorization code was already used.")
-        family = storage.start_family(client_id=self.request.client.client_id,
-                                      user_id=authorization_code.row.user_id,
-                                      scope=authorization_code.row.scope,
-                                      code=authorization_code.row,
-                                      resources=authorization_code.row.resources
-                                      or self.request.resources)
+        family = grant_tokens.start_family(client_id=self.request.client.client_id,
+                                           user_id=authorization_code.row.user_id,
+                                           scope=authorization_code.row.scope,
+                                           code=authorization_code.row,
+                                           resources=authorization_code.row.resources
+                                           or self.request.resources)
         self.request.family = family
-        user, _ = storage.grant_owner(family)
+        user, _ = grant_tokens.grant_owner(family)
         return user if user is not None and user.status == "active" else None
 
     def delete_authorization_code(self, authorization_code):
@@ -225,7 +215,7 @@ class RefreshTokenGrant(ResourceIndicators, grants.RefreshTokenGrant):
             return None
         if credential.is_revoked() or credential.is_expired():
             return None
-        user, _ = storage.grant_owner(credential.family)
+        user, _ = grant_tokens.grant_owner(credential.family)
         if user is None or user.status != "active":
             return None  # a blocked citizen's grants answer invalid_grant
         credential.user = user
@@ -236,7 +226,7 @@ class RefreshTokenGrant(ResourceIndicators, grants.RefreshTokenGrant):
         return refresh_token.user
 
     def revoke_old_credential(self, refresh_token):
-        if not storage.rotate_refresh(refresh_token):
+        if not grant_tokens.rotate_refresh(refresh_token.row):
             storage.revoke_family(refresh_token.family.id, "refresh_token_reused")
             raise InvalidGrantError("The refresh token was already used.")
 
@@ -261,7 +251,7 @@ class ClientCredentialsGrant(ResourceIndicators, grants.ClientCredentialsGrant):
         self.request.resources = resources.narrow(self.requested_resources(), None)
 
     def create_token_response(self):
-        self.request.family = storage.start_family(
+        self.request.family = grant_tokens.start_family(
             client_id=self.request.client.client_id, user_id=None, scope=self.request.scope,
             resources=self.request.resources)
         token = self.generate_token(scope=self.request.scope, include_refresh_token=False)

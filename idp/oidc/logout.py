@@ -22,11 +22,12 @@ from flask import current_app, g
 from sqlalchemy import select, update
 
 from .. import audit
-from ..accounts.session import current_session, logout_user
+from ..accounts.session import current_session
 from ..extensions import db, now
+from ..grants import revocation
 from ..models import BackchannelLogoutJob, Client, SessionClient, User
+from . import claims as claims_mod
 from . import storage, tokens
-from .grants import subject
 from .outbound import OutboundError, http
 from .server import oauth_server
 
@@ -82,10 +83,6 @@ def rp_logout(confirmed: bool):
     return response if response is not None else SignedOut(client)
 
 
-def end_browser_session() -> None:
-    logout_user("rp_logout")
-
-
 # -- back-channel logout ---------------------------------------------------------------
 def logout_token(client, user: User | None, sid: str) -> str:
     """Sign a logout token (Back-Channel Logout 1.0 §2.4) for one client."""
@@ -94,7 +91,7 @@ def logout_token(client, user: User | None, sid: str) -> str:
               "exp": issued + LOGOUT_TOKEN_TTL, "jti": tokens.new_jti(), "sid": sid,
               "events": {EVENT: {}}}
     if user is not None:
-        claims["sub"] = subject(user, client)
+        claims["sub"] = claims_mod.subject(user, client)
     return tokens.sign(claims, client.id_token_signed_response_alg or "RS256",
                        tokens.LOGOUT_TOKEN_TYP)
 
@@ -128,7 +125,8 @@ def on_session_ended(sender, sessions=(), reason=None, **extra) -> None:
     """``session_ended`` receiver: end the sessions' grants, enqueue logout jobs, then
     deliver them off the request."""
     sessions = list(sessions)
-    storage.revoke_session_grants([s.sid for s in sessions])
+    revocation.revoke_for_session([s.sid for s in sessions])
+    db.session.commit()
     job_ids = enqueue(sessions)
     for job_id in job_ids:
         _start_thread(sender, job_id)

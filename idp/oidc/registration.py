@@ -3,11 +3,11 @@
 ``POST /connect/register`` needs an initial access token issued by an admin (bearer);
 the answer carries a registration access token for ``GET``/``PUT``/``DELETE
 /connect/register/<client_id>``. Everything answers JSON; the rules are the same
-``validate`` the admin pages and the CLI use (``idp.admin.dcr``). The endpoints exist
+``validate`` the admin pages and the CLI use (``idp.clients.dcr``). The endpoints exist
 only while ``DCR_ENABLED`` is on.
 
 This is a small JSON adapter rather than Authlib's ``ClientRegistrationEndpoint``: the
-metadata rules, the token bookkeeping and the audit trail already live in the admin
+metadata rules, the token bookkeeping and the audit trail already live in the client
 services, and a second set of rules in Authlib's claims classes would drift from them.
 """
 
@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, jsonify, request
 
-from ..admin import dcr
-from ..admin.services import ClientSpec, secret_matches
+from ..clients import dcr
+from ..clients.credentials import secret_matches
+from ..clients.spec import ClientSpec
 from ..errors import DomainError
 from ..extensions import csrf
 

@@ -85,7 +85,7 @@ class IdpAuthorizationServer(AuthorizationServer):
     issuer_parameter = Issuer()
 
     def load_config(self, config):
-        self.register_token_generator("default", generate_token)
+        self.register_token_generator("default", tokens.generate_token)
         self.scopes_supported = [*SCOPE_CLAIMS, "offline_access"]
         self._error_uris = None
 
@@ -103,35 +103,10 @@ class IdpAuthorizationServer(AuthorizationServer):
         return response
 
 
-def generate_token(grant_type, client, user=None, scope=None, expires_in=None,
-                   include_refresh_token=True, resources=None):
-    """The token generator: RFC 9068 JWT access token, opaque refresh token.
-
-    ``resources`` (RFC 8707) become the access token's ``aud``; grants pass them.
-    """
-    ttl = expires_in or client.access_token_ttl or current_app.config["OIDC_ACCESS_TOKEN_TTL"]
-    sub = grants.subject(user, client) if user is not None else client.client_id
-    access, _ = tokens.access_token(client=client, sub=sub, scope=scope or "", ttl=ttl,
-                                    resources=resources)
-    token = {"token_type": "Bearer", "access_token": access, "expires_in": ttl}
-    if scope:
-        token["scope"] = scope
-    if include_refresh_token:
-        token["refresh_token"] = storage.new_refresh_token()
-    return token
-
-
-def save_token(token, request):
-    """Record what ``generate_token`` made in the grant opened by the grant class."""
-    ttl = request.client.refresh_token_ttl or current_app.config["OIDC_REFRESH_TOKEN_TTL"]
-    storage.record_tokens(request.family, tokens.unverified_claims(token["access_token"]),
-                          token.get("refresh_token"), ttl)
-
-
 def init_app(app) -> None:
     """Build the app's authorization server: grants, client auth, endpoints."""
     server = IdpAuthorizationServer()
-    server.init_app(app, query_client=storage.find_client, save_token=save_token)
+    server.init_app(app, query_client=storage.find_client, save_token=tokens.save_token)
     server.register_extension(server.issuer_parameter)
     server.register_client_auth_method("private_key_jwt", grants.PrivateKeyJwt())
     server.register_grant(grants.AuthorizationCodeGrant,

@@ -1,5 +1,8 @@
 """Signed tokens: JWT access tokens (RFC 9068), ID tokens and logout tokens.
 
+``generate_token`` and ``save_token`` are the token generator and recorder the
+authorization server and the grants use; the records live in ``idp.grants``.
+
 Every token is signed with the current key of its algorithm and names it by ``kid``;
 verification uses the published keys, so a token signed before ``flask keys rotate``
 keeps verifying until its key leaves the JWKS.
@@ -16,6 +19,8 @@ from joserfc import jws, jwt
 from joserfc.errors import JoseError
 
 from ..extensions import now
+from ..grants import tokens as grant_tokens
+from . import claims
 
 ACCESS_TOKEN_TYP = "at+jwt"
 LOGOUT_TOKEN_TYP = "logout+jwt"
@@ -96,3 +101,28 @@ def access_token(*, client, sub: str, scope: str, ttl: int,
               "client_id": client.client_id, "scope": scope, "jti": new_jti(),
               "iat": issued, "exp": issued + ttl}
     return sign(claims, "RS256", ACCESS_TOKEN_TYP), claims
+
+
+def generate_token(grant_type, client, user=None, scope=None, expires_in=None,
+                   include_refresh_token=True, resources=None):
+    """The token generator: RFC 9068 JWT access token, opaque refresh token.
+
+    ``resources`` (RFC 8707) become the access token's ``aud``; grants pass them.
+    """
+    ttl = expires_in or client.access_token_ttl or current_app.config["OIDC_ACCESS_TOKEN_TTL"]
+    sub = claims.subject(user, client) if user is not None else client.client_id
+    access, _ = access_token(client=client, sub=sub, scope=scope or "", ttl=ttl,
+                             resources=resources)
+    token = {"token_type": "Bearer", "access_token": access, "expires_in": ttl}
+    if scope:
+        token["scope"] = scope
+    if include_refresh_token:
+        token["refresh_token"] = grant_tokens.new_refresh_token()
+    return token
+
+
+def save_token(token, request):
+    """Record what ``generate_token`` made in the grant opened by the grant class."""
+    ttl = request.client.refresh_token_ttl or current_app.config["OIDC_REFRESH_TOKEN_TTL"]
+    grant_tokens.record_tokens(request.family, unverified_claims(token["access_token"]),
+                               token.get("refresh_token"), ttl)

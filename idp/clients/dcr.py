@@ -23,8 +23,9 @@ from ..errors import DomainError
 from ..extensions import db, now
 from ..models import Client, InitialAccessToken
 from ..security.hashing import sha256
-from . import services
-from .client_rules import ClientSpec, validate
+from . import service
+from .rules import validate
+from .spec import SPEC_FIELDS, ClientSpec
 
 MAX_USES = 1000
 TTL_RANGE = (3600, 365 * 86400)  # one hour to one year
@@ -115,7 +116,7 @@ def register(spec: ClientSpec, initial_token: str | None,
     if claimed.rowcount != 1:
         db.session.rollback()
         raise DomainError("iat_invalid")
-    client, secret = services.create_client(spec, ip=ip, via="dcr", initial_token_id=token.id)
+    client, secret = service.create_client(spec, ip=ip, via="dcr", initial_token_id=token.id)
     registration_token = new_registration_token(client)
     return client, secret, registration_token
 
@@ -158,17 +159,17 @@ def replace(client_id: str, registration_token: str | None, spec: ClientSpec,
     :raises DomainError: ``registration_token_invalid`` or a metadata rule.
     """
     client = authorize(client_id, registration_token)
-    changes = {name: getattr(spec, name) for name in services.SPEC_FIELDS}
+    changes = {name: getattr(spec, name) for name in SPEC_FIELDS}
     changes["first_party"] = client.first_party
     changes["is_resource_server"] = client.is_resource_server
     changes["resource_uri"] = client.resource_uri
-    return services.update_client(client_id, changes, ip=ip, via="dcr")
+    return service.update_client(client_id, changes, ip=ip, via="dcr")
 
 
 def remove(client_id: str, registration_token: str | None, ip: str | None = None) -> None:
     """Delete a registered client with its tokens and consents (RFC 7592 §2.3)."""
     authorize(client_id, registration_token)
-    services.delete_client(client_id, ip=ip, via="dcr")
+    service.delete_client(client_id, ip=ip, via="dcr")
 
 
 def token_state(row: InitialAccessToken) -> str:

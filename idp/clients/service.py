@@ -3,13 +3,13 @@
 The CLI (``flask clients …``), the admin pages and dynamic client registration all call
 these same functions, so a client is the same whichever way it was made. Every change is
 an audit event carrying the admin's id (``actor_id``). The metadata rules live in
-``client_rules`` and are re-exported here.
+``idp.clients.rules``, the secrets in ``idp.clients.credentials``.
 """
 
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import delete, func, or_, select
@@ -18,44 +18,9 @@ from .. import audit
 from ..errors import DomainError
 from ..extensions import db, now
 from ..models import Client
-from ..security.hashing import keyed_hash, matches
-from .client_rules import (
-    AUTH_METHODS,
-    GRANTS_BY_TYPE,
-    ID_TOKEN_ALGS,
-    SCOPES,
-    SECRET_METHODS,
-    SPEC_FIELDS,
-    ClientSpec,
-    check_redirect_uri,
-    validate,
-)
-
-__all__ = ["AUTH_METHODS", "GRANTS_BY_TYPE", "ID_TOKEN_ALGS", "SCOPES", "SECRET_METHODS",
-           "ClientSpec", "check_redirect_uri", "validate"]
-
-
-def hash_client_secret(secret: str) -> str:
-    return keyed_hash(secret, "client_secret")
-
-
-def new_client_secret() -> str:
-    """Return a fresh client secret: 256 random bits, URL-safe."""
-    return secrets.token_urlsafe(32)
-
-
-def secret_matches(client: Client, secret: str, at: datetime | None = None) -> bool:
-    """Tell whether ``secret`` authenticates ``client``.
-
-    The current secret always does; the secret it replaced (``previous_secret_hash``)
-    does too until ``previous_secret_expires_at``, so a portal keeps working while its
-    operators deploy a rotated secret. Comparisons are constant-time.
-    """
-    if matches(secret, client.secret_hash, "client_secret"):
-        return True
-    expires = client.previous_secret_expires_at
-    return bool(expires and expires > (at or now())
-                and matches(secret, client.previous_secret_hash, "client_secret"))
+from .credentials import hash_client_secret, new_client_secret
+from .rules import validate
+from .spec import SECRET_METHODS, SPEC_FIELDS, ClientSpec
 
 
 def create_client(spec: ClientSpec, actor_id: int | None = None,

@@ -12,9 +12,10 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 
-from . import audit
-from .extensions import db, now
-from .models import Client, Consent, TokenFamily
+from .. import audit
+from ..extensions import db, now
+from ..models import Client, Consent
+from .revocation import revoke_for_client
 
 
 @dataclass(frozen=True)
@@ -79,22 +80,16 @@ def list_consents(user_id: int) -> list[ConsentView]:
 
 
 def revoke(user_id: int, client_id: str, ip: str | None = None) -> bool:
-    """Withdraw a user's consent to a client and end the client's refresh tokens.
+    """Withdraw a user's consent to a client and end the user's grants to that client.
 
-    Access tokens already issued stop working too: every token of the user's grants to
-    that client is revoked with its grant. The next sign-in at that client asks again.
-    Commits. Returns whether there was a live consent.
+    Refresh and access tokens already issued stop working with their grants. The next
+    sign-in at that client asks again. Commits. Returns whether there was a live consent.
     """
-    moment = now()
     changed = db.session.execute(
         update(Consent).where(Consent.user_id == user_id, Consent.client_id == client_id,
-                              Consent.revoked_at.is_(None)).values(revoked_at=moment)
+                              Consent.revoked_at.is_(None)).values(revoked_at=now())
     ).rowcount
-    db.session.execute(
-        update(TokenFamily).where(TokenFamily.user_id == user_id,
-                                  TokenFamily.client_id == client_id,
-                                  TokenFamily.revoked_at.is_(None)).values(revoked_at=moment)
-    )
+    revoke_for_client(client_id, user_id=user_id)
     if changed:
         audit.record("consent_revoked", user_id=user_id, client_id=client_id, ip=ip)
     db.session.commit()

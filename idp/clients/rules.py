@@ -7,59 +7,25 @@ it raises :class:`~idp.errors.DomainError` naming the offending field.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, fields
 from urllib.parse import urlsplit
 
 from flask import current_app
 
 from ..errors import DomainError
+from .spec import (
+    AUTH_METHODS,
+    GRANT_ORDER,
+    GRANTS_BY_TYPE,
+    ID_TOKEN_ALGS,
+    SCOPE_ORDER,
+    SCOPES,
+    TTL_RANGES,
+    ClientSpec,
+)
 
-GRANTS_BY_TYPE = {
-    "confidential": {"authorization_code", "refresh_token", "client_credentials"},
-    "public": {"authorization_code", "refresh_token"},
-    "service": {"client_credentials"},
-}
-AUTH_METHODS = {"client_secret_basic", "client_secret_post", "private_key_jwt", "none"}
-SECRET_METHODS = {"client_secret_basic", "client_secret_post"}
-SCOPE_ORDER = ("openid", "profile", "email", "phone", "national_id", "offline_access")
-SCOPES = set(SCOPE_ORDER)
-GRANT_ORDER = ("authorization_code", "refresh_token", "client_credentials")
-ID_TOKEN_ALGS = {"RS256", "ES256"}
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
-# Bounds an operator may give to a client's own token lifetimes, in seconds.
-TTL_RANGES = {"access_token_ttl": (60, 86400), "refresh_token_ttl": (300, 31536000)}
 _HOSTNAME = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*",
                        re.ASCII)
-
-
-@dataclass
-class ClientSpec:
-    """What an operator asks for when registering a client (validated by ``validate``)."""
-
-    name_fa: str
-    client_type: str = "confidential"
-    name_en: str = ""
-    redirect_uris: list[str] = field(default_factory=list)
-    post_logout_redirect_uris: list[str] = field(default_factory=list)
-    backchannel_logout_uri: str | None = None
-    grant_types: list[str] = field(default_factory=list)
-    scope: str = "openid profile"
-    token_endpoint_auth_method: str | None = None
-    jwks: dict | None = None
-    jwks_uri: str | None = None
-    id_token_signed_response_alg: str = "RS256"
-    first_party: bool = False
-    subject_type: str = "public"
-    sector_identifier: str | None = None
-    is_resource_server: bool = False
-    resource_uri: str | None = None
-    logo_uri: str | None = None
-    access_token_ttl: int | None = None
-    refresh_token_ttl: int | None = None
-    client_id: str | None = None
-
-
-SPEC_FIELDS = tuple(f.name for f in fields(ClientSpec) if f.name != "client_id")
 
 
 def check_redirect_uri(uri: str, field_name: str = "redirect_uris") -> None:

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from idp.admin import services
-from idp.admin.services import ClientSpec
+from idp.clients import credentials, rules, service
+from idp.clients.spec import ClientSpec
 from idp.errors import DomainError
 from idp.extensions import db, now
 from idp.messages import MESSAGES
@@ -96,7 +96,7 @@ def spec(**overrides) -> ClientSpec:
 def test_invalid_metadata_is_refused_with_a_persian_message(app, overrides, code, field):
     """Each rule names the offending field and has a Persian message; nothing is stored."""
     with pytest.raises(DomainError) as caught:
-        services.register_client(spec(**overrides))
+        service.register_client(spec(**overrides))
     assert (caught.value.code, caught.value.field) == (code, field)
     assert code in MESSAGES
     assert db.session.scalar(select(func.count(Client.id))) == 0
@@ -107,38 +107,38 @@ def test_invalid_metadata_is_refused_with_a_persian_message(app, overrides, code
                                  "https://rp.example.ir/cb?portal=1"])
 def test_loopback_http_and_native_schemes_are_accepted(app, uri):
     """Native apps may use loopback http (RFC 8252 §7.3) or a reverse-DNS scheme (§7.1)."""
-    client, _ = services.register_client(spec(client_type="public", redirect_uris=[uri]))
+    client, _ = service.register_client(spec(client_type="public", redirect_uris=[uri]))
     assert client.redirect_uris == [uri]
 
 
 def test_loopback_http_refused_when_setting_is_off(app):
     app.config["OIDC_ALLOW_HTTP_LOOPBACK"] = False
     with pytest.raises(DomainError) as caught:
-        services.validate(spec(redirect_uris=["http://127.0.0.1:8000/cb"]))
+        rules.validate(spec(redirect_uris=["http://127.0.0.1:8000/cb"]))
     assert caught.value.code == "redirect_uri_not_https"
 
 
 def test_type_defaults(app):
     """Each type gets its grants and auth method; machine clients get only client_credentials."""
-    confidential = services.validate(spec())
+    confidential = rules.validate(spec())
     assert confidential.grant_types == ["authorization_code", "refresh_token"]
     assert confidential.token_endpoint_auth_method == "client_secret_basic"
-    public = services.validate(spec(client_type="public"))
+    public = rules.validate(spec(client_type="public"))
     assert public.token_endpoint_auth_method == "none"
-    machine = services.validate(spec(client_type="service", redirect_uris=[]))
+    machine = rules.validate(spec(client_type="service", redirect_uris=[]))
     assert machine.grant_types == ["client_credentials"]
 
 
 def test_pairwise_sector_defaults_to_the_redirect_host(app):
-    client, _ = services.register_client(spec(subject_type="pairwise"))
+    client, _ = service.register_client(spec(subject_type="pairwise"))
     assert client.sector_identifier == "rp.example.ir"
 
 
 def test_public_and_key_clients_get_no_secret(app):
     """Public clients cannot use secrets; private_key_jwt clients authenticate with keys."""
-    public, secret = services.register_client(spec(client_type="public"))
+    public, secret = service.register_client(spec(client_type="public"))
     assert secret is None and public.secret_hash is None
-    keyed, secret = services.register_client(spec(token_endpoint_auth_method="private_key_jwt",
+    keyed, secret = service.register_client(spec(token_endpoint_auth_method="private_key_jwt",
                                                   jwks=JWKS))
     assert secret is None and keyed.secret_hash is None
 
@@ -149,25 +149,25 @@ def test_secret_is_256_bits_stored_only_as_keyed_hash(app, runner):
     assert len(secret) >= 43  # 32 random bytes, base64url
     stored = db.session.execute(select(Client.__table__)).one()._asdict()
     assert secret not in json.dumps(stored, default=str)
-    assert stored["secret_hash"] == services.hash_client_secret(secret) != secret
-    assert secret not in json.dumps(services.client_summary(client))
+    assert stored["secret_hash"] == credentials.hash_client_secret(secret) != secret
+    assert secret not in json.dumps(service.client_summary(client))
     shown = runner.invoke(args=["clients", "show", client.client_id, "--json"])
     assert shown.exit_code == 0 and secret not in shown.output
     assert "client_secret" not in json.loads(shown.output)
-    assert services.secret_matches(client, secret)
-    assert not services.secret_matches(client, secret + "x")
+    assert credentials.secret_matches(client, secret)
+    assert not credentials.secret_matches(client, secret + "x")
 
 
 def test_rotation_keeps_the_old_secret_for_the_grace_period(app, clock):
     client, old = make_client()
-    client, new = services.rotate_secret(client.client_id, actor_id=None, grace=3600)
+    client, new = service.rotate_secret(client.client_id, actor_id=None, grace=3600)
     assert new != old
-    assert services.secret_matches(client, new) and services.secret_matches(client, old)
+    assert credentials.secret_matches(client, new) and credentials.secret_matches(client, old)
     clock.advance(3599)
-    assert services.secret_matches(client, old)
+    assert credentials.secret_matches(client, old)
     clock.advance(2)
-    assert not services.secret_matches(client, old)
-    assert services.secret_matches(client, new)
+    assert not credentials.secret_matches(client, old)
+    assert credentials.secret_matches(client, new)
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.event ==
                                                        "client_secret_rotated"))
     assert event.client_id == client.client_id and event.data == {"grace": 3600}
@@ -176,26 +176,26 @@ def test_rotation_keeps_the_old_secret_for_the_grace_period(app, clock):
 def test_rotation_grace_defaults_to_the_setting_and_zero_ends_it(app, clock):
     app.config["CLIENT_SECRET_GRACE_PERIOD"] = 60
     client, first = make_client()
-    client, second = services.rotate_secret(client.client_id)
+    client, second = service.rotate_secret(client.client_id)
     assert client.previous_secret_expires_at == now() + timedelta(seconds=60)
-    client, third = services.rotate_secret(client.client_id, grace=0)
-    assert not services.secret_matches(client, second)
-    assert not services.secret_matches(client, first)
-    assert services.secret_matches(client, third)
+    client, third = service.rotate_secret(client.client_id, grace=0)
+    assert not credentials.secret_matches(client, second)
+    assert not credentials.secret_matches(client, first)
+    assert credentials.secret_matches(client, third)
 
 
 def test_rotation_refused_without_a_secret(app):
-    client, _ = services.register_client(spec(client_type="public"))
+    client, _ = service.register_client(spec(client_type="public"))
     with pytest.raises(DomainError) as caught:
-        services.rotate_secret(client.client_id)
+        service.rotate_secret(client.client_id)
     assert caught.value.code == "client_has_no_secret"
 
 
 def test_update_changes_only_what_is_given(app):
     client, secret = make_client()
-    client, new_secret = services.update_client(
+    client, new_secret = service.update_client(
         client.client_id, {"name_fa": "پورتال تازه", "first_party": True}, actor_id=None)
-    assert new_secret is None and services.secret_matches(client, secret)
+    assert new_secret is None and credentials.secret_matches(client, secret)
     assert client.name_fa == "پورتال تازه" and client.first_party
     assert client.redirect_uris == ["https://rp.example.ir/cb"]
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.event == "client_updated"))
@@ -205,10 +205,10 @@ def test_update_changes_only_what_is_given(app):
 def test_update_validates_and_keeps_the_type(app):
     client, _ = make_client()
     with pytest.raises(DomainError) as caught:
-        services.update_client(client.client_id, {"redirect_uris": ["http://rp.example.ir/"]})
+        service.update_client(client.client_id, {"redirect_uris": ["http://rp.example.ir/"]})
     assert caught.value.code == "redirect_uri_not_https"
     with pytest.raises(DomainError) as caught:
-        services.update_client(client.client_id, {"client_type": "public"})
+        service.update_client(client.client_id, {"client_type": "public"})
     assert caught.value.code == "client_type_immutable"
     db.session.refresh(client)
     assert client.redirect_uris == ["https://rp.example.ir/cb"]
@@ -217,20 +217,20 @@ def test_update_validates_and_keeps_the_type(app):
 def test_update_between_secret_and_key_auth(app):
     """Moving to private_key_jwt drops the secrets; moving back makes a new one."""
     client, secret = make_client()
-    client, none = services.update_client(client.client_id, {
+    client, none = service.update_client(client.client_id, {
         "token_endpoint_auth_method": "private_key_jwt", "jwks": JWKS})
     assert none is None and client.secret_hash is None
-    assert not services.secret_matches(client, secret)
-    client, fresh = services.update_client(client.client_id, {
+    assert not credentials.secret_matches(client, secret)
+    client, fresh = service.update_client(client.client_id, {
         "token_endpoint_auth_method": "client_secret_post", "jwks": None})
-    assert fresh and services.secret_matches(client, fresh)
+    assert fresh and credentials.secret_matches(client, fresh)
 
 
 def test_disable_and_enable_are_audited(app):
     client, _ = make_client()
-    services.set_enabled(client.client_id, False, actor_id=None)
+    service.set_enabled(client.client_id, False, actor_id=None)
     assert db.session.get(Client, client.id).enabled is False
-    services.set_enabled(client.client_id, True)
+    service.set_enabled(client.client_id, True)
     events = db.session.scalars(select(AuditEvent.event).order_by(AuditEvent.id)).all()
     assert events[-2:] == ["client_disabled", "client_enabled"]
 
@@ -261,7 +261,7 @@ def test_delete_removes_the_client_with_its_tokens_and_consents(app):
     kept, _ = make_client()
     _grant(doomed, user)
     _grant(kept, user)
-    services.delete_client(doomed.client_id, actor_id=user.id)
+    service.delete_client(doomed.client_id, actor_id=user.id)
     for model in (AuthorizationCode, TokenFamily, AccessToken, RefreshToken, Consent,
                   PendingAuthorization):
         assert db.session.scalar(select(func.count()).select_from(model)) == 1, model
@@ -273,9 +273,9 @@ def test_delete_removes_the_client_with_its_tokens_and_consents(app):
 def test_list_searches_id_and_names(app):
     make_client(name_fa="پورتال بیمه", client_id="insurance")
     make_client(name_fa="پروفایل", name_en="Profile", client_id="profile")
-    assert [c.client_id for c in services.list_clients("بیمه")] == ["insurance"]
-    assert [c.client_id for c in services.list_clients("PROF")] == ["profile"]
-    assert len(services.list_clients("")) == 2
+    assert [c.client_id for c in service.list_clients("بیمه")] == ["insurance"]
+    assert [c.client_id for c in service.list_clients("PROF")] == ["profile"]
+    assert len(service.list_clients("")) == 2
 
 
 # --- the CLI -------------------------------------------------------------------------------
@@ -291,10 +291,10 @@ def test_cli_create_matches_the_service(app, runner):
     made = cli_json(runner, "clients", "create", "--name", "پورتال", "--client-id", "cli",
                     "--redirect-uri", "https://rp.example.ir/cb", "--scope", "openid email",
                     "--first-party", "--pairwise")
-    direct, _ = services.register_client(spec(client_id="direct", scope="openid email",
+    direct, _ = service.register_client(spec(client_id="direct", scope="openid email",
                                               first_party=True, subject_type="pairwise"))
     assert made.pop("client_secret")
-    expected = services.client_summary(direct)
+    expected = service.client_summary(direct)
     assert {**made, "client_id": "direct"} == expected
 
 
@@ -311,8 +311,8 @@ def test_cli_list_show_update_rotate_disable_enable_delete(app, runner, clock):
 
     rotated = cli_json(runner, "clients", "rotate-secret", "portal", "--grace", "120")
     client = db.session.get(Client, client.id)
-    assert services.secret_matches(client, rotated["client_secret"])
-    assert services.secret_matches(client, secret)  # within the grace period
+    assert credentials.secret_matches(client, rotated["client_secret"])
+    assert credentials.secret_matches(client, secret)  # within the grace period
 
     assert cli_json(runner, "clients", "disable", "portal") == {"client_id": "portal",
                                                                 "enabled": False}
