@@ -1,8 +1,9 @@
 """Flask-WTF forms of the sign-in, recovery and account pages.
 
 Forms check shape and normalise input (Persian/Arabic digits → ASCII); rules that need
-the database live in ``services``. Every message comes from ``idp.messages``; labels and
-validator messages are lazy, so they follow the language of the request that renders them.
+the database live in the services (``signin``, ``profile``). Every message comes from
+``idp.messages``; labels and validator messages are lazy, so they follow the language of
+the request that renders them.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 
 from ..errors import DomainError
-from . import services, session
+from . import session, signin
 from .forms import ActionForm, LoginForm, NewPasswordForm, normalize_id_code, safe_next
 from .ui import error_text, form_error
 
@@ -26,7 +26,7 @@ def login():
         form.id_code.data = normalize_id_code(request.args.get("login_hint"))
     if form.validate_on_submit():
         try:
-            user = services.authenticate(form.id_code.data, form.password.data,
+            user = signin.authenticate(form.id_code.data, form.password.data,
                                          ip=request.remote_addr)
         except DomainError as e:
             form.form_errors.append(error_text(e))
@@ -49,7 +49,7 @@ def expired_password():
     form = NewPasswordForm()
     if form.validate_on_submit():
         try:
-            user = services.set_expired_password(pending["uid"], form.new_password.data,
+            user = signin.set_expired_password(pending["uid"], form.new_password.data,
                                                  ip=request.remote_addr)
         except DomainError as e:
             if e.code == "password_change_expired":
