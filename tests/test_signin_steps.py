@@ -5,12 +5,14 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from idp.accounts import passwords, steps
-from idp.accounts.steps import new_password, password
+from idp.accounts.steps import new_password, password, second_factor
 from idp.accounts.steps.context import Context
+from idp.admin import support
 from idp.extensions import db
 from idp.messages import message
 from idp.models import PendingAuthentication, SsoSession, User
 from idp.security.hashing import sha256
+from tests.admin_helpers import admin_session, code_for, enrol, make_admin
 from tests.factories import DEFAULT_PASSWORD, make_user
 
 NEW = "Yazd1401Windcatcher"
@@ -31,6 +33,10 @@ def records() -> list[PendingAuthentication]:
 
 def sessions() -> list[SsoSession]:
     return list(db.session.scalars(select(SsoSession)))
+
+
+def live_admin_sessions() -> list[SsoSession]:
+    return [row for row in sessions() if row.ended_at is None and row.is_admin]
 
 
 def browser_state(app, client) -> dict:
@@ -152,3 +158,69 @@ def test_a_sign_in_without_a_due_step_is_dropped(client):
     db.session.commit()
     assert client.get("/login/new-password").headers["Location"] == "/login"
     assert sessions() == [] and records() == []
+
+
+def test_a_step_up_adds_otp_and_mfa_to_the_methods_used(app):
+    """amr merges: a second factor after any first one adds "otp", then "mfa" (RFC 8176)."""
+    for first in (["pwd"], ["sms"], ["pwd", "sms"]):
+        ctx = Context(next_url=None, home="/admin/", user=make_admin(), amr=list(first),
+                      required=frozenset({"admin"}))
+        ctx.add(second_factor)
+        assert ctx.amr == [*first, "otp", "mfa"]
+
+
+def test_the_second_factor_comes_after_the_new_password(app):
+    """When a target asks for a second factor, it follows every sign-in step, in order."""
+    user = make_admin(must_change_password=True)
+    ctx = Context(next_url=None, home="/admin/", user=user, required=frozenset({"admin"}))
+    order = []
+    while (step := steps.pending_step(ctx)) is not None:
+        order.append(step)
+        if step is new_password:
+            user.must_change_password = False  # what the step's form does
+        ctx.add(step)
+    assert order == [password, new_password, second_factor]
+
+
+def test_the_admin_step_cannot_be_taken_before_the_sign_in_steps(client, clock):
+    """A right TOTP code posted while the new-password step is due opens nothing."""
+    user = admin_session(client, clock)
+    client.post("/account/logout")
+    support.force_password_change(user.id, actor_id=make_admin().id)
+    assert login(client, user).headers["Location"] == "/login/new-password"
+    response = client.post("/admin/verify", data={"code": code_for(user)})
+    assert response.headers["Location"].startswith("/login?next=")
+    assert not any(row.ended_at is None for row in sessions())
+    assert choose(client).headers["Location"] == "/account"
+    [live] = [row for row in sessions() if row.ended_at is None]
+    assert live.amr == ["pwd"] and not live.is_admin
+    response = client.post("/admin/verify", data={"code": code_for(user)})
+    assert response.headers["Location"] == "/admin/"
+    db.session.refresh(live)
+    assert live.amr == ["pwd", "otp", "mfa"] and live.is_admin
+
+
+def test_the_admin_step_goes_to_the_page_that_is_due(client, clock):
+    """Enrolled admins are sent from the enrolment page to the code page, and back."""
+    user = admin_session(client, clock)
+    client.post("/account/logout")
+    login(client, user)
+    response = client.post("/admin/enrol?next=/admin/clients", data={"code": code_for(user)})
+    assert response.headers["Location"] == "/admin/verify?next=/admin/clients"
+    assert not live_admin_sessions()
+
+    newcomer = make_admin()
+    other = client.application.test_client()
+    login(other, newcomer)
+    response = other.post("/admin/verify", data={"code": "123456"})
+    assert response.headers["Location"] == "/admin/enrol"
+    assert not live_admin_sessions()
+
+
+def test_a_live_session_forced_to_change_its_password_still_steps_up(client, clock):
+    """The new-password step belongs to signing in; a step-up of a live session skips it."""
+    user = make_admin()
+    login(client, user)
+    support.force_password_change(user.id, actor_id=make_admin().id)
+    _, codes = enrol(client, user)
+    assert codes and [row.is_admin for row in live_admin_sessions()] == [True]

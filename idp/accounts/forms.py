@@ -133,6 +133,13 @@ class CodeForm(FlaskForm):
                        validators=[_required(), _six_digits])
 
 
+class SecondFactorForm(FlaskForm):
+    """A 6-digit TOTP code or a one-time recovery code (``abcde-fghjk``)."""
+
+    code = StringField(_l("کد تأیید"), validators=[_required(), Length(max=20)],
+                       filters=[lambda v: normalize_digits(v.strip()) if isinstance(v, str) else v])
+
+
 class ConsentForm(FlaskForm):
     client_id = HiddenField(validators=[_required()])
 

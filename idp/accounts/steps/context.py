@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ...models import PendingAuthentication, User
+from ...models import PendingAuthentication, SsoSession, User
 
 
 @dataclass
 class Context:
     """Who is signing in, what is done so far and what the target asks for.
 
-    A sign-in starts anonymous; the password step sets ``user``.
+    A sign-in starts anonymous; the password step sets ``user``. A step-up starts from an
+    existing SSO session (``session``), with the session's ``amr`` and ``acr``.
     """
 
     next_url: str | None  # a checked same-site path to return to
@@ -20,7 +21,10 @@ class Context:
     amr: list[str] = field(default_factory=list)
     acr: str | None = None
     done: list[str] = field(default_factory=list)
-    #: The stored sign-in, once it waited for another page.
+    #: What the target needs beyond a sign-in: ``"admin"``, a second factor in this session.
+    required: frozenset[str] = frozenset()
+    session: SsoSession | None = None
+    #: The stored sign-in, once it waited for another page (never for a step-up).
     record: PendingAuthentication | None = None
 
     @property

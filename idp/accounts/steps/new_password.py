@@ -16,7 +16,8 @@ AMR = ()  # the password step already proved "pwd"
 
 
 def needed(ctx) -> bool:
-    return ctx.user.must_change_password
+    # Asked before a session starts; a step-up of a live session never asks it.
+    return ctx.session is None and ctx.user.must_change_password
 
 
 def endpoint(ctx) -> str:

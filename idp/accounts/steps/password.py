@@ -17,7 +17,7 @@ AMR = ("pwd",)
 
 
 def needed(ctx) -> bool:
-    return True  # every sign-in starts here
+    return ctx.session is None  # a step-up builds on the session's own sign-in
 
 
 def endpoint(ctx) -> str:
