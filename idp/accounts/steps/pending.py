@@ -47,9 +47,11 @@ def save(ctx: Context) -> None:
 def load(home: str) -> Context | None:
     """Return the live stored sign-in of this browser, or ``None``."""
     raw = session.unstash(STASH, _ttl())
-    record = raw and db.session.scalar(select(PendingAuthentication).where(
-        PendingAuthentication.key_hash == sha256(raw)))
-    if not record or record.expires_at <= now():
+    record = None
+    if raw:
+        record = db.session.scalar(select(PendingAuthentication).where(
+            PendingAuthentication.key_hash == sha256(raw)))
+    if record is None or record.expires_at <= now():
         session.forget(STASH)
         return None
     return Context(next_url=record.next_url, home=home, user=db.session.get(User, record.user_id),
