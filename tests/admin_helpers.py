@@ -6,9 +6,10 @@ import re
 
 import pyotp
 
-from idp.admin import admins, totp
+from idp.admin import admins
 from idp.extensions import db, now
 from idp.models import User
+from idp.security import totp
 
 from .factories import DEFAULT_PASSWORD, make_user
 

@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from idp.accounts import services
+from idp.accounts import profile
 from idp.accounts.devices import describe
 from idp.extensions import db
 from idp.models import SmsMessage
@@ -24,7 +24,7 @@ def sent() -> list[SmsMessage]:
 def test_password_changed_notice(app):
     """The notice names the citizen, the Tehran time in Persian digits and what to do."""
     user = make_user(first_name="زهرا", last_name="کریمی")
-    services.notify_password_changed(user)  # the clock says 2026-11-26 08:00 UTC
+    profile.notify_password_changed(user)  # the clock says 2026-11-26 08:00 UTC
     db.session.commit()
     [sms] = sent()
     assert sms.mobile == user.mobile and sms.template == "password_changed"

@@ -9,10 +9,10 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
-from idp.admin import totp
 from idp.extensions import db
 from idp.messages import message
 from idp.models import AdminRecoveryCode, AuditEvent, SsoSession, User
+from idp.security import totp
 
 from .admin_helpers import admin_session, code_for, enrol, make_admin, sign_in
 from .factories import make_user

@@ -74,3 +74,10 @@ def test_format_uses_persian_digits():
 def test_tehran_today():
     """21:00 UTC is already the next day in Tehran (UTC+03:30)."""
     assert jalali.tehran_today(datetime(2026, 11, 26, 21, 0, tzinfo=UTC)) == date(2026, 11, 27)
+
+
+def test_format_datetime_is_tehran_wall_time():
+    """An instant is shown as Tehran's date and time to the minute (21:00 UTC is 00:30)."""
+    moment = datetime(2026, 11, 26, 21, 0, 59, tzinfo=UTC)
+    assert jalali.format_datetime(moment) == "۱۴۰۵/۰۹/۰۶ ۰۰:۳۰"
+    assert jalali.format_datetime(moment, persian_digits=False) == "1405/09/06 00:30"

@@ -1,4 +1,5 @@
-"""The citizen's own account page (/account) and its actions. Thin views on ``services``."""
+"""The citizen's own account page (/account) and its actions. Thin views on ``profile``
+and ``sessions``."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from flask_babel import gettext as _
 
 from ..errors import DomainError
 from ..grants import consents
-from . import services, session
+from ..identity import jalali
+from . import profile, session, sessions
 from .devices import describe
 from .forms import (
     ActionForm,
@@ -31,15 +33,15 @@ def _render_account(user, email_form=None, status=200):
     # describe() gives browser names as they are, or a Persian "unknown browser" that the
     # catalog translates.
     rows = [{"sid": row.sid, "device": _(describe(row.user_agent)), "ip": row.ip or "—",
-             "last_seen": services.jalali_datetime(row.last_seen_at),
+             "last_seen": jalali.format_datetime(row.last_seen_at, persian_digits=False),
              "current": row.sid == current.sid}
-            for row in services.list_sessions(user.id)]
+            for row in sessions.list_sessions(user.id)]
     portals = [{"client_id": c.client_id, "name": c.client_name, "scopes": c.scopes,
-                "granted": services.jalali_datetime(c.granted_at)}
+                "granted": jalali.format_datetime(c.granted_at, persian_digits=False)}
                for c in consents.list_consents(user.id)]
     email_form = email_form or EmailForm(formdata=None, email=user.email or "")
     return render_template(
-        "accounts/account.html", user=user, overview=services.account_overview(user),
+        "accounts/account.html", user=user, overview=profile.account_overview(user),
         email_form=email_form, sessions=rows, portals=portals, logout_form=ActionForm(),
         end_form=EndSessionForm(), consent_form=ConsentForm()), status
 
@@ -58,7 +60,7 @@ def email():
     form = EmailForm()
     if not form.validate_on_submit():
         return _render_account(user, email_form=form, status=400)
-    services.update_email(user, form.email.data, ip=_ip())
+    profile.update_email(user, form.email.data, ip=_ip())
     flash(_("پست الکترونیک ثبت شد."), "success")
     return redirect(url_for("accounts.account"))
 
@@ -71,7 +73,7 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            services.change_password(user, form.current_password.data, form.new_password.data,
+            profile.change_password(user, form.current_password.data, form.new_password.data,
                                      keep_sid=session.current_session().sid, ip=_ip())
         except DomainError as e:
             form_error(form, e)
@@ -89,7 +91,7 @@ def change_mobile():
     form = MobileChangeForm()
     if form.validate_on_submit():
         try:
-            services.start_mobile_change(user, form.password.data, form.mobile.data, ip=_ip())
+            profile.start_mobile_change(user, form.password.data, form.mobile.data, ip=_ip())
         except DomainError as e:
             form_error(form, e)
         else:
@@ -102,21 +104,21 @@ def change_mobile():
 def verify_mobile():
     """Step 2 of the mobile change: the code sent to the new number."""
     user = session.current_user()
-    mobile = services.pending_mobile(user)
+    mobile = profile.pending_mobile(user)
     if mobile is None:
         flash(error_text(DomainError("otp_expired")), "danger")
         return redirect(url_for("accounts.change_mobile"))
     form = CodeForm()
     if form.validate_on_submit():
         try:
-            services.confirm_mobile_change(user, form.code.data, ip=_ip())
+            profile.confirm_mobile_change(user, form.code.data, ip=_ip())
         except DomainError as e:
             form_error(form, e)
         else:
             flash(_("شماره همراه جدید ثبت شد."), "success")
             return redirect(url_for("accounts.account"))
     return render_template("accounts/verify_mobile.html", form=form, mobile=mobile,
-                           wait=services.seconds_until_resend(mobile),
+                           wait=profile.seconds_until_resend(mobile),
                            resend_form=ActionForm())
 
 
@@ -126,7 +128,7 @@ def resend_mobile_code():
     form = ActionForm()
     if form.validate_on_submit():
         try:
-            services.resend_mobile_code(session.current_user())
+            profile.resend_mobile_code(session.current_user())
         except DomainError as e:
             flash(error_text(e), "danger")
         else:
@@ -139,7 +141,7 @@ def resend_mobile_code():
 def end_session():
     """Sign out one of the citizen's sessions (possibly this one)."""
     form = EndSessionForm()
-    if form.validate_on_submit() and services.end_session(
+    if form.validate_on_submit() and sessions.end_session(
             session.current_user().id, form.sid.data, ip=_ip()):
         flash(_("نشست پایان یافت."), "success")
     if session.current_session() is None:

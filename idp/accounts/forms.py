@@ -1,8 +1,9 @@
 """Flask-WTF forms of the sign-in, recovery and account pages.
 
 Forms check shape and normalise input (Persian/Arabic digits → ASCII); rules that need
-the database live in ``services``. Every message comes from ``idp.messages``; labels and
-validator messages are lazy, so they follow the language of the request that renders them.
+the database live in the services (``signin``, ``profile``). Every message comes from
+``idp.messages``; labels and validator messages are lazy, so they follow the language of
+the request that renders them.
 """
 
 from __future__ import annotations
@@ -130,6 +131,13 @@ class MobileChangeForm(FlaskForm):
 class CodeForm(FlaskForm):
     code = StringField(_l("کد احراز هویت"), filters=[normalize_digits],
                        validators=[_required(), _six_digits])
+
+
+class SecondFactorForm(FlaskForm):
+    """A 6-digit TOTP code or a one-time recovery code (``abcde-fghjk``)."""
+
+    code = StringField(_l("کد تأیید"), validators=[_required(), Length(max=20)],
+                       filters=[lambda v: normalize_digits(v.strip()) if isinstance(v, str) else v])
 
 
 class ConsentForm(FlaskForm):

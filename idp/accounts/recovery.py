@@ -29,7 +29,7 @@ from ..extensions import db, now
 from ..models import RecoveryRequest, User
 from ..security import otp
 from ..security.hashing import keyed_hash, sha256
-from . import services
+from . import profile, signin
 
 logger = logging.getLogger("idp.accounts")
 PURPOSE = "recovery"
@@ -76,8 +76,8 @@ def start(id_code: str, next_url: str | None = None, ip: str | None = None) -> s
     """
     code_hash = keyed_hash(id_code, PURPOSE)
     _check_send_limits(code_hash)
-    user = services.find_user(id_code)
-    eligible = user is not None and user.status not in services.BLOCKED_STATUSES
+    user = signin.find_user(id_code)
+    eligible = user is not None and user.status not in signin.BLOCKED_STATUSES
     raw = secrets.token_urlsafe(32)
     moment = now()
     row = RecoveryRequest(key_hash=sha256(raw), code_hash=code_hash,
@@ -193,8 +193,8 @@ def finish(raw: str | None, new_password: str, ip: str | None = None
     if row.verified_at is None or row.user_id is None:
         raise DomainError("recovery_expired")
     user = db.session.get(User, row.user_id)
-    services.validate_new_password(user, new_password, check_current=False)
+    profile.validate_new_password(user, new_password, check_current=False)
     row.completed_at = now()
-    services.notify_password_changed(user)
-    services.set_password(user, new_password, event="password_reset", ip=ip)
+    profile.notify_password_changed(user)
+    profile.set_password(user, new_password, event="password_reset", ip=ip)
     return user, row.next_url

@@ -142,9 +142,11 @@ def end_all_sessions(user_id: int, reason: str, keep_sid: str | None = None) -> 
     return len(rows)
 
 
-def mark_admin(row: SsoSession) -> None:
-    """Record that the admin second factor was passed in this session."""
-    db.session.execute(update(SsoSession).where(SsoSession.id == row.id).values(is_admin=True))
+def raise_session(row: SsoSession, amr: list[str], admin: bool) -> None:
+    """Record a step-up passed in the session ``row``: its new ``amr`` and, when the
+    admin area asked for it, that it is now an admin session (commits)."""
+    values = {"amr": list(amr)} | ({"is_admin": True} if admin else {})
+    db.session.execute(update(SsoSession).where(SsoSession.id == row.id).values(**values))
     db.session.commit()
 
 

@@ -1,14 +1,13 @@
-"""Sign-in, sign-out and the expired-password step. Thin: parse → one service call → answer."""
+"""Sign-in, its expired-password step and sign-out. Thin: the steps do the work."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from ..errors import DomainError
-from . import services, session
-from .forms import ActionForm, LoginForm, NewPasswordForm, normalize_id_code, safe_next
-from .ui import error_text, form_error
+from . import session, steps
+from .forms import ActionForm, safe_next
+from .steps import new_password, password
 
 bp = Blueprint("accounts", __name__)
 
@@ -17,52 +16,16 @@ bp = Blueprint("accounts", __name__)
 def login():
     """Show the sign-in form (even inside a session: ``prompt=login``) and check it.
 
-    ``next`` (a same-site relative path) is where a successful sign-in returns;
-    ``login_hint`` pre-fills the national/FIDA code.
+    ``next`` (a same-site relative path) is where a successful sign-in returns, after any
+    further step (:mod:`idp.accounts.steps`); ``login_hint`` pre-fills the code.
     """
-    next_url = safe_next(request.args.get("next"))
-    form = LoginForm()
-    if request.method == "GET":
-        form.id_code.data = normalize_id_code(request.args.get("login_hint"))
-    if form.validate_on_submit():
-        try:
-            user = services.authenticate(form.id_code.data, form.password.data,
-                                         ip=request.remote_addr)
-        except DomainError as e:
-            form.form_errors.append(error_text(e))
-        else:
-            if user.must_change_password:
-                session.stash("password_change", {"uid": user.id, "next": next_url})
-                return redirect(url_for("accounts.expired_password"))
-            session.login_user(user, amr=["pwd"])
-            return redirect(next_url or url_for("accounts.account"))
-    return render_template("accounts/login.html", form=form, next=next_url)
+    return steps.serve(password, steps.start(safe_next(request.args.get("next"))))
 
 
 @bp.route("/login/new-password", methods=["GET", "POST"])
 def expired_password():
     """Make a citizen whose password must change set a new one before the session starts."""
-    pending = session.unstash("password_change", current_app.config["PASSWORD_CHANGE_TTL"])
-    if not pending:
-        flash(error_text(DomainError("password_change_expired")), "danger")
-        return redirect(url_for("accounts.login"))
-    form = NewPasswordForm()
-    if form.validate_on_submit():
-        try:
-            user = services.set_expired_password(pending["uid"], form.new_password.data,
-                                                 ip=request.remote_addr)
-        except DomainError as e:
-            if e.code == "password_change_expired":
-                session.forget("password_change")
-                flash(error_text(e), "danger")
-                return redirect(url_for("accounts.login"))
-            form_error(form, e)
-        else:
-            session.forget("password_change")
-            session.login_user(user, amr=["pwd"])
-            flash(_("گذرواژه جدید شما ثبت شد."), "success")
-            return redirect(pending.get("next") or url_for("accounts.account"))
-    return render_template("accounts/expired_password.html", form=form)
+    return steps.serve(new_password, steps.resume())
 
 
 @bp.route("/account/logout", methods=["GET", "POST"])

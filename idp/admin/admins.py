@@ -1,6 +1,7 @@
 """Who is an admin: granted and revoked from the command line only.
 
-An admin signs in like every citizen, then passes a TOTP step (``idp.admin.totp``).
+An admin signs in like every citizen, then passes a TOTP step
+(``idp.accounts.steps.second_factor``, codes checked by ``idp.security.totp``).
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from ..accounts import session as sso
 from ..errors import DomainError
 from ..extensions import db
 from ..models import SsoSession, User
+from ..security import totp
 from ..text import normalize_digits
-from . import totp
 
 
 def find_by_code(id_code: str) -> User:

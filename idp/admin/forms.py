@@ -53,13 +53,6 @@ class NumberField(IntegerField):
             self.data = None
 
 
-class CodeForm(FlaskForm):
-    """The admin's second step: a 6-digit TOTP code or a recovery code."""
-
-    code = StringField(_l("کد تأیید"), validators=[REQUIRED, Length(max=20)],
-                       filters=[_strip, _digits])
-
-
 class ActionForm(FlaskForm):
     """A button that changes state (disable, lock, sign out …): only the CSRF token."""
 

@@ -8,12 +8,13 @@ from flask import Blueprint, redirect, render_template, request, url_for
 
 from .. import audit
 from ..accounts import session as sso
+from ..accounts import steps
+from ..accounts.steps.context import Context
 from ..errors import DomainError
 from ..extensions import db
 from ..i18n import localized_digits
 from ..messages import message
-from ..models import User
-from . import totp
+from ..models import SsoSession, User
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -32,6 +33,12 @@ def safe_next(value: str | None) -> str | None:
 def current_admin() -> User:
     """The admin of this request (call only inside :func:`admin_required` views)."""
     return sso.current_user()
+
+
+def admin_step_up(user: User, row: SsoSession, next_url: str | None) -> Context:
+    """Return the step-up that makes ``row`` an admin session: a second factor."""
+    return steps.step_up(user, row, required={"admin"}, next_url=safe_next(next_url),
+                         home=url_for("admin.index"))
 
 
 def _forbidden(user: User):
@@ -60,7 +67,8 @@ def admin_required(view):
     """Let through only an admin session: signed in, admin, TOTP passed in this session.
 
     Anonymous visitors go to the sign-in page; citizens get 403; an admin who has not
-    passed the TOTP step goes to it (or to enrolment), then comes back.
+    passed the TOTP step goes to it (or to enrolment), then comes back
+    (:mod:`idp.accounts.steps.second_factor`).
     """
 
     @wraps(view)
@@ -72,8 +80,8 @@ def admin_required(view):
         if not user.is_admin:
             return _forbidden(user)
         if not row.is_admin:
-            step = "admin.verify" if totp.is_enrolled(user) else "admin.enrol"
-            return redirect(url_for(step, next=here()))
+            ctx = admin_step_up(user, row, here())
+            return redirect(steps.page_url(ctx, steps.pending_step(ctx)))
         return view(*args, **kwargs)
 
     return wrapped

@@ -1,4 +1,5 @@
-"""Admin sign-in steps (TOTP enrolment and verification), home, audit log, DCR tokens.
+"""Admin sign-in pages (the second-factor step: TOTP enrolment and verification), home,
+audit log, DCR tokens.
 
 Thin views: parse → one service call → render or redirect.
 """
@@ -20,19 +21,21 @@ from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice as C
 
 from ..accounts import session as sso
+from ..accounts import steps
+from ..accounts.steps import second_factor
 from ..clients import dcr
 from ..errors import DomainError
-from ..i18n import localized_digits
-from . import audit_log, support, totp
-from .forms import ActionForm, AuditFilterForm, CodeForm, InitialTokenForm
+from ..security import totp
+from . import audit_log, support
+from .forms import ActionForm, AuditFilterForm, InitialTokenForm
 from .guard import (
     admin_account_required,
     admin_required,
+    admin_step_up,
     bp,
     current_admin,
     error_text,
     form_error,
-    safe_next,
 )
 
 
@@ -40,52 +43,16 @@ from .guard import (
 @admin_account_required
 def verify(user):
     """The TOTP step asked at each admin sign-in (a recovery code also works, once)."""
-    if not totp.is_enrolled(user):
-        return redirect(url_for("admin.enrol", next=request.args.get("next")))
-    next_url = safe_next(request.args.get("next")) or url_for("admin.index")
-    if sso.current_session().is_admin:
-        return redirect(next_url)
-    form = CodeForm()
-    if form.validate_on_submit():
-        try:
-            method = totp.verify(user, sso.current_session(), form.code.data,
-                                 ip=request.remote_addr)
-        except DomainError as e:
-            if e.code == "totp_too_many":
-                flash(error_text(e), "danger")
-                return redirect(url_for("accounts.login", next=next_url))
-            form_error(form, e)
-        else:
-            if method == "recovery":
-                left = localized_digits(totp.recovery_codes_left(user))
-                flash(_("یک کد بازیابی مصرف شد؛ %(left)s کد باقی است.", left=left), "warning")
-            return redirect(next_url)
-    return render_template("admin/verify.html", form=form)
+    return steps.serve(second_factor,
+                       admin_step_up(user, sso.current_session(), request.args.get("next")))
 
 
 @bp.route("/enrol", methods=["GET", "POST"])
 @admin_account_required
 def enrol(user):
     """Enrol an authenticator app: QR code shown once, then recovery codes shown once."""
-    if totp.is_enrolled(user):
-        return redirect(url_for("admin.verify", next=request.args.get("next")))
-    form = CodeForm()
-    if form.validate_on_submit():
-        try:
-            codes = totp.confirm_enrolment(user, sso.current_session(), form.code.data,
-                                           ip=request.remote_addr)
-        except DomainError as e:
-            if e.code in {"totp_too_many", "totp_not_enrolled"}:
-                flash(error_text(e), "danger")
-                return redirect(url_for("accounts.login"))
-            form_error(form, e)
-            enrolment = totp.pending_enrolment(user)
-        else:
-            next_url = safe_next(request.args.get("next")) or url_for("admin.index")
-            return render_template("admin/recovery_codes.html", codes=codes, next_url=next_url)
-    else:
-        enrolment = totp.start_enrolment(user)
-    return render_template("admin/enrol.html", form=form, enrolment=enrolment)
+    return steps.serve(second_factor,
+                       admin_step_up(user, sso.current_session(), request.args.get("next")))
 
 
 @bp.get("/")

@@ -9,7 +9,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
-from ..accounts import provisioning, services
+from ..accounts import provisioning, signin
 from ..admin import support
 from ..errors import DomainError
 from ..extensions import db, now
@@ -27,7 +27,7 @@ def _fail(error: DomainError):
 
 
 def _account(code: str):
-    user = services.find_user(normalize_digits(code))
+    user = signin.find_user(normalize_digits(code))
     if user is None:
         raise click.ClickException(f"no account for {code}")
     return user

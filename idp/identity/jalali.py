@@ -83,6 +83,13 @@ def format_date(value: date | None, persian_digits: bool = True) -> str:
     return fa_digits(text) if persian_digits else text
 
 
+def format_datetime(moment: datetime, persian_digits: bool = True) -> str:
+    """Format an aware instant as Tehran wall time in Jalali: ``۱۴۰۵/۰۹/۰۵ ۱۱:۳۰``."""
+    local = moment.astimezone(TEHRAN)
+    text = f"{format_date(local.date(), persian_digits=False)} {local:%H:%M}"
+    return fa_digits(text) if persian_digits else text
+
+
 def format_long(value: date | None) -> str:
     """Format a Gregorian date as ``۳۱ شهریور ۱۳۷۰`` (Persian digits and month name)."""
     if value is None:

@@ -7,7 +7,13 @@ from .client import Client
 from .recovery import RecoveryRequest
 from .registry import RegistryRecord
 from .security import LoginThrottle, OtpChallenge, OtpThrottle, RegistrationDraft, SmsMessage
-from .session import BackchannelLogoutJob, PendingAuthorization, SessionClient, SsoSession
+from .session import (
+    BackchannelLogoutJob,
+    PendingAuthentication,
+    PendingAuthorization,
+    SessionClient,
+    SsoSession,
+)
 from .token import AccessToken, AuthorizationCode, Consent, RefreshToken, TokenFamily, UsedJti
 from .user import User
 
@@ -24,6 +30,7 @@ __all__ = [
     "OtpChallenge",
     "LoginThrottle",
     "OtpThrottle",
+    "PendingAuthentication",
     "PendingAuthorization",
     "RecoveryRequest",
     "RefreshToken",

@@ -1,4 +1,5 @@
-"""Server-side SSO sessions, pending authorization requests and back-channel logout jobs."""
+"""Server-side SSO sessions, sign-ins and authorization requests waiting for the next page,
+and back-channel logout jobs."""
 
 from __future__ import annotations
 
@@ -40,6 +41,23 @@ class SessionClient(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("sso_sessions.id", ondelete="CASCADE"))
     client_id: Mapped[str] = mapped_column(ForeignKey("clients.client_id", ondelete="CASCADE"))
+
+
+class PendingAuthentication(Base):
+    """A sign-in between two of its steps (idp.accounts.steps); the browser holds only a
+    random key, whose SHA-256 is ``key_hash``. Deleted when the sign-in completes."""
+
+    __tablename__ = "pending_authentications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    steps_done: Mapped[list] = mapped_column(JSON, default=list)
+    amr: Mapped[list] = mapped_column(JSON, default=list)
+    acr: Mapped[str | None] = mapped_column(String(64))
+    next_url: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class PendingAuthorization(Base):

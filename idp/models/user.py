@@ -41,7 +41,7 @@ class User(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None]
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
-    totp_secret: Mapped[str | None] = mapped_column(String(255))  # encrypted (idp.admin.totp)
+    totp_secret: Mapped[str | None] = mapped_column(String(255))  # encrypted (idp.security.totp)
     totp_confirmed_at: Mapped[datetime | None]  # set when the admin proved the enrolment
     totp_last_step: Mapped[int | None] = mapped_column(Integer)  # last accepted step: no replay
     last_login_at: Mapped[datetime | None]

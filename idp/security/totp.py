@@ -1,10 +1,16 @@
-"""The admins' second factor: TOTP (RFC 6238) with one-time recovery codes.
+"""A second factor: TOTP (RFC 6238) with one-time recovery codes.
 
 The TOTP secret is stored encrypted (Fernet, key ``ADMIN_TOTP_SECRET`` or one derived
 from ``HASH_KEY``) and shown only on the enrolment page, before it is confirmed.
 Recovery codes are shown once, at enrolment, and stored as keyed hashes. A code is
 accepted once: the time step of the last accepted TOTP code is kept, and a recovery code
 is spent by a conditional UPDATE.
+
+Wrong codes are counted per account in the audit trail, so signing in again buys no new
+guesses. Admins are the only accounts with a second factor so far, hence the event names
+(``admin_totp_failed``, ``admin_signed_in``) and setting names (``ADMIN_TOTP_*``).
+Nothing here knows about SSO sessions: the sign-in step that asks for the code decides
+what a success or ``totp_too_many`` does to the session.
 """
 
 from __future__ import annotations
@@ -24,16 +30,17 @@ from flask import current_app
 from sqlalchemy import delete, func, or_, select, update
 
 from .. import audit
-from ..accounts import session as sso
 from ..errors import DomainError
 from ..extensions import db, now
-from ..models import AdminRecoveryCode, AuditEvent, SsoSession, User
-from ..security.hashing import keyed_hash, purpose_key
+from ..models import AdminRecoveryCode, AuditEvent, User
 from ..text import normalize_digits
+from .hashing import keyed_hash, purpose_key
 
 DIGITS = 6
 INTERVAL = 30
 _RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i look-alikes
+_FAILED = "admin_totp_failed"
+_PASSED = "admin_signed_in"  # also where the count of wrong codes starts again
 
 
 @dataclass
@@ -63,6 +70,7 @@ def _secret_of(user: User) -> str | None:
 
 
 def is_enrolled(user: User) -> bool:
+    """Tell whether ``user`` has a confirmed TOTP secret."""
     return bool(user.totp_secret and user.totp_confirmed_at)
 
 
@@ -96,63 +104,53 @@ def _enrolment(user: User, secret: str) -> Enrolment:
     return Enrolment(secret=secret, uri=uri, qr_data_uri=qr)
 
 
-def confirm_enrolment(user: User, row: SsoSession, code: str, ip: str | None = None) -> list[str]:
+def confirm_enrolment(user: User, code: str, ip: str | None = None) -> list[str]:
     """Confirm the pending secret with a code from the app; return new recovery codes.
 
-    The session is then an admin session (see :func:`complete_sign_in`).
+    The code counts as the second factor of this sign-in (``admin_signed_in`` with
+    method ``totp`` is recorded). The caller commits.
 
-    :raises DomainError: ``totp_not_enrolled`` (no pending secret), ``totp_invalid``, or
-        ``totp_too_many`` (the session was ended).
+    :raises DomainError: ``totp_already_enrolled``, ``totp_not_enrolled`` (no pending
+        secret), ``totp_invalid`` or ``totp_too_many``.
     """
     if is_enrolled(user):
         raise DomainError("totp_already_enrolled")
     secret = _secret_of(user)
     if secret is None:
         raise DomainError("totp_not_enrolled")
-    _check_not_locked(user, row)
+    _check_not_locked(user)
     if not _accept_totp(user, secret, code):
-        _failed(user, row, ip)
+        _failed(user, ip)
     user.totp_confirmed_at = now()
     codes = _new_recovery_codes(user)
     audit.record("admin_totp_enrolled", user_id=user.id, actor_id=user.id, ip=ip)
-    complete_sign_in(user, row, ip, method="totp")
+    audit.record(_PASSED, user_id=user.id, actor_id=user.id, ip=ip, method="totp")
     return codes
 
 
-def verify(user: User, row: SsoSession, code: str, ip: str | None = None) -> str:
-    """Check the admin's second factor: a TOTP code or an unused recovery code.
+def verify(user: User, code: str, ip: str | None = None) -> str:
+    """Check a second-factor code: a TOTP code or an unused recovery code.
 
-    On success the SSO session becomes an admin session, ``otp`` (and ``mfa``) join its
-    ``amr``, and the method used (``"totp"`` or ``"recovery"``) is returned. After
-    ``ADMIN_TOTP_MAX_FAILURES`` wrong codes the session is ended, and the step is refused
-    (see :func:`_check_not_locked`).
+    Returns the method used (``"totp"`` or ``"recovery"``), recorded with
+    ``admin_signed_in``; the caller commits. A wrong code is recorded and committed at
+    once. Once ``ADMIN_TOTP_MAX_FAILURES`` wrong codes were given within
+    ``ADMIN_TOTP_LOCKOUT_SECONDS`` since the last success, every code is refused unseen.
 
     :raises DomainError: ``totp_not_enrolled``, ``totp_invalid`` or ``totp_too_many``.
     """
     secret = _secret_of(user) if is_enrolled(user) else None
     if secret is None:
         raise DomainError("totp_not_enrolled")
-    _check_not_locked(user, row)
+    _check_not_locked(user)
     code = normalize_digits(code).lower().replace("-", "")
     if len(code) == DIGITS and code.isascii() and code.isdigit():
         method = "totp" if _accept_totp(user, secret, code) else None
     else:
         method = "recovery" if _spend_recovery_code(user, code) else None
     if method is None:
-        _failed(user, row, ip)
-    complete_sign_in(user, row, ip, method=method)
+        _failed(user, ip)
+    audit.record(_PASSED, user_id=user.id, actor_id=user.id, ip=ip, method=method)
     return method
-
-
-def complete_sign_in(user: User, row: SsoSession, ip: str | None, method: str) -> None:
-    """Mark the session as admin and record ``otp`` in its authentication methods."""
-    amr = list(row.amr or [])
-    amr += [m for m in ("otp", "mfa") if m not in amr]
-    # RFC 8176: "otp" for the one-time code, "mfa" since a password came before it.
-    db.session.execute(update(SsoSession).where(SsoSession.id == row.id).values(amr=amr))
-    audit.record("admin_signed_in", user_id=user.id, actor_id=user.id, ip=ip, method=method)
-    db.session.commit()
-    sso.mark_admin(row)
 
 
 def _accept_totp(user: User, secret: str, code: str) -> bool:
@@ -181,33 +179,32 @@ def _recent_failures(user: User) -> int:
     """
     window = current_app.config["ADMIN_TOTP_LOCKOUT_SECONDS"]
     last_success = db.session.scalar(select(func.max(AuditEvent.id)).where(
-        AuditEvent.event == "admin_signed_in", AuditEvent.user_id == user.id))
+        AuditEvent.event == _PASSED, AuditEvent.user_id == user.id))
     return db.session.scalar(select(func.count(AuditEvent.id)).where(
-        AuditEvent.event == "admin_totp_failed", AuditEvent.user_id == user.id,
+        AuditEvent.event == _FAILED, AuditEvent.user_id == user.id,
         AuditEvent.id > (last_success or 0),
         AuditEvent.created_at >= now() - timedelta(seconds=window)))
 
 
-def _too_many(row: SsoSession) -> NoReturn:
-    sso.end_sessions([row], reason="admin_totp_failures")
+def _too_many() -> NoReturn:
     minutes = -(-current_app.config["ADMIN_TOTP_LOCKOUT_SECONDS"] // 60)
     raise DomainError("totp_too_many", minutes=minutes)
 
 
-def _check_not_locked(user: User, row: SsoSession) -> None:
-    """End the sign-in without looking at the code while the account is locked out.
+def _check_not_locked(user: User) -> None:
+    """Refuse the step without looking at the code while the account is locked out.
 
     :raises DomainError: ``totp_too_many``.
     """
     if _recent_failures(user) >= current_app.config["ADMIN_TOTP_MAX_FAILURES"]:
-        _too_many(row)
+        _too_many()
 
 
-def _failed(user: User, row: SsoSession, ip: str | None) -> NoReturn:
-    audit.record("admin_totp_failed", user_id=user.id, ip=ip)
+def _failed(user: User, ip: str | None) -> NoReturn:
+    audit.record(_FAILED, user_id=user.id, ip=ip)
     db.session.commit()
     if _recent_failures(user) >= current_app.config["ADMIN_TOTP_MAX_FAILURES"]:
-        _too_many(row)
+        _too_many()
     raise DomainError("totp_invalid", field="code")
 
 
@@ -236,12 +233,16 @@ def _spend_recovery_code(user: User, code: str) -> bool:
 
 
 def recovery_codes_left(user: User) -> int:
+    """Return how many unused recovery codes ``user`` has."""
     return db.session.scalar(select(func.count(AdminRecoveryCode.id)).where(
         AdminRecoveryCode.user_id == user.id, AdminRecoveryCode.used_at.is_(None)))
 
 
 def reset(user: User) -> None:
-    """Forget the second factor of ``user`` (the next admin sign-in enrols again)."""
+    """Forget the second factor of ``user`` (the next sign-in that needs it enrols again).
+
+    The caller commits.
+    """
     user.totp_secret = None
     user.totp_confirmed_at = None
     user.totp_last_step = None
