@@ -83,8 +83,12 @@ class Backends:
     def start(self) -> None:
         self.before = {pid: pids_cpu_ms([pid]) for pid in postgres_backends(self.database)}
 
-    def stop(self) -> float:
+    def stop(self) -> float | None:
+        """Return the backends' CPU since ``start``; ``None`` when none is visible here
+        (a server on another machine, or /proc hiding other users' processes)."""
         after = {pid: pids_cpu_ms([pid]) for pid in postgres_backends(self.database)}
+        if not after and not self.before:
+            return None
         return sum(ms - self.before.get(pid, 0.0) for pid, ms in after.items())
 
 

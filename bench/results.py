@@ -18,6 +18,10 @@ def _num(value, digits: int = 1) -> str:
     return "–" if value is None else f"{value:,.{digits}f}"
 
 
+def _pct(value) -> str:
+    return "–" if value is None else f"{value:.0f}%"
+
+
 def table_rows(scenarios: list[dict]) -> list[list[str]]:
     rows = []
     for s in scenarios:
@@ -26,9 +30,7 @@ def table_rows(scenarios: list[dict]) -> list[list[str]]:
             errors += " (" + ", ".join(f"{k} {v}" for k, v in s["error_detail"].items()) + ")"
         rows.append([s["name"], s["unit"], f"{s['requests']:,}", errors, _num(s["rps"]),
                      _num(s["p50_ms"]), _num(s["p99_ms"]), _num(s["server_cpu_ms_per_req"], 2),
-                     _num(s["db_cpu_ms_per_req"], 2),
-                     _num(s["server_core_other_pct"], 0) + "%" * (s["server_core_other_pct"]
-                                                                  is not None)])
+                     _num(s["db_cpu_ms_per_req"], 2), _pct(s["server_core_other_pct"])])
     return rows
 
 

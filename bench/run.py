@@ -172,7 +172,7 @@ class Run:
         self.dir = workdir / self.name
         self.instance = Instance(db, self.dir, opts.pg_url, opts.pg_database)
         self.cpu = opts.server_cpu if pinned else None
-        self.rows: list[dict] = []
+        self.scenario_rows: list[dict] = []
         self.files: dict[str, Path] = {}
         self.wrk_env: dict = {}
         self.argon2: dict = {}
@@ -254,8 +254,8 @@ class Run:
         if self.cpu is not None:
             core_ms = procstat.core_busy_ms(self.cpu) - core_before
             other = max(0.0, core_ms - server_ms) / wall_ms * 100
-        self.rows.append(self._row(name, load, server_ms, db_ms, other))
-        r = self.rows[-1]
+        self.scenario_rows.append(self._row(name, load, server_ms, db_ms, other))
+        r = self.scenario_rows[-1]
         per = f"{r['server_cpu_ms_per_req']:.2f}" if r["server_cpu_ms_per_req"] else "–"
         print(f"[{self.name}] {name:13} {r['rps']:8.1f}/s  p50 {r['p50_ms']:7.1f} ms  "
               f"p99 {r['p99_ms']:7.1f} ms  server CPU {per} ms/{r['unit']}  "
@@ -353,7 +353,7 @@ class Run:
                          "rows_at_start": self.rows_at_start,
                          "rate_limits": self._limits_text()},
             "argon2": self.argon2,
-            "scenarios": self.rows,
+            "scenarios": self.scenario_rows,
         }
 
 
