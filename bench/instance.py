@@ -30,7 +30,7 @@ _FOREIGN = ("DATABASE_URL", "REDIS_URL", "FLASK_APP")
 
 
 class SetupError(RuntimeError):
-    pass
+    """A ``flask`` command of the set-up failed; the message carries its stderr."""
 
 
 class Instance:
@@ -126,6 +126,7 @@ class Instance:
             conn.close()
 
     def drop(self) -> None:
+        """Drop the scratch PostgreSQL database (SQLite goes with the temporary folder)."""
         if self.pg_database:
             self._pg_admin(f'DROP DATABASE IF EXISTS "{self.pg_database}" WITH (FORCE)')
 

@@ -28,6 +28,7 @@ class Load:
 
 
 def require_wrk() -> str:
+    """Return wrk's path, or exit with how to install it."""
     path = shutil.which("wrk")
     if path is None:
         raise SystemExit("bench: wrk is not installed (apt-get install -y wrk; "

@@ -10,6 +10,7 @@ COLUMNS = ("scenario", "unit", "done", "errors", "per s", "p50 ms", "p99 ms",
 
 
 def stem(run: dict) -> str:
+    """Return the file name without suffix: ``<date>-<database>[-<label>]``."""
     label = f"-{run['label']}" if run.get("label") else ""
     return f"{run['date']}-{run['database']}{label}"
 
@@ -23,6 +24,7 @@ def _pct(value) -> str:
 
 
 def table_rows(scenarios: list[dict]) -> list[list[str]]:
+    """Return the cells of the results table, one row per scenario."""
     rows = []
     for s in scenarios:
         errors = str(s["errors"])
@@ -35,6 +37,7 @@ def table_rows(scenarios: list[dict]) -> list[list[str]]:
 
 
 def markdown_table(header, rows) -> str:
+    """Return a Markdown table of ``header`` and ``rows`` (lists of cell strings)."""
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     return "\n".join(lines)

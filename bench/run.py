@@ -66,12 +66,14 @@ ARGON2_SCENARIOS = {"login", "signin"}  # one argon2id verification per unit
 
 
 def seconds(value: str) -> float:
+    """Read a duration: "10s", "1m" or a number of seconds."""
     value = value.strip().lower()
     factor = {"s": 1, "m": 60}.get(value[-1:], None)
     return float(value[:-1]) * factor if factor else float(value)
 
 
 def count(value: str) -> int:
+    """Read a count: "10000", "10k" or "1m"."""
     value = value.strip().lower()
     factor = {"k": 1_000, "m": 1_000_000}.get(value[-1:], None)
     return int(float(value[:-1]) * factor) if factor else int(value)
@@ -122,6 +124,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     opts.db = opts.db or env("BENCH_DB", "sqlite postgresql").split()
     opts.scenario = opts.scenario or env("BENCH_SCENARIOS", "").replace(",", " ").split() \
         or (DATA_SCENARIOS if opts.data else SCENARIOS)
+    unknown = set(opts.scenario) - set(SCENARIOS) | set(opts.db) - {"sqlite", "postgresql"}
+    if unknown:
+        p.error(f"unknown scenario or database: {', '.join(sorted(unknown))}")
     if opts.data:
         opts.db, opts.users = ["postgresql"], opts.data
     opts.pool = max(opts.pool, 4 * opts.connections)
@@ -139,6 +144,7 @@ def pin_client(opts) -> bool:
 
 
 def reachable(url: str) -> bool:
+    """Tell whether something accepts TCP connections at the host and port of ``url``."""
     parts = urlsplit(url)
     try:
         socket.create_connection((parts.hostname, parts.port or 6379), timeout=1).close()
@@ -148,6 +154,7 @@ def reachable(url: str) -> bool:
 
 
 def git_state() -> dict:
+    """Return the commit measured and whether files outside bench/ differ from it."""
     def git(*args):
         return subprocess.run(["git", *args], cwd=PROJECT_ROOT,  # noqa: S603, S607
                               capture_output=True, text=True,
@@ -157,9 +164,10 @@ def git_state() -> dict:
 
 
 def percentile(values: list[float], pct: float) -> float | None:
+    """Return the nearest-rank percentile ``pct`` of ``values`` (``None`` when empty)."""
     if not values:
         return None
-    ordered = sorted(values)  # nearest rank
+    ordered = sorted(values)
     return ordered[max(0, math.ceil(pct / 100 * len(ordered)) - 1)]
 
 
@@ -181,6 +189,7 @@ class Run:
 
     # --- set-up --------------------------------------------------------------------------
     def setup(self) -> None:
+        """Create the IdP instance and measure the argon2id verification cost."""
         opts = self.opts
         tokens = 5 * opts.data if opts.data else 0
         print(f"[{self.name}] set-up: {opts.users:,} citizens"
@@ -216,6 +225,7 @@ class Run:
 
     # --- scenarios -----------------------------------------------------------------------
     def wrk(self, server: Server, name: str, length: float) -> loadgen.Load:
+        """Load ``server`` with the wrk scenario ``name`` for ``length`` seconds."""
         scenario = WRK[name]
         args = (self.files[scenario.pool],) if scenario.pool else ()
         load = loadgen.run_wrk(server.base, scenario.path, scenario.script, length,
@@ -225,6 +235,7 @@ class Run:
         return load
 
     def signins(self, server: Server, length: float) -> loadgen.Load:
+        """Run sign-in round trips for ``length`` seconds; latency is per round trip."""
         got = signin.run(server.base, self.instance.portal, self.codes, PASSWORD,
                          self.opts.connections, seconds=length)
         return loadgen.Load(requests=len(got.latencies), errors=sum(got.errors.values()),
@@ -234,6 +245,8 @@ class Run:
                             error_detail=got.errors)
 
     def scenario(self, server: Server, name: str) -> None:
+        """Warm up, then measure scenario ``name``: load, server CPU, database CPU and
+        the other load on the server's CPU; append its row and print it."""
         def drive(length):
             return self.signins(server, length) if name == "signin" \
                 else self.wrk(server, name, length)
@@ -280,6 +293,7 @@ class Run:
 
     # --- the whole run -------------------------------------------------------------------
     def execute(self) -> dict:
+        """Set up, run every chosen scenario, drop the database; return the results."""
         started = datetime.now(UTC)
         load_before = procstat.load_average()
         log = self.dir / "server.log"

@@ -20,6 +20,7 @@ DEFAULT_COMMAND = "gunicorn --workers {workers} --bind {bind} wsgi:app"
 
 
 def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that nothing listens on now."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]

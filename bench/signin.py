@@ -50,6 +50,8 @@ class Portal:
 
 
 class SignInError(Exception):
+    """A step of the round trip got another answer than a browser expects."""
+
     def __init__(self, step: str, status: int):
         super().__init__(f"{step}: HTTP {status}")
         self.step = step
@@ -62,6 +64,11 @@ class Browser:
         self.http, self.base, self.cookies = http, base, {}
 
     async def request(self, method: str, url: str, step: str, expect: int, **kwargs):
+        """Send a request with this browser's cookies, keep the ones it sets, and check
+        the status.
+
+        :raises SignInError: naming ``step`` when the status is not ``expect``.
+        """
         headers = kwargs.pop("headers", {})
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
@@ -169,6 +176,7 @@ async def sign_in_many(base: str, portal: Portal, codes: list[str], password: st
 
 def run(base: str, portal: Portal, codes: list[str], password: str, concurrency: int,
         seconds: float | None = None, count: int | None = None) -> SignIns:
+    """Run :func:`sign_in_many` in a new event loop."""
     return asyncio.run(sign_in_many(base, portal, codes, password, concurrency, seconds, count))
 
 
