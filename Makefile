@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FLASK_APP := idp
 
-.PHONY: run test lint migration clean
+.PHONY: run test lint bench migration clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,14 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check idp tests
+
+## Benchmark the hot paths on SQLite and PostgreSQL, write bench/results/ (bench/README.md).
+## Not part of `make test`. Settings from the environment or the command line: BENCH_DB,
+## BENCH_SERVER, BENCH_WORKERS, BENCH_DURATION, BENCH_CONNECTIONS, BENCH_USERS, BENCH_LABEL,
+## BENCH_DATA=1m (1,000,000 citizens and 5,000,000 token rows, PostgreSQL).
+bench: $(STAMP)
+	command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
+	$(BIN)/python bench/run.py
 
 ## Regenerate the initial migration from the models (before the first release only).
 migration: $(STAMP)
