@@ -99,13 +99,7 @@ def issue_code(purpose: str, subject: str, mobile: str) -> OtpChallenge:
         if sent >= _cfg("OTP_HOURLY_LIMIT"):
             raise DomainError("otp_hourly_limit")
         code = _new_code()
-        challenge = OtpChallenge(
-            purpose=purpose, subject=str(subject), mobile=mobile,
-            code_hmac=keyed_hash(code, "otp"), attempts=0, created_at=moment,
-            expires_at=moment + timedelta(seconds=_cfg("OTP_TTL")),
-            resend_after=moment + timedelta(seconds=_cfg("OTP_RESEND_AFTER")))
-        db.session.add(challenge)
-        db.session.flush()
+        challenge = _add_challenge(purpose, subject, mobile, keyed_hash(code, "otp"), moment)
         template = f"otp_{purpose}"
         if f"sms/{template}.txt" not in current_app.jinja_env.list_templates():
             template = "otp"
@@ -115,6 +109,32 @@ def issue_code(purpose: str, subject: str, mobile: str) -> OtpChallenge:
     except BaseException:
         db.session.rollback()
         raise
+    return challenge
+
+
+def issue_phantom(purpose: str, subject: str) -> OtpChallenge:
+    """Create a challenge that no code matches for ``(purpose, subject)`` and commit.
+
+    For a request that must answer as if a code had been sent when there is nobody to
+    send it to (password recovery for a code without an account): :func:`verify_code`
+    treats it like any other challenge, so its expiry, attempt count and death are the
+    same as a real code's. Its HMAC is of a random 256-bit string, which no 6-digit code
+    has. Nothing is sent and no mobile's send limits are touched.
+    """
+    challenge = _add_challenge(purpose, subject, "", keyed_hash(secrets.token_hex(32), "otp"),
+                               now())
+    db.session.commit()
+    return challenge
+
+
+def _add_challenge(purpose: str, subject: str, mobile: str, code_hmac: str,
+                   moment: datetime) -> OtpChallenge:
+    challenge = OtpChallenge(
+        purpose=purpose, subject=str(subject), mobile=mobile, code_hmac=code_hmac,
+        attempts=0, created_at=moment, expires_at=moment + timedelta(seconds=_cfg("OTP_TTL")),
+        resend_after=moment + timedelta(seconds=_cfg("OTP_RESEND_AFTER")))
+    db.session.add(challenge)
+    db.session.flush()
     return challenge
 
 

@@ -288,7 +288,6 @@ def upgrade():
     sa.Column('next_url', sa.String(length=2000), nullable=True),
     sa.Column('sends', sa.Integer(), nullable=False),
     sa.Column('sent_at', idp.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('verified_at', idp.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('completed_at', idp.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('expires_at', idp.models.base.UTCDateTime(timezone=True), nullable=False),
