@@ -14,17 +14,20 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 
+from ..settings import Settings
+
 MIN_LENGTH = 8
 MAX_LENGTH = 64
 _ALLOWED = re.compile(r"[A-Za-z0-9]*", re.ASCII)
 _COMMON_FILE = Path(__file__).with_name("common_passwords.txt")
 
 
-def make_hasher(config) -> PasswordHasher:
+def make_hasher(cfg: Settings) -> PasswordHasher:
+    """Return an argon2id hasher with the ``PASSWORD_ARGON2_*`` parameters of ``cfg``."""
     return PasswordHasher(
-        time_cost=config["PASSWORD_ARGON2_TIME_COST"],
-        memory_cost=config["PASSWORD_ARGON2_MEMORY_COST"],
-        parallelism=config["PASSWORD_ARGON2_PARALLELISM"],
+        time_cost=cfg.password_argon2_time_cost,
+        memory_cost=cfg.password_argon2_memory_cost,
+        parallelism=cfg.password_argon2_parallelism,
     )
 
 

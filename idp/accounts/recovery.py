@@ -21,10 +21,9 @@ import math
 import secrets
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import func, select
 
-from .. import audit
+from .. import audit, settings
 from ..errors import DomainError
 from ..extensions import db, now
 from ..models import RecoveryRequest, User
@@ -36,27 +35,23 @@ logger = logging.getLogger("idp.accounts")
 PURPOSE = "recovery"
 
 
-def _cfg(name: str) -> int:
-    return int(current_app.config[name])
-
-
 def _check_send_limits(code_hash: str, last_sent=None) -> None:
     """Apply the resend delay and the hourly cap to a typed code.
 
     :raises DomainError: ``otp_resend_too_soon`` (with ``seconds``) or ``otp_hourly_limit``.
     """
-    moment = now()
+    cfg, moment = settings.current(), now()
     if last_sent is None:
         last_sent = db.session.scalar(select(func.max(RecoveryRequest.sent_at)).where(
             RecoveryRequest.code_hash == code_hash))
     if last_sent is not None:
-        wait = (last_sent + timedelta(seconds=_cfg("OTP_RESEND_AFTER")) - moment).total_seconds()
+        wait = (last_sent + timedelta(seconds=cfg.otp_resend_after) - moment).total_seconds()
         if wait > 0:
             raise DomainError("otp_resend_too_soon", seconds=math.ceil(wait))
     sent = db.session.scalar(select(func.coalesce(func.sum(RecoveryRequest.sends), 0)).where(
         RecoveryRequest.code_hash == code_hash,
         RecoveryRequest.created_at > moment - timedelta(hours=1)))
-    if sent >= _cfg("OTP_HOURLY_LIMIT"):
+    if sent >= cfg.otp_hourly_limit:
         raise DomainError("otp_hourly_limit")
 
 
@@ -91,7 +86,7 @@ def start(id_code: str, next_url: str | None = None, ip: str | None = None) -> s
     row = RecoveryRequest(key_hash=sha256(raw), code_hash=code_hash,
                           user_id=user.id if eligible else None, next_url=next_url, sends=1,
                           sent_at=moment, created_at=moment,
-                          expires_at=moment + timedelta(seconds=_cfg("RECOVERY_TTL")))
+                          expires_at=moment + timedelta(seconds=settings.current().recovery_ttl))
     db.session.add(row)
     audit.record("recovery_requested", user_id=user.id if user else None, ip=ip,
                  account=eligible)
@@ -126,7 +121,8 @@ def seconds_until_resend(raw: str | None) -> int:
         row = _live(raw)
     except DomainError:
         return 0
-    wait = (row.sent_at + timedelta(seconds=_cfg("OTP_RESEND_AFTER")) - now()).total_seconds()
+    wait = (row.sent_at + timedelta(seconds=settings.current().otp_resend_after)
+            - now()).total_seconds()
     return max(0, math.ceil(wait))
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from .. import settings
 from ..errors import DomainError
 from . import recovery, session
 from .forms import ActionForm, CodeForm, NewPasswordForm, RecoveryStartForm, safe_next
@@ -15,7 +16,7 @@ STASH = "recovery"
 
 
 def _key() -> str | None:
-    return session.unstash(STASH, current_app.config["RECOVERY_TTL"])
+    return session.unstash(STASH, settings.current().recovery_ttl)
 
 
 def _restart(error: str = "recovery_expired"):

@@ -8,7 +8,6 @@ from __future__ import annotations
 from flask import (
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -19,6 +18,7 @@ from flask import (
 from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice as C
 
+from .. import settings
 from ..accounts import session as sso
 from ..errors import DomainError
 from ..i18n import localized_digits
@@ -156,7 +156,7 @@ def registration_tokens():
 
 
 def _default_ttl_hours() -> int:
-    return max(1, current_app.config["DCR_TOKEN_TTL"] // 3600)
+    return max(1, settings.current().dcr_token_ttl // 3600)
 
 
 @bp.post("/registration-tokens/<int:token_id>/revoke")

@@ -15,6 +15,7 @@ from flask import current_app
 from joserfc import jws, jwt
 from joserfc.errors import JoseError
 
+from .. import settings
 from ..extensions import now
 
 ACCESS_TOKEN_TYP = "at+jwt"
@@ -31,7 +32,7 @@ def keystore():
 
 
 def issuer() -> str:
-    return current_app.config["ISSUER"]
+    return settings.current().issuer
 
 
 def timestamp(moment: datetime | None = None) -> int:

@@ -13,6 +13,7 @@ from typing import assert_never
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 
+from .. import settings
 from ..extensions import csrf, db, now
 from ..messages import message
 from . import authorize as authorize_service
@@ -41,7 +42,7 @@ def keystore():
 def discovery():
     response = Response(current_app.extensions["idp.discovery"], mimetype="application/json")
     response.cache_control.public = True
-    response.cache_control.max_age = current_app.config["OIDC_JWKS_MAX_AGE"]
+    response.cache_control.max_age = settings.current().oidc_jwks_max_age
     return response
 
 
@@ -54,7 +55,7 @@ def jwks():
         response = Response(body, mimetype="application/jwk-set+json")
     response.set_etag(etag)
     response.cache_control.public = True
-    response.cache_control.max_age = current_app.config["OIDC_JWKS_MAX_AGE"]
+    response.cache_control.max_age = settings.current().oidc_jwks_max_age
     return response
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
-    current_app,
     flash,
     g,
     redirect,
@@ -17,6 +16,7 @@ from flask import (
     url_for,
 )
 
+from .. import settings
 from ..accounts import session as sso
 from ..accounts.forms import safe_next
 from ..errors import DomainError
@@ -85,16 +85,16 @@ def _renew_cookie(response):
 
 
 def _set_cookie(response, raw: str):
-    cfg = current_app.config
+    cfg = settings.current()
     response.set_cookie(wizard.COOKIE_NAME, raw, httponly=True, samesite="Lax",
-                        secure=cfg["SESSION_COOKIE_SECURE"], path=wizard.COOKIE_PATH,
-                        max_age=cfg["REGISTRATION_DRAFT_TTL"])
+                        secure=cfg.https, path=wizard.COOKIE_PATH,
+                        max_age=cfg.registration_draft_ttl)
     return response
 
 
 def _clear_cookie(response):
     response.delete_cookie(wizard.COOKIE_NAME, path=wizard.COOKIE_PATH, httponly=True,
-                           samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"])
+                           samesite="Lax", secure=settings.current().https)
     return response
 
 
