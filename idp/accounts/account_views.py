@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 
 from .. import consents
 from ..errors import DomainError
+from ..forms import error_text, form_error
 from . import services, session
 from .devices import describe
 from .forms import (
@@ -18,7 +19,6 @@ from .forms import (
     EndSessionForm,
     MobileChangeForm,
 )
-from .ui import error_text, form_error
 from .views import bp
 
 

@@ -7,9 +7,9 @@ from flask_babel import gettext as _
 
 from .. import settings
 from ..errors import DomainError
+from ..forms import error_text, form_error
 from . import recovery, session
 from .forms import ActionForm, CodeForm, NewPasswordForm, RecoveryStartForm, safe_next
-from .ui import error_text, form_error
 from .views import bp
 
 STASH = "recovery"

@@ -6,9 +6,9 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 
 from ..errors import DomainError
+from ..forms import error_text, form_error
 from . import services, session
 from .forms import ActionForm, LoginForm, NewPasswordForm, normalize_id_code, safe_next
-from .ui import error_text, form_error
 
 bp = Blueprint("accounts", __name__)
 

@@ -11,9 +11,10 @@ from flask_babel import gettext as _
 
 from .. import settings
 from ..errors import DomainError
+from ..forms import error_text, form_error
 from . import services
 from .forms import ActionForm, ClientForm, RotateSecretForm
-from .guard import admin_required, bp, current_admin, error_text, form_error
+from .guard import admin_required, bp, current_admin
 
 
 def _client_or_404(client_id):

@@ -8,10 +8,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 
 from .. import audit
 from ..accounts import session as sso
-from ..errors import DomainError
 from ..extensions import db
-from ..i18n import localized_digits
-from ..messages import message
 from ..models import User
 from . import totp
 
@@ -78,15 +75,3 @@ def admin_required(view):
 
     return wrapped
 
-
-def error_text(error: DomainError) -> str:
-    return message(error.code, **{k: localized_digits(v) for k, v in error.params.items()})
-
-
-def form_error(form, error: DomainError) -> None:
-    """Show ``error`` next to its field when the form has it, else above the form."""
-    field = getattr(form, error.field, None) if error.field else None
-    if field is None:
-        form.form_errors.append(error_text(error))
-    else:
-        field.errors = [*field.errors, error_text(error)]

@@ -21,6 +21,7 @@ from wtforms.fields.choices import SelectChoice as C
 from .. import settings
 from ..accounts import session as sso
 from ..errors import DomainError
+from ..forms import error_text, form_error
 from ..i18n import localized_digits
 from . import audit_log, dcr, support, totp
 from .forms import ActionForm, AuditFilterForm, CodeForm, InitialTokenForm
@@ -29,8 +30,6 @@ from .guard import (
     admin_required,
     bp,
     current_admin,
-    error_text,
-    form_error,
     safe_next,
 )
 
