@@ -57,7 +57,7 @@ class Settings:
     # redis://host:6379/0 for shared rate-limit counters; empty: per process
     redis_url: str = field(default="", **_SECRET)
     log_level: str = "INFO"  # root log level; security events use the SECURITY level (25)
-    # --- branding (FLOWS.md) ----------------------------------------------------
+    # --- branding (docs/FLOWS.md, "Branding") -------------------------------------
     brand_organisation: str = "سازمان تأمین اجتماعی"  # organisation name on every page
     brand_system: str = "سامانه مدیریت کاربران"  # system name in the header and <title>
     brand_footer: str = "طراحی و اجرا: تیم سامانه مدیریت کاربران"  # footer line

@@ -1,4 +1,7 @@
-"""The citizen's own account page (/account) and its actions. Thin views on ``services``."""
+"""The citizen's own account page (/account) and its actions. Thin views on ``services``.
+
+What each action does for the citizen: docs/FLOWS.md, "The account page".
+"""
 
 from __future__ import annotations
 

@@ -80,11 +80,12 @@ def check_password_rules(password: str, id_code: str, current_hash: str | None =
                          ) -> list[str]:
     """Return the codes of every password rule that ``password`` breaks (empty when fine).
 
-    The six rules of the user guide (FLOWS.md): only Latin letters and digits, at least
-    eight characters, a capital letter, a small letter, a digit, and not containing the
-    national/FIDA code ``id_code``. Added here: at most 64 characters, not one of the very
-    common passwords (case-insensitive), and, when ``current_hash`` is given, not the
-    current password. Each code has its own Persian message in ``idp.messages``.
+    The six rules of the user guide (docs/FLOWS.md, "Password rules"): only Latin letters
+    and digits, at least eight characters, a capital letter, a small letter, a digit, and
+    not containing the national/FIDA code ``id_code``. Added here: at most 64 characters,
+    not one of the very common passwords (case-insensitive), and, when ``current_hash`` is
+    given, not the current password. Each code has its own Persian message in
+    ``idp.messages``.
 
     The password is never transformed: Persian digits are refused, not folded.
     """

@@ -1,4 +1,5 @@
-"""Password recovery by SMS code (فراموشی گذرواژه), three steps as in the user guide.
+"""Password recovery by SMS code (فراموشی گذرواژه), three steps as in the user guide
+(docs/FLOWS.md, "Password recovery").
 
 1. ``start``: a national/FIDA code. Every well-formed code gets a request row and the
    same answer ("if an account exists, a code was sent to its mobile"), so nobody can

@@ -239,7 +239,8 @@ def complete(draft: RegistrationDraft, ip: str | None = None) -> User | None:
 
 
 def _welcome(user: User) -> None:
-    """Send FLOWS.md's welcome SMS; a gateway failure does not undo the registration."""
+    """Send the welcome SMS (docs/FLOWS.md, "The welcome SMS"); a gateway failure does not
+    undo the registration."""
     title = "خانم" if user.gender == "female" else "آقای"
     try:
         send_template(user.mobile, "welcome", title=title, name=user.full_name)
