@@ -192,7 +192,8 @@ _WEAK_SECRETS = {"", "dev", "secret", "change-me", "changeme"}
 
 
 class SettingsError(SystemExit):
-    """Raised when the settings are unsafe; exits the process with a one-line message."""
+    """Raised when a setting is unknown, mistyped or unsafe; exits the process with a
+    one-line message."""
 
     def __init__(self, message: str):
         super().__init__(f"idp: refusing to start: {message}")
@@ -249,6 +250,9 @@ def load(app, config: dict | None = None) -> Settings:
         app.config["KEYS_AUTO_GENERATE"] = False
     _derive(app)
     settings = Settings(**{name: _frozen(app.config[key]) for key, name in FIELDS.items()})
+    app.config.update(SESSION_COOKIE_SECURE=settings.https,
+                      SSO_COOKIE_NAME=settings.sso_cookie_name,
+                      PREFERRED_URL_SCHEME="https" if settings.https else "http")
     app.extensions["idp.settings"] = settings
     return settings
 
@@ -335,14 +339,8 @@ def _derive(app) -> None:
     if url.startswith("postgresql"):
         cfg["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("pool_pre_ping", True)
     cfg["ISSUER"] = str(cfg["ISSUER"]).rstrip("/")
-    https = cfg["ISSUER"].startswith("https://")
-    cfg["SESSION_COOKIE_SECURE"] = https
     cfg["SESSION_COOKIE_HTTPONLY"] = True
     cfg["SESSION_COOKIE_SAMESITE"] = "Lax"
-    cfg["SSO_COOKIE_NAME"] = (
-        f"__Host-{cfg['SESSION_COOKIE_NAME_IDP']}" if https else cfg["SESSION_COOKIE_NAME_IDP"]
-    )
-    cfg["PREFERRED_URL_SCHEME"] = "https" if https else "http"
     cfg["RATELIMIT_STORAGE_URI"] = cfg["REDIS_URL"] or "memory://"
     cfg["WTF_CSRF_TIME_LIMIT"] = None  # the SSO session bounds the form's life
 
