@@ -11,12 +11,15 @@ from . import settings
 __all__ = ["create_app"]
 
 
-def create_app(config: dict | None = None) -> Flask:
+def create_app(config: dict | None = None, *, require_keys: bool = True) -> Flask:
     """Create and configure an IdP application.
 
     :param config: settings that override every other source (tests use this); a
         ``CLOCK`` entry replaces the system clock.
-    :raises settings.SettingsError: when production settings are unsafe.
+    :param require_keys: refuse production without signing keys. Only ``flask keys``
+        passes ``False``: it is the command that creates them.
+    :raises settings.SettingsError: when a setting is unknown, mistyped or, in
+        production, unsafe.
     """
     config = dict(config or {})
     clock = config.pop("CLOCK", None)
@@ -26,8 +29,8 @@ def create_app(config: dict | None = None) -> Flask:
         template_folder=str(settings.PROJECT_ROOT / "templates"),
         static_folder=str(settings.PROJECT_ROOT / "static"),
     )
-    settings.load(app, config)
-    logging.basicConfig(level=app.config["LOG_LEVEL"])
+    cfg = settings.load(app, config)
+    logging.basicConfig(level=cfg.log_level)
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # start-up noise
 
     from . import (
@@ -54,24 +57,26 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     errors.init_app(app)
     i18n.init_app(app)
-    app.context_processor(lambda: {"brand": _brand(app.config)})
+    app.context_processor(lambda: {"brand": _brand(cfg)})
     headers.init_app(app)
     for package in (identity, sms, accounts, registration, admin, oidc, health, commands):
         package.init_app(app)
     ratelimit.init_app(app)  # after the blueprints: it wraps their views
-    if app.config["PROXY_FIX_X_FOR"]:
+    if cfg.proxy_fix_x_for:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        hops = app.config["PROXY_FIX_X_FOR"]
+        hops = cfg.proxy_fix_x_for
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
-    settings.check(app, keys_present=app.extensions["idp.keys"].has_keys())
+    settings.check(cfg, keys_present=app.extensions["idp.keys"].has_keys(),
+                   require_keys=require_keys)
     return app
 
 
-def _brand(cfg) -> dict:
+def _brand(cfg: settings.Settings) -> dict:
     from .i18n import current_locale
 
-    suffix = "_EN" if current_locale() == "en" else ""
-    return {"organisation": cfg[f"BRAND_ORGANISATION{suffix}"],
-            "system": cfg[f"BRAND_SYSTEM{suffix}"], "footer": cfg[f"BRAND_FOOTER{suffix}"],
-            "logo_url": cfg["BRAND_LOGO_URL"]}
+    if current_locale() == "en":
+        return {"organisation": cfg.brand_organisation_en, "system": cfg.brand_system_en,
+                "footer": cfg.brand_footer_en, "logo_url": cfg.brand_logo_url}
+    return {"organisation": cfg.brand_organisation, "system": cfg.brand_system,
+            "footer": cfg.brand_footer, "logo_url": cfg.brand_logo_url}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
+from . import settings
 from .extensions import db
 
 bp = Blueprint("health", __name__)
@@ -20,7 +21,7 @@ def healthz():
 def readyz():
     """The database answers and signing keys are loaded; 503 otherwise."""
     checks = {"database": _database_ok(), "keys": current_app.extensions["idp.keys"].has_keys()}
-    if current_app.config["REDIS_URL"]:
+    if settings.current().redis_url:
         checks["redis"] = _redis_ok()
     ready = all(checks.values())
     return jsonify(status="ok" if ready else "unavailable", checks=checks), 200 if ready else 503
@@ -40,7 +41,7 @@ def _redis_ok() -> bool:
     import redis
 
     try:
-        client = redis.Redis.from_url(current_app.config["REDIS_URL"], socket_timeout=1)
+        client = redis.Redis.from_url(settings.current().redis_url, socket_timeout=1)
         return bool(client.ping())
     except redis.RedisError:
         current_app.logger.warning("readiness: redis unreachable")

@@ -1,133 +1,212 @@
-"""Every setting of the IdP, once, with its default and meaning.
+"""Every setting of the IdP, once, with its type, default and meaning.
 
 Load order (later wins):
 
-1. ``DEFAULTS`` below;
+1. the defaults of :class:`Settings` below;
 2. ``config/<env>.toml`` where ``<env>`` is ``IDP_ENV`` (default ``development``),
    or the file named by ``IDP_CONFIG``;
-3. ``IDP_*`` environment variables (``IDP_ISSUER``, ``IDP_SMS_BACKEND`` …; values that
-   parse as JSON are typed, so ``IDP_OIDC_ACCESS_TOKEN_TTL=600`` is an int), plus the
-   conventional ``DATABASE_URL`` and ``REDIS_URL``;
+3. ``IDP_<NAME>`` environment variables (``IDP_ISSUER``, ``IDP_SMS_BACKEND`` …; a setting
+   that is not a string is read as JSON, so ``IDP_OIDC_ACCESS_TOKEN_TTL=600`` is an int),
+   plus the conventional ``DATABASE_URL`` and ``REDIS_URL``;
 4. the mapping given to :func:`idp.create_app`.
 
+A TOML key or ``IDP_`` variable that is neither a setting nor one of
+:data:`FRAMEWORK_KEYS` is refused, naming the closest setting, and so is a value of the
+wrong type from any source. The result is a frozen :class:`Settings`, kept on the app and
+read with :func:`current`; ``app.config`` holds the same values for Flask and its
+extensions.
+
 This is the only module that reads ``os.environ``. :func:`check` refuses unsafe
-production settings with a one-line message and exit status 1.
+production settings. Every refusal is a one-line message and exit status 1.
 """
 
 from __future__ import annotations
 
+import difflib
+import json
 import os
 import secrets
-import sys
 import tomllib
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from urllib.parse import urlsplit
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from flask import current_app
 
-DEFAULTS: dict[str, object] = {
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+_SECRET = {"repr": False}  # never in a repr, so never in a log line or a traceback
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The settings of one app; field ``otp_ttl`` is setting ``OTP_TTL``."""
+
     # --- core -----------------------------------------------------------------
-    "ENV": "development",  # "development" | "testing" | "production"
-    "SECRET_KEY": "",  # session/CSRF key; generated into the instance folder outside production
-    "SECRET_KEY_FALLBACKS": [],  # previous SECRET_KEYs still accepted while rotating
-    "HASH_KEY": "",  # base of keyed hashes and derived keys; required in production
-    "ISSUER": "http://127.0.0.1:5000",  # OIDC issuer URL; must be https in production
-    "DATABASE_URL": "",  # empty: SQLite file instance/idp.sqlite3; or postgresql+psycopg://...
-    "REDIS_URL": "",  # redis://host:6379/0 for shared rate-limit counters; empty: per process
-    "LOG_LEVEL": "INFO",  # root log level; security events use the SECURITY level (25)
-    # --- branding (FLOWS.md) ----------------------------------------------------
-    "BRAND_ORGANISATION": "سازمان تأمین اجتماعی",  # organisation name on every page
-    "BRAND_SYSTEM": "سامانه مدیریت کاربران",  # system name in the header and <title>
-    "BRAND_FOOTER": "طراحی و اجرا: تیم سامانه مدیریت کاربران",  # footer line
-    "BRAND_ORGANISATION_EN": "Social Security Organization",  # the same, on English pages
-    "BRAND_SYSTEM_EN": "User Management System",  # the same, on English pages
-    "BRAND_FOOTER_EN": "Designed and built by the User Management System team",  # English
-    "BRAND_LOGO_URL": "",  # logo image URL; empty shows the system name only
+    env: str = "development"  # "development" | "testing" | "production"
+    # session/CSRF key; generated into the instance folder outside production
+    secret_key: str = field(default="", **_SECRET)
+    # previous SECRET_KEYs still accepted while rotating
+    secret_key_fallbacks: tuple[str, ...] = field(default=(), **_SECRET)
+    # base of keyed hashes and derived keys; required in production
+    hash_key: str = field(default="", **_SECRET)
+    issuer: str = "http://127.0.0.1:5000"  # OIDC issuer URL; must be https in production
+    # empty: SQLite file instance/idp.sqlite3; or postgresql+psycopg://...
+    database_url: str = field(default="", **_SECRET)
+    # redis://host:6379/0 for shared rate-limit counters; empty: per process
+    redis_url: str = field(default="", **_SECRET)
+    log_level: str = "INFO"  # root log level; security events use the SECURITY level (25)
+    # --- branding (docs/FLOWS.md, "Branding") -------------------------------------
+    brand_organisation: str = "سازمان تأمین اجتماعی"  # organisation name on every page
+    brand_system: str = "سامانه مدیریت کاربران"  # system name in the header and <title>
+    brand_footer: str = "طراحی و اجرا: تیم سامانه مدیریت کاربران"  # footer line
+    brand_organisation_en: str = "Social Security Organization"  # the same, on English pages
+    brand_system_en: str = "User Management System"  # the same, on English pages
+    brand_footer_en: str = "Designed and built by the User Management System team"  # English
+    brand_logo_url: str = ""  # logo image URL; empty shows the system name only
     # --- signing keys -----------------------------------------------------------
-    "KEYS_DIR": str(PROJECT_ROOT / "keys"),  # where the PEM files and keys.json live
-    "KEYS_PASSPHRASE": "",  # encrypts the PEM files when set (keep it in the environment)
-    "KEYS_AUTO_GENERATE": True,  # make RS256 + ES256 keys on first start; never in production
-    "KEYS_ROTATION_DELAY": 86400,  # seconds a rotated-in key is published before it signs
+    keys_dir: str = str(PROJECT_ROOT / "keys")  # where the PEM files and keys.json live
+    # encrypts the PEM files when set (keep it in the environment)
+    keys_passphrase: str = field(default="", **_SECRET)
+    keys_auto_generate: bool = True  # make RS256 + ES256 keys on first start; never in production
+    keys_rotation_delay: int = 86400  # seconds a rotated-in key is published before it signs
     # --- OpenID Connect -----------------------------------------------------------
-    "OIDC_CODE_TTL": 60,  # seconds an authorization code is valid
-    "OIDC_ACCESS_TOKEN_TTL": 300,  # seconds an access token (JWT) is valid
-    "OIDC_ID_TOKEN_TTL": 3600,  # seconds an ID token is valid
-    "OIDC_REFRESH_TOKEN_TTL": 2592000,  # seconds a refresh token is valid (30 days)
-    "OIDC_AUTH_REQUEST_TTL": 1800,  # seconds a pending authorization request waits for login
-    "OIDC_JWKS_MAX_AGE": 300,  # Cache-Control max-age of /jwks.json and discovery
-    "OIDC_PAIRWISE_SALT": "",  # secret salt for pairwise subjects; derived from HASH_KEY if empty
-    "OIDC_BACKCHANNEL_TIMEOUT": 2.0,  # seconds per back-channel logout delivery attempt
-    "OIDC_BACKCHANNEL_MAX_ATTEMPTS": 5,  # deliveries tried before a logout job is given up
-    "OIDC_ALLOW_HTTP_LOOPBACK": True,  # http://127.0.0.1 etc. redirects; production: off unless set
+    oidc_code_ttl: int = 60  # seconds an authorization code is valid
+    oidc_access_token_ttl: int = 300  # seconds an access token (JWT) is valid
+    oidc_id_token_ttl: int = 3600  # seconds an ID token is valid
+    oidc_refresh_token_ttl: int = 2592000  # seconds a refresh token is valid (30 days)
+    oidc_auth_request_ttl: int = 1800  # seconds a pending authorization request waits for login
+    oidc_jwks_max_age: int = 300  # Cache-Control max-age of /jwks.json and discovery
+    # secret salt for pairwise subjects; derived from HASH_KEY if empty
+    oidc_pairwise_salt: str = field(default="", **_SECRET)
+    oidc_backchannel_timeout: float = 2.0  # seconds per back-channel logout delivery attempt
+    oidc_backchannel_max_attempts: int = 5  # deliveries tried before a logout job is given up
+    # http://127.0.0.1 etc. redirects; production: off unless set
+    oidc_allow_http_loopback: bool = True
     # --- SSO session ---------------------------------------------------------------
-    "SESSION_COOKIE_NAME_IDP": "idp_session",  # cookie name; "__Host-" is prefixed on https
-    "SESSION_IDLE_TIMEOUT": 1800,  # seconds of inactivity that end an SSO session
-    "SESSION_MAX_AGE": 43200,  # absolute SSO session lifetime in seconds (12 h)
+    session_cookie_name_idp: str = "idp_session"  # cookie name; "__Host-" is prefixed on https
+    session_idle_timeout: int = 1800  # seconds of inactivity that end an SSO session
+    session_max_age: int = 43200  # absolute SSO session lifetime in seconds (12 h)
     # --- sign-in and recovery --------------------------------------------------------
-    "LOGIN_MAX_FAILURES": 5,  # wrong passwords in a row before the account is locked for a while
-    "LOGIN_LOCKOUT_SECONDS": 900,  # how long that temporary lock lasts (15 min)
-    "RECOVERY_TTL": 900,  # seconds a password-recovery request (all three steps) stays open
-    "PASSWORD_CHANGE_TTL": 600,  # seconds to pick a new password after an expired one signs in
+    login_max_failures: int = 5  # wrong passwords in a row before the account is locked for a while
+    login_lockout_seconds: int = 900  # how long that temporary lock lasts (15 min)
+    recovery_ttl: int = 900  # seconds a password-recovery request (all three steps) stays open
+    password_change_ttl: int = 600  # seconds to pick a new password after an expired one signs in
     # --- passwords -------------------------------------------------------------------
-    "PASSWORD_ARGON2_TIME_COST": 2,  # argon2id iterations (OWASP: m=19 MiB, t=2, p=1)
-    "PASSWORD_ARGON2_MEMORY_COST": 19456,  # argon2id memory in KiB
-    "PASSWORD_ARGON2_PARALLELISM": 1,  # argon2id lanes
+    password_argon2_time_cost: int = 2  # argon2id iterations (OWASP: m=19 MiB, t=2, p=1)
+    password_argon2_memory_cost: int = 19456  # argon2id memory in KiB
+    password_argon2_parallelism: int = 1  # argon2id lanes
     # --- one-time SMS codes --------------------------------------------------------
-    "OTP_TTL": 120,  # seconds a code is valid
-    "OTP_MAX_ATTEMPTS": 5,  # wrong tries before a code is dead
-    "OTP_RESEND_AFTER": 120,  # seconds before a new code may be sent
-    "OTP_HOURLY_LIMIT": 5,  # codes per mobile per hour
-    "OTP_SECRET": "",  # HMAC key for stored codes; derived from HASH_KEY if empty
+    otp_ttl: int = 120  # seconds a code is valid
+    otp_max_attempts: int = 5  # wrong tries before a code is dead
+    otp_resend_after: int = 120  # seconds before a new code may be sent
+    otp_hourly_limit: int = 5  # codes per mobile per hour
+    # HMAC key for stored codes; derived from HASH_KEY if empty
+    otp_secret: str = field(default="", **_SECRET)
     # --- registration wizard ------------------------------------------------------------
-    "REGISTRATION_DRAFT_TTL": 1800,  # seconds a wizard draft lives after the last step taken
-    "REGISTRATION_MAX_REGISTRY_CHECKS": 5,  # registry/mobile-owner checks per draft
+    registration_draft_ttl: int = 1800  # seconds a wizard draft lives after the last step taken
+    registration_max_registry_checks: int = 5  # registry/mobile-owner checks per draft
     # --- adapters --------------------------------------------------------------------
-    "IDENTITY_BACKEND": "local",  # "local" (registry table) | "http"; production requires "http"
-    "IDENTITY_HTTP_URL": "",  # base URL of the civil-registry/mobile-ownership service
-    "IDENTITY_HTTP_AUTH_HEADER": "",  # e.g. "Authorization: Bearer …" (from the environment)
-    "IDENTITY_HTTP_CONNECT_TIMEOUT": 3.0,  # seconds
-    "IDENTITY_HTTP_TIMEOUT": 10.0,  # seconds for the whole call
-    "SMS_BACKEND": "outbox",  # "outbox" (database table) | "http"; production requires "http"
-    "SMS_HTTP_URL": "",  # provider URL; "{api_key}" is replaced by SMS_HTTP_API_KEY
-    "SMS_HTTP_API_KEY": "",  # provider API key (never logged)
-    "SMS_HTTP_AUTH": "header",  # where the key goes: "path" | "header" | "form"
-    "SMS_HTTP_AUTH_HEADER": "X-API-KEY",  # header (or form field) name for the key
-    "SMS_HTTP_TIMEOUT": 10.0,  # seconds; no retry after a timeout (it could double an SMS)
-    "SMS_HTTP_MODE": "template",  # "template" (provider-approved templates) | "text"
-    "SMS_HTTP_TEMPLATES": {},  # our message name → provider template id, e.g. {"otp": "100"}
-    "SMS_HTTP_ENCODING": "json",  # request body: "json" | "form"
-    "SMS_HTTP_BODY": {"mobile": "{mobile}", "templateId": "{template}",  # SMS.ir verify shape
-                      "parameters": [{"name": "Code", "value": "{code}"}]},
-    "SMS_HTTP_SUCCESS_PATH": "status",  # dotted JSON path checked in the answer; "" = any 2xx
-    "SMS_HTTP_SUCCESS_VALUE": "1",  # value expected at SMS_HTTP_SUCCESS_PATH
+    identity_backend: str = "local"  # "local" (registry table) | "http"; production requires "http"
+    identity_http_url: str = ""  # base URL of the civil-registry/mobile-ownership service
+    # e.g. "Authorization: Bearer …" (from the environment)
+    identity_http_auth_header: str = field(default="", **_SECRET)
+    identity_http_connect_timeout: float = 3.0  # seconds
+    identity_http_timeout: float = 10.0  # seconds for the whole call
+    sms_backend: str = "outbox"  # "outbox" (database table) | "http"; production requires "http"
+    sms_http_url: str = ""  # provider URL; "{api_key}" is replaced by SMS_HTTP_API_KEY
+    sms_http_api_key: str = field(default="", **_SECRET)  # provider API key (never logged)
+    sms_http_auth: str = "header"  # where the key goes: "path" | "header" | "form"
+    sms_http_auth_header: str = "X-API-KEY"  # header (or form field) name for the key
+    sms_http_timeout: float = 10.0  # seconds; no retry after a timeout (it could double an SMS)
+    sms_http_mode: str = "template"  # "template" (provider-approved templates) | "text"
+    # our message name → provider template id, e.g. {"otp": "100"}
+    sms_http_templates: dict[str, str] = field(default_factory=dict)
+    sms_http_encoding: str = "json"  # request body: "json" | "form"
+    sms_http_body: dict = field(default_factory=lambda: {  # SMS.ir verify shape
+        "mobile": "{mobile}", "templateId": "{template}",
+        "parameters": [{"name": "Code", "value": "{code}"}]})
+    sms_http_success_path: str = "status"  # dotted JSON path checked in the answer; "" = any 2xx
+    sms_http_success_value: str = "1"  # value expected at SMS_HTTP_SUCCESS_PATH
     # --- administration / audit ---------------------------------------------------------
-    "ADMIN_IDLE_TIMEOUT": 900,  # seconds of inactivity that end an admin session
-    "AUDIT_RETENTION_DAYS": 365,  # audit rows older than this are purged
-    "ADMIN_TOTP_SECRET": "",  # encrypts admins' TOTP secrets; derived from HASH_KEY if empty
-    "ADMIN_TOTP_MAX_FAILURES": 5,  # wrong TOTP/recovery codes before the admin sign-in is ended
-    "ADMIN_TOTP_LOCKOUT_SECONDS": 900,  # how long those failures count and lock the TOTP step
-    "ADMIN_RECOVERY_CODES": 10,  # one-time recovery codes given at TOTP enrolment
-    "CLIENT_SECRET_GRACE_PERIOD": 604800,  # seconds a rotated-out client secret keeps working (7 d)
-    "DCR_ENABLED": False,  # open /connect/register (RFC 7591/7592) to initial-access-token holders
-    "DCR_TOKEN_TTL": 86400,  # default lifetime in seconds of an initial access token
+    admin_idle_timeout: int = 900  # seconds of inactivity that end an admin session
+    audit_retention_days: int = 365  # audit rows older than this are purged
+    # encrypts admins' TOTP secrets; derived from HASH_KEY if empty
+    admin_totp_secret: str = field(default="", **_SECRET)
+    admin_totp_max_failures: int = 5  # wrong TOTP/recovery codes before the admin sign-in is ended
+    admin_totp_lockout_seconds: int = 900  # how long those failures count and lock the TOTP step
+    admin_recovery_codes: int = 10  # one-time recovery codes given at TOTP enrolment
+    # seconds a rotated-out client secret keeps working (7 d)
+    client_secret_grace_period: int = 604800
+    # open /connect/register (RFC 7591/7592) to initial-access-token holders
+    dcr_enabled: bool = False
+    dcr_token_ttl: int = 86400  # default lifetime in seconds of an initial access token
     # --- rate limiting ----------------------------------------------------------------
-    "RATELIMIT_ENABLED": True,  # per-IP limits on sign-in, SMS, registration and token endpoints
-    "RATELIMIT_LOGIN": "30 per minute; 300 per hour",  # password/code guesses per client IP
-    "RATELIMIT_SMS": "20 per hour",  # recovery and mobile-change SMS requests per client IP
-    "RATELIMIT_REGISTRATION": "120 per hour",  # registration wizard/DCR submissions per IP
-    "RATELIMIT_TOKEN": "600 per minute",  # token/introspection/revocation calls per client IP
-    "PROXY_FIX_X_FOR": 0,  # trusted proxies in front (X-Forwarded-For/Proto); 0 = none
-}
+    # per-IP limits on sign-in, SMS, registration and token endpoints
+    ratelimit_enabled: bool = True
+    ratelimit_login: str = "30 per minute; 300 per hour"  # password/code guesses per client IP
+    ratelimit_sms: str = "20 per hour"  # recovery and mobile-change SMS requests per client IP
+    ratelimit_registration: str = "120 per hour"  # registration wizard/DCR submissions per IP
+    ratelimit_token: str = "600 per minute"  # token/introspection/revocation calls per client IP
+    proxy_fix_x_for: int = 0  # trusted proxies in front (X-Forwarded-For/Proto); 0 = none
+
+    @property
+    def https(self) -> bool:
+        """Whether the issuer, and so every page and cookie, is on https."""
+        return self.issuer.startswith("https://")
+
+    @property
+    def sso_cookie_name(self) -> str:
+        """The SSO cookie's name: ``__Host-`` prefixed on https (RFC 6265bis §4.1.3.2)."""
+        name = self.session_cookie_name_idp
+        return f"__Host-{name}" if self.https else name
+
+
+_TYPES = typing.get_type_hints(Settings)
+#: ``OTP_TTL`` → ``"otp_ttl"``: the name of each setting (as ``app.config`` and operators
+#: spell it) and its field.
+FIELDS = {f.name.upper(): f.name for f in fields(Settings)}
+#: Each setting's default, as ``app.config`` holds it.
+DEFAULTS: dict[str, object] = {
+    key: list(value) if isinstance(value, tuple) else value
+    for key, value in ((key, getattr(Settings(), name)) for key, name in FIELDS.items())}
+
+#: Flask and extension keys that a TOML file or an ``IDP_<KEY>`` variable may set besides
+#: the settings; they go to ``app.config`` as they are. Keys the IdP derives itself
+#: (``SESSION_COOKIE_*``, ``PREFERRED_URL_SCHEME``, ``SQLALCHEMY_DATABASE_URI``,
+#: ``RATELIMIT_STORAGE_URI``, ``WTF_CSRF_TIME_LIMIT``, ``BABEL_*``) are not among them:
+#: they would be overwritten. The mapping given to ``create_app`` may carry any key.
+FRAMEWORK_KEYS = frozenset({
+    "SERVER_NAME",  # Flask: the host URLs are built for outside a request (CLI)
+    "MAX_CONTENT_LENGTH",  # Flask: the largest request body accepted, in bytes
+    "SQLALCHEMY_ENGINE_OPTIONS",  # Flask-SQLAlchemy: pool size etc., a JSON object
+    "SQLALCHEMY_ECHO",  # Flask-SQLAlchemy: log every SQL statement (debugging only)
+})
+#: Variables the loader itself reads; they are not settings.
+_LOADER_VARIABLES = {"IDP_ENV", "IDP_CONFIG", "IDP_INSTANCE_PATH"}
+_PREFIX = "IDP_"
 
 # Values that mean "not configured" for SECRET_KEY.
 _WEAK_SECRETS = {"", "dev", "secret", "change-me", "changeme"}
 
 
 class SettingsError(SystemExit):
-    """Raised when the settings are unsafe; exits the process with a one-line message."""
+    """Raised when a setting is unknown, mistyped or unsafe; exits the process with a
+    one-line message."""
 
     def __init__(self, message: str):
         super().__init__(f"idp: refusing to start: {message}")
+
+
+def current() -> Settings:
+    """Return the settings of the current app."""
+    return of(current_app)
+
+
+def of(app) -> Settings:
+    """Return the settings of ``app`` (for ``init_app`` functions, before any context)."""
+    return app.extensions["idp.settings"]
 
 
 def current_env(config: dict | None = None) -> str:
@@ -140,8 +219,13 @@ def instance_path(config: dict | None = None) -> str | None:
     return (config or {}).get("INSTANCE_PATH") or os.environ.get("IDP_INSTANCE_PATH")
 
 
-def load(app, config: dict | None = None) -> None:
-    """Fill ``app.config`` in the documented order and derive dependent settings."""
+def load(app, config: dict | None = None) -> Settings:
+    """Fill ``app.config`` in the documented order, derive dependent settings and keep
+    the typed :class:`Settings` on the app.
+
+    :raises SettingsError: on an unknown key in the TOML file or the environment, or a
+        value of the wrong type.
+    """
     config = dict(config or {})
     env = current_env(config)
     app.config.from_mapping(DEFAULTS)
@@ -151,12 +235,13 @@ def load(app, config: dict | None = None) -> None:
         app.config["OIDC_ALLOW_HTTP_LOOPBACK"] = False
     config_file = os.environ.get("IDP_CONFIG") or PROJECT_ROOT / "config" / f"{env}.toml"
     if Path(config_file).is_file():
-        app.config.from_file(str(config_file), load=tomllib.load, text=False)
-    app.config.from_prefixed_env("IDP")
+        app.config.update(_from_toml(Path(config_file)))
+    app.config.update(_from_environment())
     for name in ("DATABASE_URL", "REDIS_URL"):
-        if os.environ.get(name) and not os.environ.get(f"IDP_{name}"):
+        if os.environ.get(name) and not os.environ.get(f"{_PREFIX}{name}"):
             app.config[name] = os.environ[name]
-    app.config.update(config)
+    app.config.update({key: _typed(key, value, lambda k: f"{k} given to create_app")
+                       for key, value in config.items()})
     app.config["ENV"] = env
     if env == "production":
         # Production keys are made on purpose (``flask keys rotate``), never at start-up:
@@ -164,6 +249,82 @@ def load(app, config: dict | None = None) -> None:
         # refusal would never fire.
         app.config["KEYS_AUTO_GENERATE"] = False
     _derive(app)
+    settings = Settings(**{name: _frozen(app.config[key]) for key, name in FIELDS.items()})
+    app.config.update(SESSION_COOKIE_SECURE=settings.https,
+                      SSO_COOKIE_NAME=settings.sso_cookie_name,
+                      PREFERRED_URL_SCHEME="https" if settings.https else "http")
+    app.extensions["idp.settings"] = settings
+    return settings
+
+
+def _from_toml(path: Path) -> dict:
+    with path.open("rb") as f:
+        data = tomllib.load(f)
+    for key in data:
+        _known(key, f"{key} in {path}", "")
+    return {key: _typed(key, value, lambda k: f"{k} in {path}") for key, value in data.items()}
+
+
+def _from_environment() -> dict:
+    values = {}
+    for variable in sorted(os.environ):
+        if not variable.startswith(_PREFIX) or variable in _LOADER_VARIABLES:
+            continue
+        key = variable.removeprefix(_PREFIX)
+        _known(key, f"{variable} in the environment", _PREFIX)
+        raw = os.environ[variable]
+        # A string setting takes the text as it is (a SECRET_KEY of digits stays a string);
+        # anything else is JSON: 600, true, ["a", "b"], {"otp": "100"}.
+        if _TYPES.get(FIELDS.get(key)) is not str:
+            try:
+                raw = json.loads(raw)
+            except ValueError:
+                pass
+        values[key] = _typed(key, raw, lambda k: _PREFIX + k)
+    return values
+
+
+def _known(key: str, where: str, prefix: str) -> None:
+    """Refuse ``key`` unless it is a setting or a framework key, naming the closest one."""
+    if key in FIELDS or key in FRAMEWORK_KEYS:
+        return
+    close = difflib.get_close_matches(key.upper(), [*FIELDS, *FRAMEWORK_KEYS], n=1)
+    hint = (f"; did you mean {prefix}{close[0]}?" if close
+            else "; the settings are listed in README.md (Configuration)")
+    raise SettingsError(f"unknown setting {where}{hint}")
+
+
+_EXPECTED: dict[type, tuple[str, Callable[[object], bool]]] = {
+    bool: ("true or false", lambda v: isinstance(v, bool)),
+    int: ("an integer", lambda v: isinstance(v, int) and not isinstance(v, bool)),
+    float: ("a number", lambda v: isinstance(v, int | float) and not isinstance(v, bool)),
+    str: ("a string", lambda v: isinstance(v, str)),
+    tuple: ("a list of strings",
+            lambda v: isinstance(v, list | tuple) and all(isinstance(i, str) for i in v)),
+    dict: ("a table (JSON object)", lambda v: isinstance(v, Mapping)),
+}
+
+
+def _typed(key: str, value: object, name: Callable[[str], str]) -> object:
+    """Return ``value`` for ``app.config`` if it has the type of setting ``key``.
+
+    :param name: how the refusal names the key (``IDP_OTP_TTL``, ``OTP_TTL in x.toml``).
+    :raises SettingsError: naming the key, the expected type and the value.
+    """
+    if key not in FIELDS:
+        return value
+    hint = _TYPES[FIELDS[key]]
+    kind = typing.get_origin(hint) or hint
+    label, accepts = _EXPECTED[kind]
+    if not accepts(value):
+        raise SettingsError(f"{name(key)} must be {label}, not {value!r}")
+    if kind is float:
+        return float(value)
+    return list(value) if kind is tuple else value
+
+
+def _frozen(value: object) -> object:
+    return tuple(value) if isinstance(value, list) else value
 
 
 def _derive(app) -> None:
@@ -178,14 +339,8 @@ def _derive(app) -> None:
     if url.startswith("postgresql"):
         cfg["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("pool_pre_ping", True)
     cfg["ISSUER"] = str(cfg["ISSUER"]).rstrip("/")
-    https = cfg["ISSUER"].startswith("https://")
-    cfg["SESSION_COOKIE_SECURE"] = https
     cfg["SESSION_COOKIE_HTTPONLY"] = True
     cfg["SESSION_COOKIE_SAMESITE"] = "Lax"
-    cfg["SSO_COOKIE_NAME"] = (
-        f"__Host-{cfg['SESSION_COOKIE_NAME_IDP']}" if https else cfg["SESSION_COOKIE_NAME_IDP"]
-    )
-    cfg["PREFERRED_URL_SCHEME"] = "https" if https else "http"
     cfg["RATELIMIT_STORAGE_URI"] = cfg["REDIS_URL"] or "memory://"
     cfg["WTF_CSRF_TIME_LIMIT"] = None  # the SSO session bounds the form's life
 
@@ -201,28 +356,25 @@ def _instance_secret(folder: Path) -> str:
     return path.read_text().strip()
 
 
-def check(app, keys_present: bool) -> None:
+def check(settings: Settings, keys_present: bool, require_keys: bool = True) -> None:
     """Refuse production settings that would make the IdP unsafe.
 
+    :param keys_present: whether ``KEYS_DIR`` holds signing keys.
+    :param require_keys: ``False`` only for ``flask keys``, the command that creates them.
     :raises SettingsError: with a one-line reason; the process exits with status 1.
     """
-    cfg = app.config
-    if cfg["ENV"] != "production":
+    if settings.env != "production":
         return
-    if str(cfg["SECRET_KEY"]).strip().lower() in _WEAK_SECRETS or len(cfg["SECRET_KEY"]) < 32:
+    secret_key = settings.secret_key
+    if secret_key.strip().lower() in _WEAK_SECRETS or len(secret_key) < 32:
         raise SettingsError("SECRET_KEY is empty, a default or shorter than 32 characters")
-    if len(str(cfg["HASH_KEY"])) < 32 or cfg["HASH_KEY"] == cfg["SECRET_KEY"]:
+    if len(settings.hash_key) < 32 or settings.hash_key == secret_key:
         raise SettingsError("HASH_KEY must be set (32+ characters) and differ from SECRET_KEY")
-    if urlsplit(cfg["ISSUER"]).scheme != "https":
-        raise SettingsError(f"IDP_ISSUER must be an https URL, not {cfg['ISSUER']!r}")
-    if cfg["IDENTITY_BACKEND"] != "http":
+    if urlsplit(settings.issuer).scheme != "https":
+        raise SettingsError(f"IDP_ISSUER must be an https URL, not {settings.issuer!r}")
+    if settings.identity_backend != "http":
         raise SettingsError("IDENTITY_BACKEND must be 'http' (the local registry is for tests)")
-    if cfg["SMS_BACKEND"] != "http":
+    if settings.sms_backend != "http":
         raise SettingsError("SMS_BACKEND must be 'http' (the outbox only stores messages)")
-    if not keys_present and not _running_keys_command():
-        raise SettingsError(f"no signing keys in {cfg['KEYS_DIR']}; run 'flask keys rotate'")
-
-
-def _running_keys_command() -> bool:
-    """Tell whether this process is ``flask keys …``, which must run before keys exist."""
-    return Path(sys.argv[0]).name == "flask" and "keys" in sys.argv[1:]
+    if require_keys and not keys_present:
+        raise SettingsError(f"no signing keys in {settings.keys_dir}; run 'flask keys rotate'")

@@ -234,7 +234,7 @@ def test_grant_admin_reset_totp_makes_the_admin_enrol_again(client, clock, runne
     assert response.headers["Location"].startswith("/admin/enrol")
 
 
-def test_totp_secret_is_encrypted_with_its_own_key(client, app):
+def test_totp_secret_is_encrypted_with_its_own_key(client, app, make_app):
     """The stored value is a Fernet token; with another key the admin must re-enrol."""
     user = make_admin()
     sign_in(client, user)
@@ -242,8 +242,8 @@ def test_totp_secret_is_encrypted_with_its_own_key(client, app):
     db.session.refresh(user)
     assert user.totp_secret.startswith("gAAAA") and secret not in user.totp_secret
     assert totp._secret_of(user) == secret
-    app.config["ADMIN_TOTP_SECRET"] = "another-key"
-    assert totp._secret_of(user) is None
+    with make_app(ADMIN_TOTP_SECRET="another-key").app_context():
+        assert totp._secret_of(user) is None
 
 
 class TestCsrf:

@@ -6,11 +6,16 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from idp import create_app, settings
 from idp.settings import SettingsError
+
+#: The repository holding these tests: subprocesses run there so ``import wsgi`` finds its
+#: ``wsgi.py`` (and its ``idp``) whatever directory pytest was started from.
+REPOSITORY = Path(__file__).resolve().parent.parent
 
 
 def test_factory_applies_overrides(app):
@@ -110,7 +115,7 @@ def test_production_refusal_exits_nonzero(tmp_path):
     env = {**os.environ, "IDP_ENV": "production", "IDP_INSTANCE_PATH": str(tmp_path),
            "IDP_KEYS_DIR": str(tmp_path / "k")}
     env.pop("IDP_SECRET_KEY", None)
-    result = subprocess.run([sys.executable, "-c", "import wsgi"], env=env,
+    result = subprocess.run([sys.executable, "-c", "import wsgi"], env=env, cwd=REPOSITORY,
                             capture_output=True, text=True, check=False)
     assert result.returncode == 1
     assert result.stderr.strip().startswith("idp: refusing to start: SECRET_KEY")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import func, select
 
 from idp.clients.credentials import secret_matches
@@ -29,7 +30,15 @@ def test_demo_seed_is_idempotent_and_usable(app, runner, client):
     assert response.status_code == 302  # signed in: redirected to the account page
 
 
-def test_demo_seed_refused_in_production(app, runner):
-    app.config["ENV"] = "production"
-    result = runner.invoke(args=["demo", "seed"])
-    assert result.exit_code != 0 and "refused in production" in result.output
+class TestProduction:
+    @pytest.fixture
+    def app_config(self, app_config):
+        return {**app_config, "ENV": "production", "HASH_KEY": "h" * 40,
+                "ISSUER": "https://login.example.ir", "IDENTITY_BACKEND": "http",
+                "SMS_BACKEND": "http"}
+
+    def test_demo_seed_refused_in_production(self, runner):
+        """No demo citizens, portals or account in production."""
+        result = runner.invoke(args=["demo", "seed"])
+        assert result.exit_code != 0 and "refused in production" in result.output
+        assert db.session.scalar(select(func.count(User.id))) == 0

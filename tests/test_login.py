@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from sqlalchemy import select
 
+from idp import settings
 from idp.accounts import passwords
 from idp.extensions import db
 from idp.messages import message
@@ -156,7 +159,7 @@ def test_hash_is_upgraded_when_parameters_changed(client, app):
     user = make_user()
     old_hash = user.password_hash
     app.extensions["idp.password_hasher"] = passwords.make_hasher(
-        {**app.config, "PASSWORD_ARGON2_TIME_COST": 2})
+        dataclasses.replace(settings.current(), password_argon2_time_cost=2))
     assert passwords.needs_rehash(old_hash)
     assert login(client, user.id_code).status_code == 302
     db.session.expire_all()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import pytest
 from flask import current_app
 from sqlalchemy import func, select
 
@@ -161,12 +162,16 @@ def test_dry_run_counts_without_deleting(app, runner, clock):
     assert {m: count(m) for m in before} == before
 
 
-def test_retention_setting_is_honoured(app, runner, clock):
-    app.config["AUDIT_RETENTION_DAYS"] = 30
-    t = now()
-    db.session.add_all([AuditEvent(event="a", created_at=t - timedelta(days=31)),
-                        AuditEvent(event="b", created_at=t - timedelta(days=29))])
-    db.session.commit()
-    runner.invoke(args=["maintenance", "purge"])
-    assert db.session.scalars(select(AuditEvent.event).order_by(AuditEvent.id)).all() == [
-        "b", "maintenance_purged"]
+class TestRetention:
+    @pytest.fixture
+    def app_config(self, app_config):
+        return {**app_config, "AUDIT_RETENTION_DAYS": 30}
+
+    def test_retention_setting_is_honoured(self, app, runner, clock):
+        t = now()
+        db.session.add_all([AuditEvent(event="a", created_at=t - timedelta(days=31)),
+                            AuditEvent(event="b", created_at=t - timedelta(days=29))])
+        db.session.commit()
+        runner.invoke(args=["maintenance", "purge"])
+        assert db.session.scalars(select(AuditEvent.event).order_by(AuditEvent.id)).all() == [
+            "b", "maintenance_purged"]

@@ -12,6 +12,7 @@ from idp.accounts import passwords
 from idp.extensions import db, now
 from idp.messages import message
 from idp.models import AuditEvent, SmsMessage, SsoSession, TokenFamily, User
+from idp.text import fa_digits
 from tests.factories import DEFAULT_PASSWORD, make_client, make_user
 
 NEW = "Isfahan1403Naqsh"
@@ -198,6 +199,47 @@ def test_code_dies_after_max_attempts(app, known):
     assert message("otp_dead") in texts[-1]
     text = page(browser.post("/recover/code", data={"code": right}))
     assert message("otp_dead") in text
+
+
+def test_unknown_code_answers_like_an_account_through_every_attempt(app, clock):
+    """Every wrong code, the dead code, a resend and the expiry answer alike with and
+    without an account: the same pages, remaining attempts and lock."""
+    user = make_user()
+    browsers = {"known": app.test_client(), "unknown": app.test_client()}
+    start(browsers["known"], user.id_code)
+    start(browsers["unknown"], UNKNOWN)
+    answers = {name: [] for name in browsers}
+
+    def everyone(request):
+        for name, browser in browsers.items():
+            response = request(browser)
+            answers[name].append((response.status_code, response.headers.get("Location"),
+                                  page(response)))
+
+    def typo():  # the same wrong code in both browsers: the page shows what was typed
+        sent = {code_in(sms) for sms in outbox()}
+        return next(c for c in ("000000", "111111", "222222") if c not in sent)
+
+    most = app.config["OTP_MAX_ATTEMPTS"]
+    first = typo()
+    for _ in range(most + 1):
+        everyone(lambda b: b.post("/recover/code", data={"code": first}))
+    clock.advance(app.config["OTP_RESEND_AFTER"])
+    everyone(lambda b: b.post("/recover/resend"))
+    second = typo()
+    everyone(lambda b: b.post("/recover/code", data={"code": second}))
+    clock.advance(app.config["OTP_TTL"])
+    everyone(lambda b: b.post("/recover/code", data={"code": second}))
+
+    assert answers["known"] == answers["unknown"]
+    texts = [text for _, _, text in answers["unknown"]]
+    for tries in range(1, most):
+        assert message("otp_invalid", attempts_left=fa_digits(most - tries)) in texts[tries - 1]
+    assert message("otp_dead") in texts[most - 1] and message("otp_dead") in texts[most]
+    assert answers["unknown"][most + 1][:2] == (302, "/recover/code")
+    assert message("otp_invalid", attempts_left=fa_digits(most - 1)) in texts[most + 2]
+    assert message("otp_expired") in texts[most + 3]
+    assert [sms.mobile for sms in outbox()] == [user.mobile, user.mobile]
 
 
 @pytest.mark.parametrize("known", [True, False])

@@ -1,4 +1,4 @@
-"""The registration wizard end to end through the test client (FLOWS.md "ثبت نام")."""
+"""The registration wizard end to end through the test client (docs/FLOWS.md, "Registration")."""
 
 from __future__ import annotations
 
@@ -443,7 +443,7 @@ def test_email_step(wizard, email, ok):
     ("Registr8tion", "Registr8tioN", "تکرار گذرواژه با گذرواژه یکسان نیست."),
 ])
 def test_weak_passwords(wizard, password, confirm, message):
-    """Every rule of FLOWS.md is checked on the server; the page shows why."""
+    """Every rule (docs/FLOWS.md, "Password rules") is checked on the server; the page shows why."""
     wizard.through_step(3)
     answer = wizard.step4(password, confirm)
     assert answer.status_code == 200 and message in answer.text

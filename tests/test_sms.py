@@ -33,7 +33,7 @@ def test_outbox_is_the_default_and_joins_the_transaction(app):
 
 
 def test_welcome_template_is_the_guide_text(app):
-    """The welcome SMS is FLOWS.md's message with title and name filled in."""
+    """The welcome SMS (docs/FLOWS.md, "The welcome SMS") with title and name filled in."""
     text = send_template("09121234567", "welcome", title="خانم", name="زهرا احمدی")
     assert text == ("خانم زهرا احمدی، به سرویس‌های متمرکز سازمان تأمین اجتماعی خوش آمدید. "
                     "حساب کاربری شما ایجاد گردید.")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from .. import settings
 from . import passwords, session
 
 
 def init_app(app) -> None:
-    app.extensions["idp.password_hasher"] = passwords.make_hasher(app.config)
+    app.extensions["idp.password_hasher"] = passwords.make_hasher(settings.of(app))
     session.init_app(app)
 
     from . import account_views, recovery_views  # noqa: F401  (routes on the same blueprint)

@@ -1,5 +1,8 @@
 """The citizen's own account page (/account) and its actions. Thin views on ``profile``
-and ``sessions``."""
+and ``sessions``.
+
+What each action does for the citizen: docs/FLOWS.md, "The account page".
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from ..errors import DomainError
+from ..forms import error_text, form_error
 from ..grants import consents
 from ..identity import jalali
 from . import profile, session, sessions
@@ -20,7 +24,6 @@ from .forms import (
     EndSessionForm,
     MobileChangeForm,
 )
-from .ui import error_text, form_error
 from .views import bp
 
 

@@ -14,17 +14,20 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 
+from ..settings import Settings
+
 MIN_LENGTH = 8
 MAX_LENGTH = 64
 _ALLOWED = re.compile(r"[A-Za-z0-9]*", re.ASCII)
 _COMMON_FILE = Path(__file__).with_name("common_passwords.txt")
 
 
-def make_hasher(config) -> PasswordHasher:
+def make_hasher(cfg: Settings) -> PasswordHasher:
+    """Return an argon2id hasher with the ``PASSWORD_ARGON2_*`` parameters of ``cfg``."""
     return PasswordHasher(
-        time_cost=config["PASSWORD_ARGON2_TIME_COST"],
-        memory_cost=config["PASSWORD_ARGON2_MEMORY_COST"],
-        parallelism=config["PASSWORD_ARGON2_PARALLELISM"],
+        time_cost=cfg.password_argon2_time_cost,
+        memory_cost=cfg.password_argon2_memory_cost,
+        parallelism=cfg.password_argon2_parallelism,
     )
 
 
@@ -77,11 +80,12 @@ def check_password_rules(password: str, id_code: str, current_hash: str | None =
                          ) -> list[str]:
     """Return the codes of every password rule that ``password`` breaks (empty when fine).
 
-    The six rules of the user guide (FLOWS.md): only Latin letters and digits, at least
-    eight characters, a capital letter, a small letter, a digit, and not containing the
-    national/FIDA code ``id_code``. Added here: at most 64 characters, not one of the very
-    common passwords (case-insensitive), and, when ``current_hash`` is given, not the
-    current password. Each code has its own Persian message in ``idp.messages``.
+    The six rules of the user guide (docs/FLOWS.md, "Password rules"): only Latin letters
+    and digits, at least eight characters, a capital letter, a small letter, a digit, and
+    not containing the national/FIDA code ``id_code``. Added here: at most 64 characters,
+    not one of the very common passwords (case-insensitive), and, when ``current_hash`` is
+    given, not the current password. Each code has its own Persian message in
+    ``idp.messages``.
 
     The password is never transformed: Persian digits are refused, not folded.
     """

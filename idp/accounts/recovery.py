@@ -1,11 +1,13 @@
-"""Password recovery by SMS code (فراموشی گذرواژه), three steps as in the user guide.
+"""Password recovery by SMS code (فراموشی گذرواژه), three steps as in the user guide
+(docs/FLOWS.md, "Password recovery").
 
 1. ``start``: a national/FIDA code. Every well-formed code gets a request row and the
    same answer ("if an account exists, a code was sent to its mobile"), so nobody can
    probe which codes are registered. Only an active account's mobile gets an SMS.
 2. ``verify``: the 6-digit code, with the limits of every SMS code (``OTP_TTL``,
    ``OTP_MAX_ATTEMPTS``, ``OTP_RESEND_AFTER``, ``OTP_HOURLY_LIMIT``). A request without an
-   account counts its own tries and expiry, so its answers are the same as a real one's.
+   account gets a phantom challenge (:func:`otp.issue_phantom`) that no code matches and
+   that goes through the same ``otp.verify_code``, so its answers are a real one's.
 3. ``finish``: the new password under the password rules; every SSO session and refresh
    token of the account is revoked and an SMS notice is sent.
 
@@ -20,10 +22,9 @@ import math
 import secrets
 from datetime import timedelta
 
-from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
-from .. import audit
+from .. import audit, settings
 from ..errors import DomainError
 from ..extensions import db, now
 from ..models import RecoveryRequest, User
@@ -35,32 +36,35 @@ logger = logging.getLogger("idp.accounts")
 PURPOSE = "recovery"
 
 
-def _cfg(name: str) -> int:
-    return int(current_app.config[name])
-
-
 def _check_send_limits(code_hash: str, last_sent=None) -> None:
     """Apply the resend delay and the hourly cap to a typed code.
 
     :raises DomainError: ``otp_resend_too_soon`` (with ``seconds``) or ``otp_hourly_limit``.
     """
-    moment = now()
+    cfg, moment = settings.current(), now()
     if last_sent is None:
         last_sent = db.session.scalar(select(func.max(RecoveryRequest.sent_at)).where(
             RecoveryRequest.code_hash == code_hash))
     if last_sent is not None:
-        wait = (last_sent + timedelta(seconds=_cfg("OTP_RESEND_AFTER")) - moment).total_seconds()
+        wait = (last_sent + timedelta(seconds=cfg.otp_resend_after) - moment).total_seconds()
         if wait > 0:
             raise DomainError("otp_resend_too_soon", seconds=math.ceil(wait))
     sent = db.session.scalar(select(func.coalesce(func.sum(RecoveryRequest.sends), 0)).where(
         RecoveryRequest.code_hash == code_hash,
         RecoveryRequest.created_at > moment - timedelta(hours=1)))
-    if sent >= _cfg("OTP_HOURLY_LIMIT"):
+    if sent >= cfg.otp_hourly_limit:
         raise DomainError("otp_hourly_limit")
 
 
 def _send_code(row: RecoveryRequest) -> None:
-    """Send the SMS code of an account's request; a failure looks like success outside."""
+    """Send the SMS code of the request; a failure looks like success outside.
+
+    A request without an account gets a phantom challenge instead, checked in step 2
+    exactly like a sent code.
+    """
+    if row.user_id is None:
+        otp.issue_phantom(PURPOSE, str(row.id))
+        return
     user = db.session.get(User, row.user_id)
     try:
         otp.issue_code(PURPOSE, str(row.id), user.mobile)
@@ -82,14 +86,13 @@ def start(id_code: str, next_url: str | None = None, ip: str | None = None) -> s
     moment = now()
     row = RecoveryRequest(key_hash=sha256(raw), code_hash=code_hash,
                           user_id=user.id if eligible else None, next_url=next_url, sends=1,
-                          sent_at=moment, attempts=0, created_at=moment,
-                          expires_at=moment + timedelta(seconds=_cfg("RECOVERY_TTL")))
+                          sent_at=moment, created_at=moment,
+                          expires_at=moment + timedelta(seconds=settings.current().recovery_ttl))
     db.session.add(row)
     audit.record("recovery_requested", user_id=user.id if user else None, ip=ip,
                  account=eligible)
     db.session.commit()
-    if eligible:
-        _send_code(row)
+    _send_code(row)
     return raw
 
 
@@ -119,7 +122,8 @@ def seconds_until_resend(raw: str | None) -> int:
         row = _live(raw)
     except DomainError:
         return 0
-    wait = (row.sent_at + timedelta(seconds=_cfg("OTP_RESEND_AFTER")) - now()).total_seconds()
+    wait = (row.sent_at + timedelta(seconds=settings.current().otp_resend_after)
+            - now()).total_seconds()
     return max(0, math.ceil(wait))
 
 
@@ -132,29 +136,8 @@ def resend(raw: str | None) -> None:
     _check_send_limits(row.code_hash, last_sent=row.sent_at)
     row.sends += 1
     row.sent_at = now()
-    row.attempts = 0
     db.session.commit()
-    if row.user_id is not None:
-        _send_code(row)
-
-
-def _verify_without_account(row: RecoveryRequest) -> None:
-    """Answer a code typed for a request with no account exactly as ``otp.verify_code`` would."""
-    moment = now()
-    max_attempts = _cfg("OTP_MAX_ATTEMPTS")
-    if row.sent_at + timedelta(seconds=_cfg("OTP_TTL")) <= moment:
-        raise DomainError("otp_expired", field="code")
-    if row.attempts >= max_attempts:
-        raise DomainError("otp_dead", field="code")
-    db.session.execute(update(RecoveryRequest).where(RecoveryRequest.id == row.id)
-                       .values(attempts=RecoveryRequest.attempts + 1)
-                       .execution_options(synchronize_session=False))
-    db.session.commit()
-    db.session.refresh(row)
-    left = max(0, max_attempts - row.attempts)
-    if left == 0:
-        raise DomainError("otp_dead", field="code")
-    raise DomainError("otp_invalid", field="code", attempts_left=left)
+    _send_code(row)
 
 
 def verify(raw: str | None, code: str, ip: str | None = None) -> None:
@@ -166,8 +149,6 @@ def verify(raw: str | None, code: str, ip: str | None = None) -> None:
     row = _live(raw)
     if row.verified_at is not None:
         return
-    if row.user_id is None:
-        _verify_without_account(row)
     try:
         otp.verify_code(PURPOSE, str(row.id), code)
     except DomainError as e:

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from .. import settings
 from ..errors import DomainError
+from ..forms import error_text, form_error
 from . import recovery, session
 from .forms import ActionForm, CodeForm, NewPasswordForm, RecoveryStartForm, safe_next
-from .ui import error_text, form_error
 from .views import bp
 
 STASH = "recovery"
 
 
 def _key() -> str | None:
-    return session.unstash(STASH, current_app.config["RECOVERY_TTL"])
+    return session.unstash(STASH, settings.current().recovery_ttl)
 
 
 def _restart(error: str = "recovery_expired"):

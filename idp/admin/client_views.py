@@ -6,14 +6,16 @@ the cookie session by ``flash``); the page is ``no-store`` like every page.
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from .. import settings
 from ..clients import service
 from ..clients.spec import ClientSpec
 from ..errors import DomainError
+from ..forms import error_text, form_error
 from .forms import ActionForm, ClientForm, RotateSecretForm
-from .guard import admin_required, bp, current_admin, error_text, form_error
+from .guard import admin_required, bp, current_admin
 
 
 def _client_or_404(client_id):
@@ -67,7 +69,7 @@ def client_detail(client_id):
 
 
 def _default_grace_hours() -> int:
-    return current_app.config["CLIENT_SECRET_GRACE_PERIOD"] // 3600
+    return settings.current().client_secret_grace_period // 3600
 
 
 @bp.route("/clients/<client_id>/edit", methods=["GET", "POST"])

@@ -10,10 +10,7 @@ from .. import audit
 from ..accounts import session as sso
 from ..accounts import steps
 from ..accounts.steps.context import Context
-from ..errors import DomainError
 from ..extensions import db
-from ..i18n import localized_digits
-from ..messages import message
 from ..models import SsoSession, User
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -86,15 +83,3 @@ def admin_required(view):
 
     return wrapped
 
-
-def error_text(error: DomainError) -> str:
-    return message(error.code, **{k: localized_digits(v) for k, v in error.params.items()})
-
-
-def form_error(form, error: DomainError) -> None:
-    """Show ``error`` next to its field when the form has it, else above the form."""
-    field = getattr(form, error.field, None) if error.field else None
-    if field is None:
-        form.form_errors.append(error_text(error))
-    else:
-        field.errors = [*field.errors, error_text(error)]

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import and_, delete, exists, func, or_, select
 
-from .. import audit
+from .. import audit, settings
 from ..extensions import db, now
 from ..models import (
     AccessToken,
@@ -41,8 +40,8 @@ FAMILY_KEEP = timedelta(days=1)
 
 
 def _rules(moment: datetime) -> list[tuple[str, type, object]]:
-    cfg = current_app.config
-    retention = moment - timedelta(days=cfg["AUDIT_RETENTION_DAYS"])
+    cfg = settings.current()
+    retention = moment - timedelta(days=cfg.audit_retention_days)
     no_tokens = and_(
         ~exists().where(RefreshToken.family_id == TokenFamily.id),
         ~exists().where(AccessToken.family_id == TokenFamily.id))
@@ -67,7 +66,7 @@ def _rules(moment: datetime) -> list[tuple[str, type, object]]:
         # Abandoned jobs only once their last lease is over (a last attempt may be under way).
         ("backchannel_logout_jobs", BackchannelLogoutJob, or_(
             BackchannelLogoutJob.delivered_at.is_not(None),
-            and_(BackchannelLogoutJob.attempts >= cfg["OIDC_BACKCHANNEL_MAX_ATTEMPTS"],
+            and_(BackchannelLogoutJob.attempts >= cfg.oidc_backchannel_max_attempts,
                  BackchannelLogoutJob.next_attempt_at < moment))),
         ("initial_access_tokens", InitialAccessToken, InitialAccessToken.expires_at < moment),
     ]

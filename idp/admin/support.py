@@ -10,10 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from flask import current_app
 from sqlalchemy import func, or_, select
 
-from .. import audit
+from .. import audit, settings
 from ..accounts import session as sso
 from ..errors import DomainError
 from ..extensions import db, now
@@ -69,8 +68,8 @@ def get_user(user_id: int) -> User:
 
 def _is_live(row: SsoSession) -> bool:
     """Tell whether a session is neither ended, expired nor idle for too long."""
-    cfg = current_app.config
-    idle = cfg["ADMIN_IDLE_TIMEOUT"] if row.is_admin else cfg["SESSION_IDLE_TIMEOUT"]
+    cfg = settings.current()
+    idle = cfg.admin_idle_timeout if row.is_admin else cfg.session_idle_timeout
     moment = now()
     return (row.ended_at is None and row.expires_at > moment
             and (moment - row.last_seen_at).total_seconds() <= idle)

@@ -6,9 +6,10 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 
 from ..errors import DomainError
+from ..forms import error_text, form_error
 from . import support
 from .forms import ActionForm, SearchForm
-from .guard import admin_required, bp, current_admin, error_text, form_error
+from .guard import admin_required, bp, current_admin
 
 # action in the URL → (service, confirmation; Persian source, translated when shown)
 ACTIONS = {

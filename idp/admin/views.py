@@ -9,7 +9,6 @@ from __future__ import annotations
 from flask import (
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -20,11 +19,13 @@ from flask import (
 from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice as C
 
+from .. import settings
 from ..accounts import session as sso
 from ..accounts import steps
 from ..accounts.steps import second_factor
 from ..clients import dcr
 from ..errors import DomainError
+from ..forms import error_text, form_error
 from ..security import totp
 from . import audit_log, support
 from .forms import ActionForm, AuditFilterForm, InitialTokenForm
@@ -34,8 +35,6 @@ from .guard import (
     admin_step_up,
     bp,
     current_admin,
-    error_text,
-    form_error,
 )
 
 
@@ -124,7 +123,7 @@ def registration_tokens():
 
 
 def _default_ttl_hours() -> int:
-    return max(1, current_app.config["DCR_TOKEN_TTL"] // 3600)
+    return max(1, settings.current().dcr_token_ttl // 3600)
 
 
 @bp.post("/registration-tokens/<int:token_id>/revoke")

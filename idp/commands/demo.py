@@ -11,6 +11,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
+from .. import settings
 from ..accounts.provisioning import create_from_registry, first_record_without_account
 from ..clients import service as clients_service
 from ..clients.spec import ClientSpec
@@ -30,7 +31,7 @@ DEMO_CLIENTS = [
 @demo_cli.command("seed")
 def demo_seed():
     """Seed the registry and the demo portals; print how to use them (development only)."""
-    if current_app.config["ENV"] == "production":
+    if settings.current().env == "production":
         raise click.ClickException("demo data is refused in production")
     if not db.session.scalar(select(func.count(RegistryRecord.id))):
         seed_registry(10, 1403)
@@ -52,7 +53,7 @@ def demo_seed():
     fd = os.open(credentials_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
         json.dump(saved, f)
-    issuer = current_app.config["ISSUER"]
+    issuer = settings.current().issuer
     click.echo(f"Issuer: {issuer}  (discovery: {issuer}/.well-known/openid-configuration)")
     for client_id, *_rest, port in DEMO_CLIENTS:
         click.echo(f"Demo client {client_id}: client_secret={saved[client_id]} "

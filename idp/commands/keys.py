@@ -1,15 +1,33 @@
-"""``flask keys``: list, rotate, retire and purge the signing keys."""
+"""``flask keys``: list, rotate, retire and purge the signing keys.
+
+Production refuses to start without signing keys, so the command that makes the first
+ones cannot load the app the usual way. ``pyproject.toml`` declares this group a
+``flask.commands`` plugin: the ``flask`` command finds it without loading the app, and the
+group then has its commands load the app with ``create_app(require_keys=False)``.
+"""
 
 from __future__ import annotations
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, ScriptInfo
 
+from .. import settings
 from ..extensions import now
 from ..oidc.keys import ALGORITHMS, KeyError_
 
-keys_cli = AppGroup("keys", help="Signing keys: list, rotate, retire, purge.")
+
+def _load_app_without_keys() -> None:
+    # Under app.test_cli_runner(), or a ScriptInfo given a factory, that factory stands.
+    info = click.get_current_context().ensure_object(ScriptInfo)
+    if info.create_app is None:
+        from .. import create_app
+
+        info.create_app = lambda: create_app(require_keys=False)
+
+
+keys_cli = AppGroup("keys", help="Signing keys: list, rotate, retire, purge.",
+                    callback=_load_app_without_keys)
 
 
 def _keystore():
@@ -17,8 +35,8 @@ def _keystore():
 
 
 def _longest_token_ttl() -> int:
-    cfg = current_app.config
-    return max(cfg["OIDC_ID_TOKEN_TTL"], cfg["OIDC_ACCESS_TOKEN_TTL"])
+    cfg = settings.current()
+    return max(cfg.oidc_id_token_ttl, cfg.oidc_access_token_ttl)
 
 
 @keys_cli.command("list")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 
+from .. import settings
 from ..identity.jalali import TEHRAN
 from ..sms.outbox import latest
 from ..text import normalize_mobile
@@ -23,7 +23,7 @@ def sms_outbox(mobile, limit):
         canonical = normalize_mobile(mobile)
         if canonical is None:
             raise click.ClickException(f"not an Iranian mobile number: {mobile}")
-    if current_app.config["SMS_BACKEND"] != "outbox":
+    if settings.current().sms_backend != "outbox":
         click.echo("note: SMS_BACKEND is not 'outbox'; new messages are not stored", err=True)
     messages = latest(canonical, limit)
     if not messages:

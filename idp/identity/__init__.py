@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask import current_app
 
+from .. import settings
 from .compare import compare_with_record
 from .ports import IdentityRecord, IdentityRegistry, Result, Status
 
@@ -20,7 +21,7 @@ def registry() -> IdentityRegistry:
 
 
 def init_app(app) -> None:
-    backend = app.config["IDENTITY_BACKEND"]
+    backend = settings.of(app).identity_backend
     if backend == "local":
         from .local import LocalIdentityRegistry
 

@@ -27,7 +27,6 @@ class RecoveryRequest(Base):
     next_url: Mapped[str | None] = mapped_column(String(2000))
     sends: Mapped[int] = mapped_column(Integer, default=1)
     sent_at: Mapped[datetime]
-    attempts: Mapped[int] = mapped_column(Integer, default=0)  # counted here without an account
     verified_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
     expires_at: Mapped[datetime]

@@ -11,13 +11,17 @@ from .base import Base, utcnow
 
 
 class OtpChallenge(Base):
-    """A 6-digit code sent by SMS. Only an HMAC of the code is stored."""
+    """A 6-digit code sent by SMS. Only an HMAC of the code is stored.
+
+    A phantom challenge (no ``mobile``, an HMAC no code has) stands in for a code that
+    was never sent, so a request without an account is checked like a real one.
+    """
 
     __tablename__ = "otp_challenges"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     purpose: Mapped[str] = mapped_column(String(32))  # registration | recovery | mobile_change
-    mobile: Mapped[str] = mapped_column(String(11), index=True)
+    mobile: Mapped[str] = mapped_column(String(11), index=True)  # "" for a phantom
     subject: Mapped[str] = mapped_column(String(64), index=True)  # draft id, user id …
     code_hmac: Mapped[str] = mapped_column(String(64))
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from .. import settings
 from ..extensions import now
 from . import metadata
 from .keys import KeyStore
 
 
 def init_app(app) -> None:
-    cfg = app.config
-    store = KeyStore(cfg["KEYS_DIR"], cfg["KEYS_PASSPHRASE"], cfg["KEYS_ROTATION_DELAY"])
-    if cfg["KEYS_AUTO_GENERATE"]:
+    cfg = settings.of(app)
+    store = KeyStore(cfg.keys_dir, cfg.keys_passphrase, cfg.keys_rotation_delay)
+    if cfg.keys_auto_generate:
         with app.app_context():
             store.ensure(now())
     app.extensions["idp.keys"] = store

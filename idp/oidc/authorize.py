@@ -10,7 +10,8 @@
    scopes or see the consent page;
 5. a code is issued, bound to the SSO session.
 
-Every function returns a Flask response or an outcome the view renders.
+Every public function returns an :data:`AuthorizeOutcome`; the view maps each kind to
+a response (a page, a redirect, or Authlib's answer for the client).
 """
 
 from __future__ import annotations
@@ -19,18 +20,20 @@ from dataclasses import dataclass, field
 
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import AccessDeniedError, InvalidRequestError
+from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant
 from authlib.oidc.core.errors import (
     ConsentRequiredError,
     LoginRequiredError,
     RequestNotSupportedError,
     RequestURINotSupportedError,
 )
-from flask import redirect, request, url_for
+from flask import Response, request
 
 from .. import audit
 from ..accounts.session import current_session, current_user
 from ..extensions import db, now
 from ..grants import consents
+from ..models import Client
 from . import claims as claims_mod
 from . import resources, storage, tokens
 from .server import oauth_server
@@ -44,7 +47,39 @@ PARAMS = ("response_type", "client_id", "redirect_uri", "scope", "state", "nonce
 LIST_PARAMS = ("resource",)
 
 
-@dataclass
+@dataclass(frozen=True)
+class ClientResponse:
+    """Authlib's answer for the client: a redirect carrying a code or an error."""
+
+    response: Response
+
+
+@dataclass(frozen=True)
+class LoginRedirect:
+    """The request is parked under ``key``; the browser signs in, then resumes it."""
+
+    key: str
+    login_hint: str | None = None
+
+
+@dataclass(frozen=True)
+class ConsentRedirect:
+    """The request is parked under ``key``; the browser goes to the consent page."""
+
+    key: str
+
+
+@dataclass(frozen=True)
+class ConsentPage:
+    """What the consent page shows for the request parked under ``key``."""
+
+    key: str
+    client: Client
+    scopes: list[tuple[str, list[str]]] = field(default_factory=list)  # (scope, its claims)
+    offline: bool = False  # offline_access: the portal keeps access after sign-out
+
+
+@dataclass(frozen=True)
 class ErrorPage:
     """A Persian error page; the browser is not sent back to the client."""
 
@@ -52,29 +87,25 @@ class ErrorPage:
     status: int = 400
 
 
-@dataclass
-class ConsentPage:
-    key: str
-    client: object
-    scopes: list = field(default_factory=list)
-    offline: bool = False  # offline_access: the portal keeps access after sign-out
+#: Everything an authorization step can end in.
+AuthorizeOutcome = ClientResponse | LoginRedirect | ConsentRedirect | ConsentPage | ErrorPage
 
 
 @dataclass
 class Checked:
     """A request that passed every protocol check."""
 
-    client: object
-    grant: object
-    prompts: set
+    client: storage.OAuthClient
+    grant: AuthorizationCodeGrant
+    prompts: set[str]
     max_age: int | None
     claims_request: dict | None
-    hint: dict | None
-    scope: set
-    resources: list = field(default_factory=list)  # RFC 8707, checked
+    hint: dict | None  # the claims of a valid id_token_hint
+    scope: set[str]
+    resources: list[str] = field(default_factory=list)  # RFC 8707, checked
 
 
-def start():
+def start() -> AuthorizeOutcome:
     """Handle ``/authorize`` (GET or POST)."""
     # RFC 6749 §3.1: a parameter sent without a value is treated as omitted.
     params = {k: request.values[k] for k in PARAMS if request.values.get(k)}
@@ -85,7 +116,7 @@ def start():
     return _run(params, None, None)
 
 
-def resume(key: str | None):
+def resume(key: str | None) -> AuthorizeOutcome:
     """Continue a parked request after the citizen signed in."""
     pending = storage.load_pending(key)
     if pending is None:
@@ -93,8 +124,8 @@ def resume(key: str | None):
     return _run(pending.params, pending, key)
 
 
-def consent_page(key: str | None):
-    """Return what the consent page shows, or where to go instead."""
+def consent_page(key: str | None) -> AuthorizeOutcome:
+    """Return what the consent page shows (:class:`ConsentPage`), or where to go instead."""
     pending = storage.load_pending(key)
     if pending is None:
         return ErrorPage("oidc_request_expired")
@@ -107,7 +138,7 @@ def consent_page(key: str | None):
                        "offline_access" in checked.scope)
 
 
-def decide(key: str | None, approved: bool, ip: str | None = None):
+def decide(key: str | None, approved: bool, ip: str | None = None) -> AuthorizeOutcome:
     """Record the citizen's answer on the consent page and answer the client."""
     pending = storage.load_pending(key)
     if pending is None:
@@ -126,13 +157,13 @@ def decide(key: str | None, approved: bool, ip: str | None = None):
         db.session.commit()
         error = AccessDeniedError(redirect_uri=pending.params["redirect_uri"],
                                   state=pending.params.get("state"))
-        return oauth_server().authorization_error(checked.grant.request, error)
+        return ClientResponse(oauth_server().authorization_error(checked.grant.request, error))
     consents.grant(user.id, client_id, checked.scope)
     db.session.commit()
     return _issue(checked, user, session, pending)
 
 
-def _run(params: dict, pending, key: str | None):
+def _run(params: dict, pending, key: str | None) -> AuthorizeOutcome:
     checked = _check(params, pending)
     if not isinstance(checked, Checked):
         return checked
@@ -149,7 +180,7 @@ def _run(params: dict, pending, key: str | None):
         if "none" in prompts:
             return _error(checked, ConsentRequiredError(), pending)
         key = key or storage.park(checked.client.client_id, params)
-        return redirect(url_for("oidc.consent", key=key))
+        return ConsentRedirect(key)
     return _issue(checked, user, session, pending)
 
 
@@ -178,12 +209,11 @@ def _signed_in(checked: Checked, pending):
     return user, session
 
 
-def _to_login(key: str, params: dict):
-    return redirect(url_for("accounts.login", next=url_for("oidc.resume", key=key),
-                            login_hint=params.get("login_hint")))
+def _to_login(key: str, params: dict) -> LoginRedirect:
+    return LoginRedirect(key, params.get("login_hint"))
 
 
-def _issue(checked: Checked, user, session, pending):
+def _issue(checked: Checked, user, session, pending) -> ClientResponse:
     grant = checked.grant
     grant.request.sso_session = session
     grant.request.claims_request = checked.claims_request
@@ -192,7 +222,7 @@ def _issue(checked: Checked, user, session, pending):
     response = oauth_server().create_authorization_response(
         request=grant.request, grant_user=user, grant=grant)
     storage.drop_pending(pending)
-    return response
+    return ClientResponse(response)
 
 
 def _ordered(scopes: set) -> list:
@@ -200,15 +230,15 @@ def _ordered(scopes: set) -> list:
     return sorted(scopes, key=lambda s: (known.index(s) if s in known else len(known), s))
 
 
-def _error(checked: Checked, error: OAuth2Error, pending):
+def _error(checked: Checked, error: OAuth2Error, pending) -> ClientResponse:
     request_ = checked.grant.request
     error.redirect_uri = request_.payload.redirect_uri
     error.state = request_.payload.state
     storage.drop_pending(pending)
-    return oauth_server().authorization_error(request_, error)
+    return ClientResponse(oauth_server().authorization_error(request_, error))
 
 
-def _check(params: dict, pending):
+def _check(params: dict, pending) -> Checked | ErrorPage | ClientResponse:
     """Steps 1 and 2: return ``Checked``, an error page or an error redirect."""
     client = storage.find_client(params.get("client_id"))
     if client is None:
@@ -224,13 +254,14 @@ def _check(params: dict, pending):
         if not error.redirect_uri:
             return ErrorPage("oidc_bad_request")
         storage.drop_pending(pending)
-        return server.authorization_error(server.create_oauth2_request(source), error)
+        return ClientResponse(
+            server.authorization_error(server.create_oauth2_request(source), error))
     try:
         checked = _check_oidc(params, client, grant)
     except OAuth2Error as error:
         error.redirect_uri, error.state = redirect_uri, params.get("state")
         storage.drop_pending(pending)
-        return server.authorization_error(grant.request, error)
+        return ClientResponse(server.authorization_error(grant.request, error))
     return checked
 
 

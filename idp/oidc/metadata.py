@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from ..settings import Settings
+
 SCOPE_CLAIMS = {
     "openid": ["sub"],
     "profile": ["name", "given_name", "family_name", "gender", "birthdate", "locale"],
@@ -23,9 +25,9 @@ PATHS = {
 }
 
 
-def build(config) -> dict:
+def build(cfg: Settings) -> dict:
     """Return the discovery metadata for the configured issuer."""
-    issuer = config["ISSUER"]
+    issuer = cfg.issuer
     claims = ["iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid"]
     for names in SCOPE_CLAIMS.values():
         claims += [n for n in names if n not in claims]
@@ -55,13 +57,13 @@ def build(config) -> dict:
         "backchannel_logout_supported": True,
         "backchannel_logout_session_supported": True,
         **({"registration_endpoint": issuer + "/connect/register"}  # RFC 7591 §3
-           if config.get("DCR_ENABLED") else {}),
+           if cfg.dcr_enabled else {}),
         "ui_locales_supported": ["fa", "en"],
         "claims_locales_supported": ["fa"],
         "acr_values_supported": ["urn:idp:acr:pwd", "urn:idp:acr:pwd+sms"],
     }
 
 
-def render(config) -> bytes:
+def render(cfg: Settings) -> bytes:
     """Return the discovery document as compact JSON bytes (computed once per app)."""
-    return json.dumps(build(config), ensure_ascii=False, separators=(",", ":")).encode()
+    return json.dumps(build(cfg), ensure_ascii=False, separators=(",", ":")).encode()

@@ -18,6 +18,7 @@ from flask import current_app
 from joserfc import jws, jwt
 from joserfc.errors import JoseError
 
+from .. import settings
 from ..extensions import now
 from ..grants import tokens as grant_tokens
 from . import claims
@@ -36,7 +37,7 @@ def keystore():
 
 
 def issuer() -> str:
-    return current_app.config["ISSUER"]
+    return settings.current().issuer
 
 
 def timestamp(moment: datetime | None = None) -> int:

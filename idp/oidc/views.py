@@ -9,12 +9,23 @@ they never act on the citizen's behalf without either a consent form or a valid
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, render_template, request
+from typing import assert_never
 
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+
+from .. import settings
 from ..extensions import csrf, db, now
 from ..messages import message
 from . import authorize as authorize_service
 from . import logout as logout_service
+from .authorize import (
+    AuthorizeOutcome,
+    ClientResponse,
+    ConsentPage,
+    ConsentRedirect,
+    ErrorPage,
+    LoginRedirect,
+)
 from .forms import ConsentForm, LogoutForm
 from .server import oauth_server
 
@@ -31,7 +42,7 @@ def keystore():
 def discovery():
     response = Response(current_app.extensions["idp.discovery"], mimetype="application/json")
     response.cache_control.public = True
-    response.cache_control.max_age = current_app.config["OIDC_JWKS_MAX_AGE"]
+    response.cache_control.max_age = settings.current().oidc_jwks_max_age
     return response
 
 
@@ -44,7 +55,7 @@ def jwks():
         response = Response(body, mimetype="application/jwk-set+json")
     response.set_etag(etag)
     response.cache_control.public = True
-    response.cache_control.max_age = current_app.config["OIDC_JWKS_MAX_AGE"]
+    response.cache_control.max_age = settings.current().oidc_jwks_max_age
     return response
 
 
@@ -65,12 +76,7 @@ def consent():
     if form.validate_on_submit():
         return _answer(authorize_service.decide(form.key.data, approved=bool(form.approve.data),
                                                 ip=request.remote_addr))
-    outcome = authorize_service.consent_page(request.values.get("key"))
-    if not isinstance(outcome, authorize_service.ConsentPage):
-        return _answer(outcome)
-    form.key.data = outcome.key
-    return _page(render_template("oidc/consent.html", form=form, client=outcome.client,
-                                 scopes=outcome.scopes, offline=outcome.offline))
+    return _answer(authorize_service.consent_page(request.values.get("key")), form)
 
 
 @bp.post("/oauth/token")
@@ -119,10 +125,25 @@ def logout():
     return outcome
 
 
-def _answer(outcome):
-    if isinstance(outcome, authorize_service.ErrorPage):
-        return _error_page(outcome.code, outcome.status)
-    return outcome
+def _answer(outcome: AuthorizeOutcome, form: ConsentForm | None = None) -> Response:
+    """Turn an authorization outcome into the browser's response."""
+    match outcome:
+        case ClientResponse(response=response):
+            return response
+        case LoginRedirect(key=key, login_hint=login_hint):
+            return redirect(url_for("accounts.login", next=url_for("oidc.resume", key=key),
+                                    login_hint=login_hint))
+        case ConsentRedirect(key=key):
+            return redirect(url_for("oidc.consent", key=key))
+        case ConsentPage(key=key, client=client, scopes=scopes, offline=offline):
+            form = form or ConsentForm()
+            form.key.data = key
+            return _page(render_template("oidc/consent.html", form=form, client=client,
+                                         scopes=scopes, offline=offline))
+        case ErrorPage(code=code, status=status):
+            return _error_page(code, status)
+        case _:
+            assert_never(outcome)
 
 
 def _error_page(code: str, status: int = 400):

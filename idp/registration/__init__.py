@@ -1,4 +1,4 @@
-"""Citizen registration: the five-step wizard at ``/register`` (FLOWS.md "ثبت نام")."""
+"""Citizen registration: the five-step wizard at ``/register`` (docs/FLOWS.md, "Registration")."""
 
 from __future__ import annotations
 

@@ -10,11 +10,10 @@ from __future__ import annotations
 import logging
 from datetime import date
 
-from flask import current_app
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit
+from .. import audit, settings
 from ..accounts.passwords import check_password_rules, hash_password
 from ..errors import DomainError
 from ..extensions import db, now
@@ -43,7 +42,7 @@ def _registry_budget(draft: RegistrationDraft) -> int:
     """Refuse when the draft used up its registry inquiries (each is an identity oracle
     and costs money); return how many were used."""
     used = int((draft.data or {}).get("checks", 0))
-    if used >= current_app.config["REGISTRATION_MAX_REGISTRY_CHECKS"]:
+    if used >= settings.current().registration_max_registry_checks:
         raise DomainError("registration_too_many_checks")
     return used
 
@@ -240,7 +239,8 @@ def complete(draft: RegistrationDraft, ip: str | None = None) -> User | None:
 
 
 def _welcome(user: User) -> None:
-    """Send FLOWS.md's welcome SMS; a gateway failure does not undo the registration."""
+    """Send the welcome SMS (docs/FLOWS.md, "The welcome SMS"); a gateway failure does not
+    undo the registration."""
     title = "خانم" if user.gender == "female" else "آقای"
     try:
         send_template(user.mobile, "welcome", title=title, name=user.full_name)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
-    current_app,
     flash,
     g,
     redirect,
@@ -17,11 +16,13 @@ from flask import (
     url_for,
 )
 
+from .. import settings
 from ..accounts import session as sso
 from ..accounts.forms import safe_next
 from ..errors import DomainError
 from ..extensions import now
-from ..i18n import current_locale, localized_digits
+from ..forms import add_error, error_text, form_error
+from ..i18n import current_locale
 from ..identity import jalali
 from ..messages import message
 from ..text import mask_mobile
@@ -48,20 +49,6 @@ TYPED_FIELDS = {
 }
 
 
-def text(error: DomainError) -> str:
-    """The message of ``error`` in the page's language (Persian digits on Persian pages)."""
-    return message(error.code, **{k: localized_digits(v) for k, v in error.params.items()
-                                  if isinstance(v, int | str)})
-
-
-def _add_error(form, field_name: str | None, error_text: str) -> None:
-    field = getattr(form, field_name, None) if field_name else None
-    if field is None:
-        form.form_errors.append(error_text)
-    else:
-        field.errors = [*field.errors, error_text]
-
-
 def _raw_cookie() -> str | None:
     return request.cookies.get(wizard.COOKIE_NAME)
 
@@ -85,16 +72,16 @@ def _renew_cookie(response):
 
 
 def _set_cookie(response, raw: str):
-    cfg = current_app.config
+    cfg = settings.current()
     response.set_cookie(wizard.COOKIE_NAME, raw, httponly=True, samesite="Lax",
-                        secure=cfg["SESSION_COOKIE_SECURE"], path=wizard.COOKIE_PATH,
-                        max_age=cfg["REGISTRATION_DRAFT_TTL"])
+                        secure=cfg.https, path=wizard.COOKIE_PATH,
+                        max_age=cfg.registration_draft_ttl)
     return response
 
 
 def _clear_cookie(response):
     response.delete_cookie(wizard.COOKIE_NAME, path=wizard.COOKIE_PATH, httponly=True,
-                           samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"])
+                           samesite="Lax", secure=settings.current().https)
     return response
 
 
@@ -166,10 +153,10 @@ def _step1(draft):
                                                    ip=request.remote_addr)
         except DomainError as e:
             if e.code.startswith("otp_") or e.code == "sms_unavailable":
-                flash(text(e), "danger")  # ownership confirmed; the code page offers a resend
+                flash(error_text(e), "danger")  # ownership confirmed; the code page offers a resend
                 return _to_step(1)
             account_exists = e.code == "registration_account_exists"
-            _add_error(form, e.field, text(e))
+            form_error(form, e)
         else:
             return _to_step(1 if sent else 2)
     return _render("step1.html", draft, form=form, account_exists=account_exists)
@@ -186,7 +173,7 @@ def _step1_code(draft):
             services.resend_code(draft)
             flash(message("registration_code_resent"), "info")
         except DomainError as e:
-            flash(text(e), "danger")
+            flash(error_text(e), "danger")
         return _to_step(1)
     # Only "مرحله بعد" of the code form submits it; a repeated post of the code-and-mobile
     # form (double click, reload) just shows this page again.
@@ -194,7 +181,7 @@ def _step1_code(draft):
         try:
             services.verify_mobile_code(draft, form.code.data)
         except DomainError as e:
-            _add_error(form, "code", text(e))
+            form_error(form, e, field="code")
         else:
             return _to_step(2)
     return _render("step1_code.html", draft, form=form,
@@ -212,10 +199,10 @@ def _step2(draft):
             if e.code == "registration_mismatch":
                 form.form_errors.append(message("registration_mismatch"))
                 for name in e.params["fields"]:
-                    _add_error(form, "birth_day" if name == "birth_date" else name,
-                               message(f"registration_mismatch_{name}"))
+                    add_error(form, "birth_day" if name == "birth_date" else name,
+                              message(f"registration_mismatch_{name}"))
             else:
-                _add_error(form, "birth_day" if e.field == "birth_date" else e.field, text(e))
+                form_error(form, e, field="birth_day" if e.field == "birth_date" else None)
         else:
             return _to_step(3)
     return _render("step2.html", draft, form=form)
@@ -236,8 +223,7 @@ def _step4(draft):
         try:
             services.set_password(draft, form.new_password.data)
         except DomainError as e:
-            for code in e.params.get("codes", [e.code]):
-                _add_error(form, "new_password", message(code))
+            form_error(form, e, field="new_password")
         else:
             return _to_step(5)
     return _render("step4.html", draft, form=form)
@@ -255,7 +241,7 @@ def _step5(draft):
             user = services.complete(draft, ip=request.remote_addr)
         except DomainError as e:
             account_exists = e.code == "registration_account_exists"
-            form.form_errors.append(text(e))
+            form.form_errors.append(error_text(e))
         else:
             next_url = next_url if user is not None else None
             response = redirect(next_url or url_for("registration.done"))

@@ -16,9 +16,9 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import delete, select
 
+from .. import settings
 from ..extensions import db, now
 from ..models import RegistrationDraft
 from ..security.hashing import sha256
@@ -30,7 +30,7 @@ LAST_STEP = 5
 
 
 def _ttl() -> timedelta:
-    return timedelta(seconds=current_app.config["REGISTRATION_DRAFT_TTL"])
+    return timedelta(seconds=settings.current().registration_draft_ttl)
 
 
 def create(id_type: str, next_url: str | None = None) -> tuple[RegistrationDraft, str]:

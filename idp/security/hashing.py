@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from flask import current_app
+from .. import settings
 
 
 def sha256(value: str) -> str:
@@ -21,10 +21,11 @@ def purpose_key(purpose: str) -> bytes:
     The derivation base is not ``SECRET_KEY`` in production, so the session key can be
     rotated without invalidating every stored client secret and pairwise subject.
     """
-    explicit = current_app.config.get(f"{purpose.upper()}_SECRET")
+    cfg = settings.current()
+    explicit = getattr(cfg, f"{purpose}_secret", "")
     if explicit:
         return explicit.encode()
-    base = (current_app.config["HASH_KEY"] or current_app.config["SECRET_KEY"]).encode()
+    base = (cfg.hash_key or cfg.secret_key).encode()
     return hmac.new(base, f"idp:{purpose}".encode(), hashlib.sha256).digest()
 
 

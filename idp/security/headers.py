@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import request
+
+from .. import settings
 
 # No inline script or style: page scripts live in static/js/. No form-action: browsers
 # apply it to the redirect that follows a sign-in or consent POST, and those go to each
@@ -18,7 +20,7 @@ def set_security_headers(response):
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Referrer-Policy", "no-referrer")
-    if current_app.config["ISSUER"].startswith("https://"):
+    if settings.current().https:
         headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
     if not request.path.startswith(("/static/", "/jwks.json", "/.well-known/")):
         # Pages with personal data and protocol answers must never be cached (RFC 6749 §5.1).

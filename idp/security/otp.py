@@ -22,6 +22,7 @@ from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from .. import settings
 from ..errors import DomainError
 from ..extensions import db, now
 from ..models import OtpChallenge, OtpThrottle
@@ -32,17 +33,13 @@ from .hashing import keyed_hash, matches
 CODE_LENGTH = 6
 
 
-def _cfg(name: str) -> int:
-    return int(current_app.config[name])
-
-
 def _new_code() -> str:
     return f"{secrets.randbelow(10 ** CODE_LENGTH):0{CODE_LENGTH}d}"
 
 
 def issuer_host() -> str:
     """The host of the issuer, as the WebOTP line needs it (``@host #code``)."""
-    return urlsplit(current_app.config["ISSUER"]).hostname or "localhost"
+    return urlsplit(settings.current().issuer).hostname or "localhost"
 
 
 def _claim_send_slot(mobile: str, moment: datetime) -> None:
@@ -51,7 +48,7 @@ def _claim_send_slot(mobile: str, moment: datetime) -> None:
     The conditional UPDATE both checks and moves ``next_send_at``; on PostgreSQL a
     concurrent request waits for the row lock and then finds the slot taken.
     """
-    next_at = moment + timedelta(seconds=_cfg("OTP_RESEND_AFTER"))
+    next_at = moment + timedelta(seconds=settings.current().otp_resend_after)
     claim = (update(OtpThrottle)
              .where(OtpThrottle.mobile == mobile, OtpThrottle.next_send_at <= moment)
              .values(next_send_at=next_at)
@@ -96,25 +93,46 @@ def issue_code(purpose: str, subject: str, mobile: str) -> OtpChallenge:
         hour_ago = moment - timedelta(hours=1)
         sent = db.session.scalar(select(func.count(OtpChallenge.id)).where(
             OtpChallenge.mobile == mobile, OtpChallenge.created_at > hour_ago))
-        if sent >= _cfg("OTP_HOURLY_LIMIT"):
+        if sent >= settings.current().otp_hourly_limit:
             raise DomainError("otp_hourly_limit")
         code = _new_code()
-        challenge = OtpChallenge(
-            purpose=purpose, subject=str(subject), mobile=mobile,
-            code_hmac=keyed_hash(code, "otp"), attempts=0, created_at=moment,
-            expires_at=moment + timedelta(seconds=_cfg("OTP_TTL")),
-            resend_after=moment + timedelta(seconds=_cfg("OTP_RESEND_AFTER")))
-        db.session.add(challenge)
-        db.session.flush()
+        challenge = _add_challenge(purpose, subject, mobile, keyed_hash(code, "otp"), moment)
         template = f"otp_{purpose}"
         if f"sms/{template}.txt" not in current_app.jinja_env.list_templates():
             template = "otp"
         send_template(mobile, template, code=code, host=issuer_host(), purpose=purpose,
-                      minutes=max(1, _cfg("OTP_TTL") // 60))
+                      minutes=max(1, settings.current().otp_ttl // 60))
         db.session.commit()
     except BaseException:
         db.session.rollback()
         raise
+    return challenge
+
+
+def issue_phantom(purpose: str, subject: str) -> OtpChallenge:
+    """Create a challenge that no code matches for ``(purpose, subject)`` and commit.
+
+    For a request that must answer as if a code had been sent when there is nobody to
+    send it to (password recovery for a code without an account): :func:`verify_code`
+    treats it like any other challenge, so its expiry, attempt count and death are the
+    same as a real code's. Its HMAC is of a random 256-bit string, which no 6-digit code
+    has. Nothing is sent and no mobile's send limits are touched.
+    """
+    challenge = _add_challenge(purpose, subject, "", keyed_hash(secrets.token_hex(32), "otp"),
+                               now())
+    db.session.commit()
+    return challenge
+
+
+def _add_challenge(purpose: str, subject: str, mobile: str, code_hmac: str,
+                   moment: datetime) -> OtpChallenge:
+    cfg = settings.current()
+    challenge = OtpChallenge(
+        purpose=purpose, subject=str(subject), mobile=mobile, code_hmac=code_hmac,
+        attempts=0, created_at=moment, expires_at=moment + timedelta(seconds=cfg.otp_ttl),
+        resend_after=moment + timedelta(seconds=cfg.otp_resend_after))
+    db.session.add(challenge)
+    db.session.flush()
     return challenge
 
 
@@ -138,7 +156,7 @@ def verify_code(purpose: str, subject: str, code: str) -> OtpChallenge:
     """
     moment = now()
     challenge = latest_challenge(purpose, subject)
-    max_attempts = _cfg("OTP_MAX_ATTEMPTS")
+    max_attempts = settings.current().otp_max_attempts
     if challenge is None or challenge.consumed_at is not None or challenge.expires_at <= moment:
         raise DomainError("otp_expired", field="code")
     if challenge.attempts >= max_attempts:

@@ -12,22 +12,24 @@ from __future__ import annotations
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-# endpoint → (setting holding the limit, methods it applies to)
+from .. import settings
+
+# endpoint → (Settings field holding the limit, methods it applies to)
 LIMITED_ENDPOINTS = {
-    "accounts.login": ("RATELIMIT_LOGIN", ["POST"]),
-    "accounts.expired_password": ("RATELIMIT_LOGIN", ["POST"]),
-    "accounts.recover": ("RATELIMIT_SMS", ["POST"]),
-    "accounts.recover_resend": ("RATELIMIT_SMS", ["POST"]),
-    "accounts.recover_code": ("RATELIMIT_LOGIN", ["POST"]),
-    "accounts.change_mobile": ("RATELIMIT_SMS", ["POST"]),
-    "accounts.resend_mobile_code": ("RATELIMIT_SMS", ["POST"]),
-    "registration.start": ("RATELIMIT_REGISTRATION", ["POST"]),
-    "registration.step": ("RATELIMIT_REGISTRATION", ["POST"]),
-    "admin.verify": ("RATELIMIT_LOGIN", ["POST"]),
-    "oidc.token": ("RATELIMIT_TOKEN", ["POST"]),
-    "oidc.introspect": ("RATELIMIT_TOKEN", ["POST"]),
-    "oidc.revoke": ("RATELIMIT_TOKEN", ["POST"]),
-    "dcr.register": ("RATELIMIT_REGISTRATION", ["POST"]),
+    "accounts.login": ("ratelimit_login", ["POST"]),
+    "accounts.expired_password": ("ratelimit_login", ["POST"]),
+    "accounts.recover": ("ratelimit_sms", ["POST"]),
+    "accounts.recover_resend": ("ratelimit_sms", ["POST"]),
+    "accounts.recover_code": ("ratelimit_login", ["POST"]),
+    "accounts.change_mobile": ("ratelimit_sms", ["POST"]),
+    "accounts.resend_mobile_code": ("ratelimit_sms", ["POST"]),
+    "registration.start": ("ratelimit_registration", ["POST"]),
+    "registration.step": ("ratelimit_registration", ["POST"]),
+    "admin.verify": ("ratelimit_login", ["POST"]),
+    "oidc.token": ("ratelimit_token", ["POST"]),
+    "oidc.introspect": ("ratelimit_token", ["POST"]),
+    "oidc.revoke": ("ratelimit_token", ["POST"]),
+    "dcr.register": ("ratelimit_registration", ["POST"]),
 }
 
 
@@ -35,10 +37,11 @@ def init_app(app) -> None:
     """Attach the limits to the registered views; call after every blueprint is registered."""
     limiter = Limiter(get_remote_address, app=app, strategy="fixed-window",
                       headers_enabled=True, key_prefix="idp")
-    for endpoint, (setting, methods) in LIMITED_ENDPOINTS.items():
+    cfg = settings.of(app)
+    for endpoint, (name, methods) in LIMITED_ENDPOINTS.items():
         view = app.view_functions.get(endpoint)
         if view is not None:
-            limit = app.config[setting]
+            limit = getattr(cfg, name)
             app.view_functions[endpoint] = limiter.limit(lambda limit=limit: limit,
                                                          methods=methods)(view)
     app.extensions["idp.limiter"] = limiter

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask import current_app, render_template
 
+from .. import settings
 from .ports import SmsGateway, SmsUnavailable
 
 __all__ = ["SmsGateway", "SmsUnavailable", "init_app", "render", "send_template",
@@ -37,7 +38,7 @@ def send_template(mobile: str, template_name: str, **context) -> str:
 
 
 def init_app(app) -> None:
-    backend = app.config["SMS_BACKEND"]
+    backend = settings.of(app).sms_backend
     if backend == "outbox":
         from .outbox import OutboxSmsGateway
 

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from ...errors import DomainError
 from .. import signin
 from ..forms import NewPasswordForm
-from ..ui import error_text, form_error
+from ...forms import error_text, form_error
 from . import pending
 
 NAME = "new_password"

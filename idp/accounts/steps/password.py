@@ -10,7 +10,7 @@ from flask import render_template, request
 
 from .. import signin
 from ..forms import LoginForm, normalize_id_code
-from ..ui import error_text
+from ...forms import error_text
 
 NAME = "password"
 AMR = ("pwd",)

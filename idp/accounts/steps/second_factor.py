@@ -15,7 +15,7 @@ from ...i18n import localized_digits
 from ...security import totp
 from .. import session
 from ..forms import SecondFactorForm
-from ..ui import error_text, form_error
+from ...forms import error_text, form_error
 
 NAME = "second_factor"
 AMR = ("otp",)  # RFC 8176; the runner adds "mfa" since a first factor came before

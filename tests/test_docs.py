@@ -1,0 +1,36 @@
+"""docs/FLOWS.md: the code's citations name its sections, and the texts it quotes are real."""
+
+from __future__ import annotations
+
+import re
+
+from idp.settings import PROJECT_ROOT
+
+FLOWS = PROJECT_ROOT / "docs" / "FLOWS.md"
+SOURCES = [*(PROJECT_ROOT / "idp").rglob("*.py"), *(PROJECT_ROOT / "templates").rglob("*.*")]
+
+
+def squeeze(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
+
+
+def test_every_citation_names_a_section():
+    """Each section of docs/FLOWS.md that the code or the tests cite is one of its headings."""
+    headings = set(re.findall(r"^#+ (.+)$", FLOWS.read_text(), re.M))
+    cited = {}
+    for path in [*SOURCES, *(PROJECT_ROOT / "tests").glob("*.py")]:
+        for section in re.findall(r'docs/FLOWS\.md, "([^"]+)"', path.read_text()):
+            cited.setdefault(section, path.name)
+    assert cited, "the code cites docs/FLOWS.md"
+    assert {s: f for s, f in cited.items() if s not in headings} == {}
+
+
+def test_quoted_page_texts_exist():
+    """Every text quoted «like this» is one the product shows; around an ellipsis or a
+    placeholder such as {minutes}, each quoted part is."""
+    sources = squeeze(" ".join(path.read_text() for path in SOURCES))
+    parts = {squeeze(part).strip(" .،") for quote in re.findall(r"«([^«»]+)»", FLOWS.read_text())
+             for part in re.split(r"…|\{\w+\}", quote)}
+    parts = {part for part in parts if len(part) > 3}
+    assert len(parts) > 100
+    assert sorted(part for part in parts if part not in sources) == []
