@@ -44,6 +44,7 @@ def create_app(config: dict | None = None) -> Flask:
         sms,
     )
     from .extensions import SystemClock, csrf, db, migrate
+    from .oidc.documents import StaticDocuments
     from .security import headers, ratelimit
 
     app.extensions["idp.clock"] = clock or SystemClock()
@@ -64,6 +65,8 @@ def create_app(config: dict | None = None) -> Flask:
 
         hops = app.config["PROXY_FIX_X_FOR"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    # Outermost: discovery and the JWKS are answered before Flask (and ProxyFix) run.
+    app.wsgi_app = StaticDocuments(app.wsgi_app, app)
     settings.check(app, keys_present=app.extensions["idp.keys"].has_keys())
     return app
 
