@@ -48,8 +48,8 @@ def create_app(config: dict | None = None) -> Flask:
     from .security import headers, ratelimit
 
     app.extensions["idp.clock"] = clock or SystemClock()
+    database.init_app(app)  # engine options first: db.init_app creates the engines
     db.init_app(app)
-    database.init_app(app)
     migrate.init_app(app, db, directory=str(settings.PROJECT_ROOT / "migrations"),
                      render_as_batch=True, compare_type=True)
     csrf.init_app(app)

@@ -34,6 +34,10 @@ DEFAULTS: dict[str, object] = {
     "ISSUER": "http://127.0.0.1:5000",  # OIDC issuer URL; must be https in production
     "DATABASE_URL": "",  # empty: SQLite file instance/idp.sqlite3; or postgresql+psycopg://...
     "REDIS_URL": "",  # redis://host:6379/0 for shared rate-limit counters; empty: per process
+    "DB_POOL_SIZE": 5,  # PostgreSQL connections kept per process; >= threads per worker
+    "DB_MAX_OVERFLOW": 10,  # extra PostgreSQL connections under bursts, closed when returned
+    "DB_POOL_RECYCLE": 1800,  # seconds before a pooled connection is replaced (idle drops)
+    "DB_POOL_PRE_PING": False,  # ping each connection on checkout: one round trip per request
     "LOG_LEVEL": "INFO",  # root log level; security events use the SECURITY level (25)
     # --- branding (FLOWS.md) ----------------------------------------------------
     "BRAND_ORGANISATION": "سازمان تأمین اجتماعی",  # organisation name on every page
