@@ -101,8 +101,9 @@ class RedisCounterStorage(RedisStorage):
     """Fixed-window counters in Redis, shared by every instance: one round trip per hit.
 
     The hit pipelines INCRBY, EXPIRE NX and TTL, and keeps the reply (per thread) so the
-    count and reset time Flask-Limiter reads next for its headers cost no round trip.
-    Only those headers read it; the allow/deny decision is the INCRBY reply itself.
+    count and reset time Flask-Limiter reads next for its headers cost no round trip. With
+    a fixed window it reads a key only right after hitting it in the same request, so the
+    kept reply is that request's; the allow/deny decision is the INCRBY reply itself.
     """
 
     STORAGE_SCHEME = ["idp+redis", "idp+rediss", "idp+unix"]
