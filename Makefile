@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FLASK_APP := idp
 
-.PHONY: run test lint bench migration clean
+.PHONY: run serve test lint bench migration clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,6 +18,12 @@ run: $(STAMP)
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo seed
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+## Serve http://127.0.0.1:5000 with the production server (Granian, 2 workers), not the
+## development one; `make run` once first (migrations, keys, demo data).
+serve: $(STAMP)
+	$(BIN)/granian --interface wsgi --host 127.0.0.1 --port 5000 --workers 2 \
+	  --blocking-threads 4 wsgi:app
 
 ## Run the whole test suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set).
 test: $(STAMP)

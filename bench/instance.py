@@ -20,7 +20,7 @@ from signin import Portal
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CONFIG = Path(__file__).resolve().with_name("idp.toml")
-BIN_DIR = Path(sys.executable).parent  # the venv's bin: flask, gunicorn
+BIN_DIR = Path(sys.executable).parent  # the venv's bin: flask, granian
 PASSWORD = "Bench1403Citizen"  # every bench citizen's password
 PORTAL_ID = "bench-portal"
 REDIRECT_URI = "https://portal.bench.test/callback"

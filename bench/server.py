@@ -16,7 +16,8 @@ import procstat
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 #: The README's production command; ``{bind}``, ``{port}`` and ``{workers}`` are filled in.
-DEFAULT_COMMAND = "gunicorn --workers {workers} --bind {bind} wsgi:app"
+DEFAULT_COMMAND = ("granian --interface wsgi --host 127.0.0.1 --port {port} --workers {workers} "
+                   "--blocking-threads 4 --respawn-failed-workers wsgi:app")
 
 
 def free_port() -> int:

@@ -47,11 +47,12 @@ def create_app(config: dict | None = None, *, require_keys: bool = True) -> Flas
         sms,
     )
     from .extensions import SystemClock, csrf, db, migrate
+    from .oidc.documents import StaticDocuments
     from .security import headers, ratelimit
 
     app.extensions["idp.clock"] = clock or SystemClock()
+    database.init_app(app)  # engine options first: db.init_app creates the engines
     db.init_app(app)
-    database.init_app(app)
     migrate.init_app(app, db, directory=str(settings.PROJECT_ROOT / "migrations"),
                      render_as_batch=True, compare_type=True)
     csrf.init_app(app)
@@ -67,6 +68,8 @@ def create_app(config: dict | None = None, *, require_keys: bool = True) -> Flas
 
         hops = cfg.proxy_fix_x_for
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    # Outermost: discovery and the JWKS are answered before Flask (and ProxyFix) run.
+    app.wsgi_app = StaticDocuments(app.wsgi_app, app)
     settings.check(cfg, keys_present=app.extensions["idp.keys"].has_keys(),
                    require_keys=require_keys)
     return app

@@ -19,6 +19,7 @@ from babel.messages.pofile import read_po
 from flask import has_request_context, request
 from flask_babel import Babel, refresh
 
+from .errors import JSON_PREFIXES
 from .settings import PROJECT_ROOT
 from .text import fa_digits
 
@@ -26,6 +27,8 @@ SUPPORTED = ("fa", "en")
 DEFAULT = "fa"
 COOKIE = "idp_lang"
 SOURCE_DIR = PROJECT_ROOT / "translations"
+# Protocol endpoints, probes and static files answer programs or carry no text.
+NO_LANGUAGE_PREFIXES = (*JSON_PREFIXES, "/static/")
 
 
 def _requested() -> str | None:
@@ -55,7 +58,19 @@ def current_locale() -> str:
     return environ["idp.locale"]
 
 
+def _for_people() -> bool:
+    # No language, no cookie and no Babel work where nobody reads the text.
+    return not request.path.startswith(NO_LANGUAGE_PREFIXES)
+
+
+def _start_request() -> None:
+    if _for_people():
+        refresh()
+
+
 def _remember_choice(response):
+    if not _for_people():
+        return response
     # Also for responses that rendered no text (a redirect from /authorize with ui_locales).
     current_locale()
     chosen = request.environ.get("idp.locale_chosen")
@@ -114,7 +129,7 @@ def init_app(app) -> None:
     Babel(app, locale_selector=current_locale)
     # Flask-Babel caches the locale on ``g``; an app context may serve several requests
     # (CLI, tests), so start each request from its own choice.
-    app.before_request(refresh)
+    app.before_request(_start_request)
     app.after_request(_remember_choice)
     app.jinja_env.globals.update(current_locale=current_locale, text_direction=direction,
                                  switch_language_url=switch_language_url)

@@ -56,6 +56,10 @@ class Settings:
     database_url: str = field(default="", **_SECRET)
     # redis://host:6379/0 for shared rate-limit counters; empty: per process
     redis_url: str = field(default="", **_SECRET)
+    db_pool_size: int = 5  # PostgreSQL connections kept per process; >= threads per worker
+    db_max_overflow: int = 10  # extra PostgreSQL connections under bursts, closed when returned
+    db_pool_recycle: int = 1800  # seconds before a pooled connection is replaced (idle drops)
+    db_pool_pre_ping: bool = False  # ping each connection on checkout: a round trip per request
     log_level: str = "INFO"  # root log level; security events use the SECURITY level (25)
     # --- branding (docs/FLOWS.md, "Branding") -------------------------------------
     brand_organisation: str = "سازمان تأمین اجتماعی"  # organisation name on every page
@@ -175,7 +179,7 @@ DEFAULTS: dict[str, object] = {
 #: Flask and extension keys that a TOML file or an ``IDP_<KEY>`` variable may set besides
 #: the settings; they go to ``app.config`` as they are. Keys the IdP derives itself
 #: (``SESSION_COOKIE_*``, ``PREFERRED_URL_SCHEME``, ``SQLALCHEMY_DATABASE_URI``,
-#: ``RATELIMIT_STORAGE_URI``, ``WTF_CSRF_TIME_LIMIT``, ``BABEL_*``) are not among them:
+#: ``WTF_CSRF_TIME_LIMIT``, ``BABEL_*``) are not among them:
 #: they would be overwritten. The mapping given to ``create_app`` may carry any key.
 FRAMEWORK_KEYS = frozenset({
     "SERVER_NAME",  # Flask: the host URLs are built for outside a request (CLI)
@@ -336,12 +340,9 @@ def _derive(app) -> None:
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     cfg["SQLALCHEMY_DATABASE_URI"] = url
     cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
-    if url.startswith("postgresql"):
-        cfg["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("pool_pre_ping", True)
     cfg["ISSUER"] = str(cfg["ISSUER"]).rstrip("/")
     cfg["SESSION_COOKIE_HTTPONLY"] = True
     cfg["SESSION_COOKIE_SAMESITE"] = "Lax"
-    cfg["RATELIMIT_STORAGE_URI"] = cfg["REDIS_URL"] or "memory://"
     cfg["WTF_CSRF_TIME_LIMIT"] = None  # the SSO session bounds the form's life
 
 

@@ -28,6 +28,17 @@ def test_lang_parameter_switches_to_english_and_is_remembered(client):
     assert "صفحه پیدا نشد" in back
 
 
+@pytest.mark.parametrize(("method", "path"), [
+    ("GET", "/userinfo"), ("POST", "/oauth/token"), ("POST", "/oauth/introspect"),
+    ("POST", "/oauth/revoke"), ("GET", "/healthz"), ("GET", "/static/css/idp.css")])
+def test_protocol_endpoints_set_no_language_cookie(client, method, path):
+    """Programs get no language cookie, whatever ?lang= or ui_locales they send."""
+    response = client.open(f"{path}?lang=en&ui_locales=en", method=method)
+    assert "Set-Cookie" not in response.headers
+    response.close()
+    assert "idp_lang=en" in client.get("/login?lang=en").headers["Set-Cookie"]
+
+
 def test_ui_locales_picks_the_first_supported_language(client):
     html = client.get("/no-such-page?ui_locales=de-DE en-US fa").get_data(as_text=True)
     assert 'lang="en"' in html

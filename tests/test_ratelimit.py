@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
+
+from idp.security.ratelimit import MemoryCounterStorage, RedisCounterStorage
 
 from .factories import make_client
 
@@ -74,3 +78,51 @@ def test_proxy_fix_uses_forwarded_address(limited):
                        headers={"X-Forwarded-For": "10.1.1.1"}).status_code == 429
     assert client.post("/login", data=form,
                        headers={"X-Forwarded-For": "10.1.1.2"}).status_code == 200
+
+
+def test_memory_counters_start_no_thread(limited):
+    """A limited request costs a dict update: no timer thread per hit, limits still trip."""
+    app = limited()
+    assert isinstance(app.extensions["idp.limiter"].storage, MemoryCounterStorage)
+    client = app.test_client()
+    form = {"id_code": "0012345679", "password": "x"}
+    client.post("/login", data=form)
+    threads = threading.active_count()
+    remaining = [client.post("/login", data=form).headers["X-RateLimit-Remaining"]
+                 for _ in range(2)]
+    assert remaining == ["1", "0"]
+    assert client.post("/login", data=form).status_code == 429
+    assert threading.active_count() == threads
+
+
+def test_memory_window_restarts_and_expired_windows_are_swept():
+    """A window that has ended counts from zero again; the minute's sweep forgets it."""
+    now = [1000.0]
+    storage = MemoryCounterStorage("idp+memory://", clock=lambda: now[0])
+    assert [storage.incr("a", 10) for _ in range(3)] == [1, 2, 3]
+    assert storage.get("a") == 3 and storage.get_expiry("a") == 1010.0
+    now[0] = 1010.0
+    assert storage.get("a") == 0
+    assert storage.incr("a", 10) == 1
+    storage.incr("b", 5)
+    now[0] = 1100.0  # past both windows and the sweep interval
+    storage.incr("c", 10)
+    assert storage.reset() == 1  # only "c" was left
+
+
+def test_redis_counters_expire_and_report_remaining(limited, redis_url):
+    """Each hit is one pipelined round trip; the window gets its TTL, headers stay right."""
+    import redis
+
+    app = limited(REDIS_URL=redis_url)
+    assert isinstance(app.extensions["idp.limiter"].storage, RedisCounterStorage)
+    client = app.test_client()
+    form = {"id_code": "0012345679", "password": "x"}
+    remaining = [client.post("/login", data=form).headers["X-RateLimit-Remaining"]
+                 for _ in range(3)]
+    assert remaining == ["2", "1", "0"]
+    refused = client.post("/login", data=form)
+    assert refused.status_code == 429 and 0 < int(refused.headers["Retry-After"]) <= 60
+    connection = redis.Redis.from_url(redis_url)
+    keys = connection.keys("LIMITS:*")
+    assert keys and all(0 < connection.ttl(key) <= 60 for key in keys)

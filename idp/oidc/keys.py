@@ -97,8 +97,9 @@ class KeyStore:
                     path.read_bytes(), {"kid": record.kid, "alg": record.alg, "use": "sig"},
                     password=self.passphrase,
                 )
-        self._version, self._records, self._keys = version, records, keys
-        self._jwks_cache = {}
+        # The version last: a thread that sees it also sees the records it belongs to.
+        self._records, self._keys, self._jwks_cache = records, keys, {}
+        self._version = version
 
     def records(self) -> list[KeyRecord]:
         self._refresh()

@@ -13,21 +13,31 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
        "font-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
        "object-src 'none'")
 
+# Pages with personal data and protocol answers must never be cached (RFC 6749 §5.1);
+# static files and the public discovery/JWKS documents may be.
+NO_STORE = (("Cache-Control", "no-store"), ("Pragma", "no-cache"))
+CACHEABLE_PREFIXES = ("/static/", "/jwks.json", "/.well-known/")
 
-def set_security_headers(response):
-    headers = response.headers
-    headers.setdefault("Content-Security-Policy", CSP)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Referrer-Policy", "no-referrer")
-    if settings.current().https:
-        headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
-    if not request.path.startswith(("/static/", "/jwks.json", "/.well-known/")):
-        # Pages with personal data and protocol answers must never be cached (RFC 6749 §5.1).
-        headers.setdefault("Cache-Control", "no-store")
-        headers.setdefault("Pragma", "no-cache")
-    return response
+
+def security_headers(cfg: settings.Settings) -> tuple[tuple[str, str], ...]:
+    """Return the headers every response carries, for this app's settings."""
+    headers = [("Content-Security-Policy", CSP), ("X-Content-Type-Options", "nosniff"),
+               ("X-Frame-Options", "DENY"), ("Referrer-Policy", "no-referrer")]
+    if cfg.https:
+        headers.append(("Strict-Transport-Security", "max-age=63072000; includeSubDomains"))
+    return tuple(headers)
 
 
 def init_app(app) -> None:
+    always = security_headers(settings.of(app))
+    everything = always + NO_STORE
+
+    def set_security_headers(response):
+        # Built once per app; a view's own value (a static file's Cache-Control) wins.
+        wanted = always if request.path.startswith(CACHEABLE_PREFIXES) else everything
+        headers = response.headers
+        present = {name.lower() for name in headers.keys()}
+        headers.extend(item for item in wanted if item[0].lower() not in present)
+        return response
+
     app.after_request(set_security_headers)

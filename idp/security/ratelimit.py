@@ -1,16 +1,26 @@
 """Per-client-IP rate limits on the endpoints that guess, send SMS or cost money.
 
 Flask-Limiter with a fixed window; counters live in Redis (``REDIS_URL``) so every app
-instance shares them, or in process memory for a single development server. The limits
-are settings (``RATELIMIT_*``), generous enough for carrier-grade NAT, where many
-citizens share one address; the per-account lockout and the per-mobile SMS caps are the
-finer-grained defences behind them.
+instance shares them, or in process memory for a single server. The limits are settings
+(``RATELIMIT_*``), generous enough for carrier-grade NAT, where many citizens share one
+address; the per-account lockout and the per-mobile SMS caps are the finer-grained
+defences behind them.
+
+Both counter stores are our own, registered with ``limits`` under ``idp+…`` schemes:
+``limits``' memory storage starts a ``threading.Timer`` on nearly every hit to expire
+keys, and its Redis storage spends three round trips per limited request (the hit, then
+the count and the TTL for the ``X-RateLimit-*`` headers).
 """
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
+
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from limits.storage import RedisStorage, Storage
 
 from .. import settings
 
@@ -32,11 +42,119 @@ LIMITED_ENDPOINTS = {
     "dcr.register": ("ratelimit_registration", ["POST"]),
 }
 
+SWEEP_INTERVAL = 60.0  # seconds between purges of expired windows from memory
+
+
+class MemoryCounterStorage(Storage):
+    """Fixed-window counters in a dict: a hit is a lock and a dict update, no thread.
+
+    Expired windows are dropped when next touched, and all of them once a minute by the
+    hit that comes due, so memory follows the addresses seen in the last window.
+    """
+
+    STORAGE_SCHEME = ["idp+memory"]
+
+    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False,
+                 clock: Callable[[], float] = time.time, **options):
+        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
+        self._windows: dict[str, list[float]] = {}  # key → [count, expires_at]
+        self._lock = threading.Lock()
+        self._next_sweep = 0.0
+        self._clock = clock  # epoch seconds: Flask-Limiter puts get_expiry in headers
+
+    @property
+    def base_exceptions(self) -> type[Exception]:
+        return ValueError
+
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        now = self._clock()
+        with self._lock:
+            if now >= self._next_sweep:
+                self._windows = {k: w for k, w in self._windows.items() if w[1] > now}
+                self._next_sweep = now + SWEEP_INTERVAL
+            window = self._windows.get(key)
+            if window is None or window[1] <= now:
+                window = self._windows[key] = [0, now + expiry]
+            window[0] += amount
+            return int(window[0])
+
+    def get(self, key: str) -> int:
+        window = self._windows.get(key)
+        return int(window[0]) if window and window[1] > self._clock() else 0
+
+    def get_expiry(self, key: str) -> float:
+        window = self._windows.get(key)
+        return window[1] if window else self._clock()
+
+    def check(self) -> bool:
+        return True
+
+    def reset(self) -> int:
+        with self._lock:
+            count, self._windows = len(self._windows), {}
+        return count
+
+    def clear(self, key: str) -> None:
+        with self._lock:
+            self._windows.pop(key, None)
+
+
+class RedisCounterStorage(RedisStorage):
+    """Fixed-window counters in Redis, shared by every instance: one round trip per hit.
+
+    The hit pipelines INCRBY, EXPIRE NX and TTL, and keeps the reply (per thread) so the
+    count and reset time Flask-Limiter reads next for its headers cost no round trip. With
+    a fixed window it reads a key only right after hitting it in the same request, so the
+    kept reply is that request's; the allow/deny decision is the INCRBY reply itself.
+    """
+
+    STORAGE_SCHEME = ["idp+redis", "idp+rediss", "idp+unix"]
+    REPLIES_KEPT = 16  # per thread; a request reads the replies of its own one or two hits
+
+    def __init__(self, uri: str, **options):
+        super().__init__(uri.removeprefix("idp+"), **options)
+        self._replies = threading.local()
+
+    def _reply(self, key: str) -> tuple[int, float] | None:
+        return getattr(self._replies, "by_key", {}).get(key)
+
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        name = self.prefixed_key(key)
+        pipe = self.get_connection().pipeline(transaction=False)
+        pipe.incrby(name, amount)
+        # Sets the expiry only where none is set: the hit that opens the window, or any
+        # later one should that hit have been lost (Redis 7.0+).
+        pipe.expire(name, expiry, nx=True)
+        pipe.ttl(name)
+        count, _, ttl = pipe.execute()
+        replies = getattr(self._replies, "by_key", None)
+        if replies is None or len(replies) >= self.REPLIES_KEPT:
+            replies = self._replies.by_key = {}
+        replies[key] = (count, time.time() + max(ttl, 0))
+        return count
+
+    def get(self, key: str) -> int:
+        reply = self._reply(key)
+        return reply[0] if reply else super().get(key)
+
+    def get_expiry(self, key: str) -> float:
+        reply = self._reply(key)
+        return reply[1] if reply else super().get_expiry(key)
+
 
 def init_app(app) -> None:
     """Attach the limits to the registered views; call after every blueprint is registered."""
+    redis_url = app.config["REDIS_URL"]
     limiter = Limiter(get_remote_address, app=app, strategy="fixed-window",
+                      storage_uri=f"idp+{redis_url}" if redis_url else "idp+memory://",
                       headers_enabled=True, key_prefix="idp")
+    app.extensions["idp.limiter"] = limiter
+    if not limiter.enabled:
+        return
+    # Flask-Limiter's before_request hook applies default and application-wide limits;
+    # we have none, and the decorated views below check their own. Without it an
+    # unlimited request (UserInfo, pages) skips ~50 µs of limit resolution.
+    app.before_request_funcs[None].remove(limiter._check_request_limit)
     cfg = settings.of(app)
     for endpoint, (name, methods) in LIMITED_ENDPOINTS.items():
         view = app.view_functions.get(endpoint)
@@ -44,4 +162,3 @@ def init_app(app) -> None:
             limit = getattr(cfg, name)
             app.view_functions[endpoint] = limiter.limit(lambda limit=limit: limit,
                                                          methods=methods)(view)
-    app.extensions["idp.limiter"] = limiter
