@@ -11,7 +11,13 @@ from sqlalchemy import func, select
 import idp
 from idp.extensions import db
 from idp.models import AuditEvent
-from idp.unit_of_work import failure_record, unit_of_work
+from idp.unit_of_work import (
+    after_commit,
+    failure_record,
+    set_rollback_only,
+    transactional,
+    unit_of_work,
+)
 
 from . import factories
 
@@ -81,6 +87,81 @@ def test_factories_still_see_committed_rows(app):
     user = factories.make_user()
     assert db.session.get(type(user), user.id) is not None
 
+
+def test_a_transactional_function_is_a_unit_of_work(app):
+    """Each call commits when it returns and rolls back when it raises; calls made
+    inside another unit join it."""
+
+    @transactional
+    def record(name: str, fail: bool = False) -> str:
+        add_event(name)
+        if fail:
+            raise ValueError(name)
+        return name
+
+    assert record("kept") == "kept"
+    with pytest.raises(ValueError):
+        record("dropped", fail=True)
+    with pytest.raises(RuntimeError), unit_of_work():
+        record("joined")
+        raise RuntimeError
+    assert events() == ["kept"]
+
+
+def test_after_commit_waits_for_the_outer_commit(app):
+    """A callback runs once the outermost unit has committed, and never after a rollback."""
+    calls = []
+    with unit_of_work():
+        with unit_of_work():
+            add_event("job")
+            after_commit(lambda: calls.append(events()))
+        assert calls == []
+    assert calls == [["job"]], "it ran after the commit and saw the committed row"
+    with pytest.raises(RuntimeError), unit_of_work():
+        after_commit(lambda: calls.append("rolled back"))
+        raise RuntimeError
+    with unit_of_work():
+        add_event("next")
+    assert calls == [["job"]]
+
+
+def test_a_failure_record_drops_the_callbacks_of_the_failed_work(app):
+    """The writes a failure record discards take their after-commit callbacks along."""
+    calls = []
+    with pytest.raises(LookupError), unit_of_work():
+        after_commit(lambda: calls.append("job"))
+        with failure_record():
+            add_event("failure")
+        raise LookupError
+    with unit_of_work():
+        pass
+    assert calls == [] and events() == ["failure"]
+
+
+@pytest.mark.parametrize("needs_a_unit", [lambda: after_commit(print), set_rollback_only],
+                         ids=["after_commit", "set_rollback_only"])
+def test_callbacks_and_rollback_only_need_an_open_unit(app, needs_a_unit):
+    """Outside a unit of work there is nothing to wait for or to roll back."""
+    with pytest.raises(RuntimeError):
+        needs_a_unit()
+
+
+def test_a_unit_marked_rollback_only_keeps_only_its_failure_records(app):
+    """A use case that refuses without raising keeps nothing but what it recorded as a
+    failure; the next unit commits as usual."""
+    calls = []
+    with unit_of_work():
+        add_event("work")
+        with failure_record():
+            add_event("failure")
+        add_event("more work")
+        after_commit(lambda: calls.append("job"))
+        with unit_of_work():
+            set_rollback_only()
+    assert events() == ["failure"] and calls == []
+    with unit_of_work():
+        add_event("next")
+    assert events() == ["failure", "next"]
 
 PACKAGE = Path(idp.__file__).parent
 #: The modules that may call ``commit()``: the unit of work and its failure recorder.
