@@ -6,9 +6,9 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from ...errors import DomainError
+from ...forms import error_text, form_error
 from .. import signin
 from ..forms import NewPasswordForm
-from ...forms import error_text, form_error
 from . import pending
 
 NAME = "new_password"

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from flask import render_template, request
 
+from ...forms import error_text
 from .. import signin
 from ..forms import LoginForm, normalize_id_code
-from ...forms import error_text
 
 NAME = "password"
 AMR = ("pwd",)

@@ -11,11 +11,11 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from ...forms import error_text, form_error
 from ...i18n import localized_digits
 from ...security import totp
 from .. import session
 from ..forms import SecondFactorForm
-from ...forms import error_text, form_error
 
 NAME = "second_factor"
 AMR = ("otp",)  # RFC 8176; the runner adds "mfa" since a first factor came before
