@@ -186,7 +186,6 @@ def commit_sites() -> list[str]:
     return [f"{module}:{line}" for module, line in sorted(sites)]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13 §4: services still commit on their own")
 def test_commit_is_called_only_by_the_unit_of_work():
     """Transactions end in a handful of places; services open units of work instead."""
     sites = commit_sites()
