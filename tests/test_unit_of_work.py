@@ -163,6 +163,7 @@ def test_a_unit_marked_rollback_only_keeps_only_its_failure_records(app):
         add_event("next")
     assert events() == ["failure", "next"]
 
+
 PACKAGE = Path(idp.__file__).parent
 #: The modules that may call ``commit()``: the unit of work and its failure recorder.
 COMMIT_ALLOWED = {"unit_of_work.py"}
