@@ -1,4 +1,10 @@
-"""Security audit trail: a row per event plus a log line at the SECURITY level."""
+"""Security audit trail: a row per event plus a log line at the SECURITY level.
+
+A row belongs to the unit of work of the change it describes (:mod:`idp.unit_of_work`);
+the row of a refusal that the security log relies on (a wrong password, a refused
+registry check) is written inside ``failure_record()`` so that it survives the rollback
+of the use case it ends.
+"""
 
 from __future__ import annotations
 
@@ -21,9 +27,10 @@ def record(event: str, *, user_id: int | None = None, actor_id: int | None = Non
            client_id: str | None = None, ip: str | None = None, **fields) -> AuditEvent:
     """Record a security-relevant ``event``.
 
-    The row joins the caller's transaction, so it is committed (or rolled back) with the
-    change it describes; callers that record a failure with nothing else to save commit
-    themselves. The log line masks national codes and mobile numbers.
+    The row joins the caller's unit of work, so it is committed (or rolled back) with the
+    change it describes; a failure is recorded inside
+    :func:`~idp.unit_of_work.failure_record`. The log line, written at once (even when
+    the row is rolled back later), masks national codes and mobile numbers.
 
     :raises ValueError: when a field named like a secret is passed.
     """

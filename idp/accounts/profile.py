@@ -11,12 +11,13 @@ import logging
 
 from .. import audit, grants
 from ..errors import DomainError
-from ..extensions import db, now
+from ..extensions import now
 from ..identity import Status, jalali, registry
 from ..models import User
 from ..security import otp
 from ..sms import SmsUnavailable, send_template
 from ..text import mask_mobile
+from ..unit_of_work import failure_record, transactional
 from . import passwords, session
 
 logger = logging.getLogger("idp.accounts")
@@ -53,11 +54,12 @@ def revoke_tokens(user_id: int, keep_sid: str | None = None) -> int:
     """Revoke every refresh-token family of a user (and their access tokens); return how many.
 
     Families issued inside the SSO session ``keep_sid`` are kept (password change keeps
-    the citizen's own browser signed in). The caller commits.
+    the citizen's own browser signed in). Joins the caller's unit of work.
     """
     return grants.revoke_for_user(user_id, keep_sid=keep_sid)
 
 
+@transactional
 def set_password(user: User, new_password: str, *, event: str, ip: str | None = None,
                  keep_sid: str | None = None) -> None:
     """Store a new password (rules already checked) and sign the account out elsewhere.
@@ -73,12 +75,14 @@ def set_password(user: User, new_password: str, *, event: str, ip: str | None = 
     user.locked_until = None
     revoked = revoke_tokens(user.id, keep_sid=keep_sid)
     audit.record(event, user_id=user.id, ip=ip, token_families_revoked=revoked)
-    db.session.commit()
     session.end_all_sessions(user.id, reason=event, keep_sid=keep_sid)
 
 
 def notify(mobile: str, template: str, **context) -> None:
-    """Send an SMS notice; a gateway failure is logged, never undoes what was done."""
+    """Send an SMS notice; a gateway failure is logged, never undoes what was done.
+
+    The outbox row joins the caller's unit of work (see :mod:`idp.sms`).
+    """
     try:
         send_template(mobile, template, **context)
     except SmsUnavailable:
@@ -86,11 +90,12 @@ def notify(mobile: str, template: str, **context) -> None:
 
 
 def notify_password_changed(user: User) -> None:
-    """Send the "your password was changed" SMS to the account's mobile (caller commits)."""
+    """Send the "your password was changed" SMS to the account's mobile."""
     notify(user.mobile, "password_changed", name=user.full_name,
            when=jalali.format_datetime(now(), persian_digits=False))
 
 
+@transactional
 def change_password(user: User, current_password: str, new_password: str, *,
                     keep_sid: str | None, ip: str | None = None) -> None:
     """Change a signed-in citizen's password (تغییر گذرواژه).
@@ -103,24 +108,25 @@ def change_password(user: User, current_password: str, new_password: str, *,
         ``password_rules``.
     """
     if not passwords.verify_password(user.password_hash, current_password):
-        audit.record("password_change_failed", user_id=user.id, ip=ip,
-                     reason="wrong_current_password")
-        db.session.commit()
+        with failure_record():
+            audit.record("password_change_failed", user_id=user.id, ip=ip,
+                         reason="wrong_current_password")
         raise DomainError("current_password_wrong", field="current_password")
     validate_new_password(user, new_password)
-    notify_password_changed(user)
     set_password(user, new_password, event="password_changed", ip=ip, keep_sid=keep_sid)
+    notify_password_changed(user)
 
 
+@transactional
 def update_email(user: User, email: str, ip: str | None = None) -> None:
     """Store a new email address (already normalised and checked by the form)."""
     if (user.email or "") == email:
         return
     user.email = email or None
     audit.record("email_changed", user_id=user.id, ip=ip)
-    db.session.commit()
 
 
+@transactional
 def start_mobile_change(user: User, password: str, new_mobile: str,
                         ip: str | None = None) -> None:
     """Check a new mobile number and send a code to it (step 1 of the mobile change).
@@ -133,9 +139,9 @@ def start_mobile_change(user: User, password: str, new_mobile: str,
         ``mobile_change_not_owned``, ``identity_unavailable``, or an ``otp_*`` limit.
     """
     if not passwords.verify_password(user.password_hash, password):
-        audit.record("mobile_change_failed", user_id=user.id, ip=ip,
-                     reason="wrong_current_password")
-        db.session.commit()
+        with failure_record():
+            audit.record("mobile_change_failed", user_id=user.id, ip=ip,
+                         reason="wrong_current_password")
         raise DomainError("current_password_wrong", field="password")
     if new_mobile == user.mobile:
         raise DomainError("mobile_same_as_current", field="mobile")
@@ -143,9 +149,9 @@ def start_mobile_change(user: User, password: str, new_mobile: str,
     if result.status is Status.UNAVAILABLE:
         raise DomainError("identity_unavailable")
     if not result.ok:
-        audit.record("mobile_change_failed", user_id=user.id, ip=ip, reason="not_owned",
-                     mobile=mask_mobile(new_mobile))
-        db.session.commit()
+        with failure_record():
+            audit.record("mobile_change_failed", user_id=user.id, ip=ip, reason="not_owned",
+                         mobile=mask_mobile(new_mobile))
         raise DomainError("mobile_change_not_owned", field="mobile")
     otp.issue_code("mobile_change", str(user.id), new_mobile)
 
@@ -169,6 +175,7 @@ def resend_mobile_code(user: User) -> None:
     otp.issue_code("mobile_change", str(user.id), mobile)
 
 
+@transactional
 def confirm_mobile_change(user: User, code: str, ip: str | None = None) -> str:
     """Check the code sent to the new mobile and switch the account to it; return it.
 
@@ -179,11 +186,10 @@ def confirm_mobile_change(user: User, code: str, ip: str | None = None) -> str:
     challenge = otp.verify_code("mobile_change", str(user.id), code)
     old = user.mobile
     user.mobile = challenge.mobile
-    notify(old, "mobile_changed", name=user.full_name, new_mobile=mask_mobile(challenge.mobile),
-           when=jalali.format_datetime(now(), persian_digits=False))
     audit.record("mobile_changed", user_id=user.id, ip=ip, old=mask_mobile(old),
                  new=mask_mobile(challenge.mobile))
-    db.session.commit()
+    notify(old, "mobile_changed", name=user.full_name, new_mobile=mask_mobile(challenge.mobile),
+           when=jalali.format_datetime(now(), persian_digits=False))
     return challenge.mobile
 
 

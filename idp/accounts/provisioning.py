@@ -15,6 +15,7 @@ from ..errors import DomainError
 from ..extensions import db, now
 from ..identity import Status, compare_with_record, registry
 from ..models import RegistryRecord, User
+from ..unit_of_work import transactional
 from .passwords import check_password_rules, hash_password
 
 
@@ -46,6 +47,7 @@ def _check_registry(row: RegistryRecord):
     return identity.record
 
 
+@transactional
 def create_from_registry(id_code: str, password: str, email: str | None = None,
                          source: str = "cli") -> User:
     """Create an account for the local registry record of ``id_code`` and return it.
@@ -74,8 +76,6 @@ def create_from_registry(id_code: str, password: str, email: str | None = None,
     try:
         db.session.flush()
     except IntegrityError as e:  # created concurrently: the unique code decides
-        db.session.rollback()
         raise DomainError("account_already_exists") from e
     audit.record("account_created", user_id=user.id, source=source)
-    db.session.commit()
     return user

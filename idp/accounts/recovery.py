@@ -30,6 +30,7 @@ from ..extensions import db, now
 from ..models import RecoveryRequest, User
 from ..security import otp
 from ..security.hashing import keyed_hash, sha256
+from ..unit_of_work import failure_record, transactional
 from . import profile, signin
 
 logger = logging.getLogger("idp.accounts")
@@ -60,7 +61,9 @@ def _send_code(row: RecoveryRequest) -> None:
     """Send the SMS code of the request; a failure looks like success outside.
 
     A request without an account gets a phantom challenge instead, checked in step 2
-    exactly like a sent code.
+    exactly like a sent code. Called after the request's own unit of work committed:
+    a code that cannot be sent (per-mobile limit, gateway down) leaves the request open,
+    and :func:`otp.issue_code`'s own unit keeps nothing of it.
     """
     if row.user_id is None:
         otp.issue_phantom(PURPOSE, str(row.id))
@@ -78,6 +81,14 @@ def start(id_code: str, next_url: str | None = None, ip: str | None = None) -> s
     :raises DomainError: ``otp_resend_too_soon`` or ``otp_hourly_limit`` (per code, for
         every code alike).
     """
+    raw, row = _open_request(id_code, next_url, ip)
+    _send_code(row)
+    return raw
+
+
+@transactional
+def _open_request(id_code: str, next_url: str | None, ip: str | None
+                  ) -> tuple[str, RecoveryRequest]:
     code_hash = keyed_hash(id_code, PURPOSE)
     _check_send_limits(code_hash)
     user = signin.find_user(id_code)
@@ -91,9 +102,7 @@ def start(id_code: str, next_url: str | None = None, ip: str | None = None) -> s
     db.session.add(row)
     audit.record("recovery_requested", user_id=user.id if user else None, ip=ip,
                  account=eligible)
-    db.session.commit()
-    _send_code(row)
-    return raw
+    return raw, row
 
 
 def _live(raw: str | None) -> RecoveryRequest:
@@ -132,14 +141,19 @@ def resend(raw: str | None) -> None:
 
     :raises DomainError: ``recovery_expired``, ``otp_resend_too_soon`` or ``otp_hourly_limit``.
     """
+    _send_code(_count_resend(raw))
+
+
+@transactional
+def _count_resend(raw: str | None) -> RecoveryRequest:
     row = _live(raw)
     _check_send_limits(row.code_hash, last_sent=row.sent_at)
     row.sends += 1
     row.sent_at = now()
-    db.session.commit()
-    _send_code(row)
+    return row
 
 
+@transactional
 def verify(raw: str | None, code: str, ip: str | None = None) -> None:
     """Check the SMS code of step 2.
 
@@ -149,17 +163,18 @@ def verify(raw: str | None, code: str, ip: str | None = None) -> None:
     row = _live(raw)
     if row.verified_at is not None:
         return
+    user_id = row.user_id
     try:
         otp.verify_code(PURPOSE, str(row.id), code)
     except DomainError as e:
-        audit.record("recovery_code_failed", user_id=row.user_id, ip=ip, reason=e.code)
-        db.session.commit()
+        with failure_record():
+            audit.record("recovery_code_failed", user_id=user_id, ip=ip, reason=e.code)
         raise
     row.verified_at = now()
     audit.record("recovery_code_verified", user_id=row.user_id, ip=ip)
-    db.session.commit()
 
 
+@transactional
 def finish(raw: str | None, new_password: str, ip: str | None = None
            ) -> tuple[User, str | None]:
     """Set the new password of step 3; return the account and the ``next`` it started with.
@@ -176,6 +191,6 @@ def finish(raw: str | None, new_password: str, ip: str | None = None
     user = db.session.get(User, row.user_id)
     profile.validate_new_password(user, new_password, check_current=False)
     row.completed_at = now()
-    profile.notify_password_changed(user)
     profile.set_password(user, new_password, event="password_reset", ip=ip)
+    profile.notify_password_changed(user)
     return user, row.next_url

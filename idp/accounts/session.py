@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 from ..extensions import db, now
 from ..models import SsoSession, User
 from ..security.hashing import sha256
+from ..unit_of_work import transactional, unit_of_work
 
 _signals = Namespace()
 #: Sent with ``sessions=[SsoSession, …]`` after sessions end (sign-out, password reset…).
@@ -51,6 +52,7 @@ def is_live(row: SsoSession, moment=None) -> bool:
             and (moment - row.last_seen_at).total_seconds() <= _idle_limit(row))
 
 
+@transactional
 def login_user(user: User, amr: list[str], acr: str | None = None) -> SsoSession:
     """Start a new SSO session for ``user``; the response sets the new cookie.
 
@@ -71,7 +73,6 @@ def login_user(user: User, amr: list[str], acr: str | None = None) -> SsoSession
     )
     user.last_login_at = moment
     db.session.add(row)
-    db.session.commit()
     state = _state()
     state["session"] = row
     state["cookie"] = raw
@@ -96,8 +97,8 @@ def current_session() -> SsoSession | None:
         if row is not None and not is_live(row, moment):
             row = None
         elif row is not None and (moment - row.last_seen_at).total_seconds() > _SEEN_GRANULARITY:
-            row.last_seen_at = moment
-            db.session.commit()
+            with unit_of_work():
+                row.last_seen_at = moment
     state["session"] = row
     return row
 
@@ -108,13 +109,17 @@ def current_user() -> User | None:
     return db.session.get(User, row.user_id) if row is not None else None
 
 
+@transactional
 def end_sessions(rows: list[SsoSession], reason: str) -> None:
-    """End the given sessions and send ``session_ended`` (back-channel logout)."""
+    """End the given sessions and send ``session_ended`` (back-channel logout).
+
+    The receivers (the end of the sessions' grants, the logout jobs) write in the same
+    unit of work as the sessions' end.
+    """
     live = [r for r in rows if r.ended_at is None]
     moment = now()
     for row in live:
         row.ended_at = moment
-    db.session.commit()
     state = _state()
     current = state.get("session")
     if current is not None and current in live:
@@ -124,6 +129,7 @@ def end_sessions(rows: list[SsoSession], reason: str) -> None:
         session_ended.send(current_app._get_current_object(), sessions=live, reason=reason)
 
 
+@transactional
 def logout_user(reason: str = "logout") -> SsoSession | None:
     """End this browser's SSO session (if any) and clear its cookie."""
     row = current_session()
@@ -133,6 +139,7 @@ def logout_user(reason: str = "logout") -> SsoSession | None:
     return row
 
 
+@transactional
 def end_all_sessions(user_id: int, reason: str, keep_sid: str | None = None) -> int:
     """End every live session of a user (password change/reset); return how many."""
     rows = list(db.session.scalars(select(SsoSession).where(
@@ -142,12 +149,12 @@ def end_all_sessions(user_id: int, reason: str, keep_sid: str | None = None) -> 
     return len(rows)
 
 
+@transactional
 def raise_session(row: SsoSession, amr: list[str], admin: bool) -> None:
     """Record a step-up passed in the session ``row``: its new ``amr`` and, when the
-    admin area asked for it, that it is now an admin session (commits)."""
+    admin area asked for it, that it is now an admin session."""
     values = {"amr": list(amr)} | ({"is_admin": True} if admin else {})
     db.session.execute(update(SsoSession).where(SsoSession.id == row.id).values(**values))
-    db.session.commit()
 
 
 def login_required(view):

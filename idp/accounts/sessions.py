@@ -7,6 +7,7 @@ from sqlalchemy import select
 from .. import audit
 from ..extensions import db, now
 from ..models import SsoSession
+from ..unit_of_work import transactional
 from . import session
 
 
@@ -20,6 +21,7 @@ def list_sessions(user_id: int) -> list[SsoSession]:
     return [row for row in rows if session.is_live(row, moment)]
 
 
+@transactional
 def end_session(user_id: int, sid: str, ip: str | None = None) -> bool:
     """End one of the user's own sessions (by its public ``sid``); return whether it was live.
 

@@ -20,6 +20,7 @@ from ..extensions import db, now
 from ..models import LoginThrottle, User
 from ..security.hashing import keyed_hash
 from ..text import mask_personal_numbers
+from ..unit_of_work import failure_record, transactional
 from . import passwords, profile
 
 #: Account statuses that may never sign in, mapped to their message code.
@@ -43,6 +44,7 @@ def _locked_error(seconds: int) -> DomainError:
     return DomainError("account_temporarily_locked", minutes=max(1, math.ceil(seconds / 60)))
 
 
+@transactional
 def authenticate(id_code: str, password: str, ip: str | None = None) -> User:
     """Check a national/FIDA code and password; return the account on success.
 
@@ -51,32 +53,35 @@ def authenticate(id_code: str, password: str, ip: str | None = None) -> User:
     the message nor the time tells whether an account exists. Wrong passwords are counted
     in the database; after ``LOGIN_MAX_FAILURES`` in a row the account is locked for
     ``LOGIN_LOCKOUT_SECONDS``. A blocked account (locked by an operator, disabled or
-    deceased) is reported only to someone who typed its right password.
+    deceased) is reported only to someone who typed its right password. Each refusal is
+    audited, and the refusal and its counter are committed although the sign-in fails.
 
     A successful check resets the failure counter and upgrades a hash made with older
-    argon2 parameters. The caller starts the session.
+    argon2 parameters. The caller starts the session (in the same unit of work).
 
     :raises DomainError: ``login_failed``, ``account_temporarily_locked`` (with
         ``minutes``), ``account_locked``, ``account_disabled`` or ``account_deceased``.
     """
     user = find_user(id_code)
     if user is None:
-        _refuse_unknown_code(id_code, password, ip)
+        passwords.verify_password(None, password)  # the same cost as a real account's check
+        raise _refuse_unknown_code(id_code, ip)
 
     remaining = _lock_remaining(user)
     if remaining:
         passwords.verify_password(None, password)  # same cost as any other answer
-        audit.record("login_refused", user_id=user.id, ip=ip, reason="temporarily_locked")
-        db.session.commit()
+        with failure_record():
+            audit.record("login_refused", user_id=user.id, ip=ip, reason="temporarily_locked")
         raise _locked_error(remaining)
 
     if not passwords.verify_password(user.password_hash, password):
-        _count_failure(user, ip)
+        raise _count_failure(user, ip)
 
     if user.status in BLOCKED_STATUSES:
-        audit.record("login_refused", user_id=user.id, ip=ip, reason=user.status)
-        db.session.commit()
-        raise DomainError(BLOCKED_STATUSES[user.status])
+        status = user.status
+        with failure_record():
+            audit.record("login_refused", user_id=user.id, ip=ip, reason=status)
+        raise DomainError(BLOCKED_STATUSES[status])
 
     user.failed_logins = 0
     user.locked_until = None
@@ -84,78 +89,75 @@ def authenticate(id_code: str, password: str, ip: str | None = None) -> User:
         user.password_hash = passwords.hash_password(password)
         audit.record("password_rehashed", user_id=user.id, ip=ip)
     audit.record("login_ok", user_id=user.id, ip=ip)
-    db.session.commit()
     return user
 
 
-def _refuse_unknown_code(id_code: str, password: str, ip: str | None) -> None:
-    """Answer a code without an account exactly as a wrong password would be answered.
+def _refuse_unknown_code(id_code: str, ip: str | None) -> DomainError:
+    """Count a sign-in with a code without an account as a wrong password would be counted;
+    return the error to answer it with.
 
     Its failures are counted under a keyed hash of the code and lock it for the same
-    time, so "temporarily locked" is no sign that an account exists.
-
-    :raises DomainError: always: ``login_failed`` or ``account_temporarily_locked``.
+    time, so "temporarily locked" is no sign that an account exists. The count and the
+    audit row are committed by :func:`~idp.unit_of_work.failure_record`.
     """
     cfg = current_app.config
     code_hash = keyed_hash(id_code, "login_throttle")
     moment = now()
-    row = db.session.get(LoginThrottle, code_hash)
-    if row is None:
-        db.session.add(LoginThrottle(code_hash=code_hash, failures=0, updated_at=moment))
-        try:
-            db.session.commit()
-        except IntegrityError:  # another request created it first
-            db.session.rollback()
+    with failure_record():
         row = db.session.get(LoginThrottle, code_hash)
-    remaining = 0
-    if row.locked_until is not None:
-        remaining = max(0, math.ceil((row.locked_until - moment).total_seconds()))
-    passwords.verify_password(None, password)  # the same cost as a real account's check
-    audit.record("login_failed", ip=ip, reason="unknown_account",
-                 id_code=mask_personal_numbers(id_code))
-    if remaining:
-        db.session.commit()
-        raise _locked_error(remaining)
-    failures = db.session.execute(
-        update(LoginThrottle).where(LoginThrottle.code_hash == code_hash)
-        .values(failures=LoginThrottle.failures + 1, updated_at=moment)
-        .returning(LoginThrottle.failures)
-    ).scalar_one()
-    if failures >= cfg["LOGIN_MAX_FAILURES"]:
+        if row is None:
+            try:
+                with db.session.begin_nested():
+                    db.session.add(LoginThrottle(code_hash=code_hash, failures=0,
+                                                 updated_at=moment))
+            except IntegrityError:  # another request created it first
+                pass
+            row = db.session.get(LoginThrottle, code_hash)
+        audit.record("login_failed", ip=ip, reason="unknown_account",
+                     id_code=mask_personal_numbers(id_code))
+        if row.locked_until is not None and row.locked_until > moment:
+            return _locked_error(math.ceil((row.locked_until - moment).total_seconds()))
+        failures = db.session.execute(
+            update(LoginThrottle).where(LoginThrottle.code_hash == code_hash)
+            .values(failures=LoginThrottle.failures + 1, updated_at=moment)
+            .returning(LoginThrottle.failures)
+        ).scalar_one()
+        if failures < cfg["LOGIN_MAX_FAILURES"]:
+            return DomainError("login_failed")
         seconds = cfg["LOGIN_LOCKOUT_SECONDS"]
         db.session.execute(update(LoginThrottle).where(LoginThrottle.code_hash == code_hash)
                            .values(failures=0, locked_until=moment + timedelta(seconds=seconds)))
-        db.session.commit()
-        raise _locked_error(seconds)
-    db.session.commit()
-    raise DomainError("login_failed")
+    return _locked_error(seconds)
 
 
-def _count_failure(user: User, ip: str | None) -> None:
-    """Count a wrong password with an atomic UPDATE; lock the account at the limit.
+def _count_failure(user: User, ip: str | None) -> DomainError:
+    """Count a wrong password with an atomic UPDATE and lock the account at the limit;
+    return the error to answer it with: ``login_failed``, or
+    ``account_temporarily_locked`` when this failure reached the limit.
 
-    :raises DomainError: always: ``login_failed``, or ``account_temporarily_locked``
-        when this failure reached the limit.
+    The counter, the lockout and their audit rows are committed by
+    :func:`~idp.unit_of_work.failure_record`.
     """
     cfg = current_app.config
-    failures = db.session.execute(
-        update(User).where(User.id == user.id)
-        .values(failed_logins=User.failed_logins + 1)
-        .returning(User.failed_logins)
-    ).scalar_one()
-    audit.record("login_failed", user_id=user.id, ip=ip, reason="wrong_password",
-                 failures=failures)
-    if failures >= cfg["LOGIN_MAX_FAILURES"]:
+    user_id = user.id
+    with failure_record():
+        failures = db.session.execute(
+            update(User).where(User.id == user_id)
+            .values(failed_logins=User.failed_logins + 1)
+            .returning(User.failed_logins)
+        ).scalar_one()
+        audit.record("login_failed", user_id=user_id, ip=ip, reason="wrong_password",
+                     failures=failures)
+        if failures < cfg["LOGIN_MAX_FAILURES"]:
+            return DomainError("login_failed")
         seconds = cfg["LOGIN_LOCKOUT_SECONDS"]
-        db.session.execute(update(User).where(User.id == user.id).values(
+        db.session.execute(update(User).where(User.id == user_id).values(
             failed_logins=0, locked_until=now() + timedelta(seconds=seconds)))
-        audit.record("login_lockout", user_id=user.id, ip=ip, seconds=seconds)
-        db.session.commit()
-        raise _locked_error(seconds)
-    db.session.commit()
-    raise DomainError("login_failed")
+        audit.record("login_lockout", user_id=user_id, ip=ip, seconds=seconds)
+    return _locked_error(seconds)
 
 
+@transactional
 def set_expired_password(user_id: int, new_password: str, ip: str | None = None) -> User:
     """Replace the password of an account flagged ``must_change_password`` after sign-in.
 
@@ -167,6 +169,6 @@ def set_expired_password(user_id: int, new_password: str, ip: str | None = None)
     if user is None or not user.must_change_password or user.status in BLOCKED_STATUSES:
         raise DomainError("password_change_expired")
     profile.validate_new_password(user, new_password)
-    profile.notify_password_changed(user)
     profile.set_password(user, new_password, event="password_expired_changed", ip=ip)
+    profile.notify_password_changed(user)
     return user

@@ -15,6 +15,7 @@ from ..extensions import db
 from ..models import SsoSession, User
 from ..security import totp
 from ..text import normalize_digits
+from ..unit_of_work import transactional
 
 
 def find_by_code(id_code: str) -> User:
@@ -33,6 +34,7 @@ def _end_admin_sessions(user: User, reason: str) -> int:
     return len(rows)
 
 
+@transactional
 def grant_admin(id_code: str, reset_totp: bool = False) -> User:
     """Make the account of ``id_code`` an admin.
 
@@ -46,12 +48,11 @@ def grant_admin(id_code: str, reset_totp: bool = False) -> User:
     if reset_totp:
         totp.reset(user)
         audit.record("admin_totp_reset", user_id=user.id)
-    db.session.commit()
-    if reset_totp:
         _end_admin_sessions(user, "admin_totp_reset")
     return user
 
 
+@transactional
 def revoke_admin(id_code: str) -> User:
     """Take the admin role away: the second factor is forgotten, admin sessions end."""
     user = find_by_code(id_code)
@@ -60,6 +61,5 @@ def revoke_admin(id_code: str) -> User:
     totp.reset(user)
     if was_admin:
         audit.record("admin_revoked", user_id=user.id)
-    db.session.commit()
     _end_admin_sessions(user, "admin_revoked")
     return user

@@ -10,8 +10,8 @@ from .. import audit
 from ..accounts import session as sso
 from ..accounts import steps
 from ..accounts.steps.context import Context
-from ..extensions import db
 from ..models import SsoSession, User
+from ..unit_of_work import unit_of_work
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -39,9 +39,9 @@ def admin_step_up(user: User, row: SsoSession, next_url: str | None) -> Context:
 
 
 def _forbidden(user: User):
-    audit.record("admin_access_denied", user_id=user.id, ip=request.remote_addr,
-                 path=request.path)
-    db.session.commit()
+    with unit_of_work():
+        audit.record("admin_access_denied", user_id=user.id, ip=request.remote_addr,
+                     path=request.path)
     return render_template("admin/forbidden.html"), 403
 
 

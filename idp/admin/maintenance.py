@@ -31,6 +31,7 @@ from ..models import (
     TokenFamily,
     UsedJti,
 )
+from ..unit_of_work import transactional
 
 # Code challenges and recovery requests are kept a day after they were made: the hourly
 # send limits count them.
@@ -72,6 +73,7 @@ def _rules(moment: datetime) -> list[tuple[str, type, object]]:
     ]
 
 
+@transactional
 def purge(dry_run: bool = False) -> dict[str, int]:
     """Delete (or with ``dry_run`` only count) every row past its life; return the counts.
 
@@ -88,9 +90,6 @@ def purge(dry_run: bool = False) -> dict[str, int]:
             result = db.session.execute(delete(model).where(condition)
                                         .execution_options(synchronize_session=False))
             counts[name] = result.rowcount
-    if dry_run:
-        db.session.rollback()
-    else:
+    if not dry_run:
         audit.record("maintenance_purged", counts=counts)
-        db.session.commit()
     return counts

@@ -18,6 +18,7 @@ from ..errors import DomainError
 from ..extensions import db, now
 from ..models import AuditEvent, Client, Consent, SsoSession, User
 from ..text import normalize_digits
+from ..unit_of_work import transactional
 
 _CODE = re.compile(r"[0-9]{10}|[0-9]{12}", re.ASCII)
 _MOBILE = re.compile(r"(?:\+98|0098|98|0)?(9[0-9]{9})", re.ASCII)
@@ -36,6 +37,7 @@ class Overview:
     temporarily_locked: bool
 
 
+@transactional
 def search(query: str, actor_id: int, ip: str | None = None) -> list[User]:
     """Find accounts by exact national/FIDA code or mobile number (no browsing by prefix).
 
@@ -55,7 +57,6 @@ def search(query: str, actor_id: int, ip: str | None = None) -> list[User]:
     users = db.session.scalars(select(User).where(or_(*conditions)).order_by(User.id)).all()
     audit.record("support_search", actor_id=actor_id, ip=ip, by=kinds,
                  found=[u.id for u in users])
-    db.session.commit()
     return list(users)
 
 
@@ -75,6 +76,7 @@ def _is_live(row: SsoSession) -> bool:
             and (moment - row.last_seen_at).total_seconds() <= idle)
 
 
+@transactional
 def overview(user_id: int, actor_id: int, ip: str | None = None) -> Overview:
     """Return what support may see of an account; the viewing is audited."""
     user = get_user(user_id)
@@ -92,7 +94,6 @@ def overview(user_id: int, actor_id: int, ip: str | None = None) -> Overview:
         select(AuditEvent).where(AuditEvent.user_id == user.id)
         .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()).limit(2 * RECENT)))
     audit.record("support_user_viewed", user_id=user.id, actor_id=actor_id, ip=ip)
-    db.session.commit()
     return Overview(user=user, active_sessions=active, recent_sign_ins=recent,
                     consents=consents, events=events,
                     temporarily_locked=bool(user.locked_until and user.locked_until > now()))
@@ -105,6 +106,7 @@ def _target(user_id: int, actor_id: int) -> User:
     return user
 
 
+@transactional
 def lock(user_id: int, actor_id: int, ip: str | None = None) -> User:
     """Lock an account until an admin unlocks it, and end its sessions."""
     user = _target(user_id, actor_id)
@@ -112,11 +114,11 @@ def lock(user_id: int, actor_id: int, ip: str | None = None) -> User:
         raise DomainError("user_status_not_lockable")
     user.status = "locked"
     audit.record("support_locked", user_id=user.id, actor_id=actor_id, ip=ip)
-    db.session.commit()
     sso.end_all_sessions(user.id, reason="locked_by_admin")
     return user
 
 
+@transactional
 def unlock(user_id: int, actor_id: int, ip: str | None = None) -> User:
     """Lift an admin lock and any lockout from wrong passwords."""
     user = _target(user_id, actor_id)
@@ -126,24 +128,23 @@ def unlock(user_id: int, actor_id: int, ip: str | None = None) -> User:
     user.locked_until = None
     user.failed_logins = 0
     audit.record("support_unlocked", user_id=user.id, actor_id=actor_id, ip=ip)
-    db.session.commit()
     return user
 
 
+@transactional
 def force_password_change(user_id: int, actor_id: int, ip: str | None = None) -> User:
     """Make the citizen choose a new password at the next sign-in."""
     user = _target(user_id, actor_id)
     user.must_change_password = True
     audit.record("support_forced_password_change", user_id=user.id, actor_id=actor_id, ip=ip)
-    db.session.commit()
     return user
 
 
+@transactional
 def sign_out_everywhere(user_id: int, actor_id: int, ip: str | None = None) -> int:
     """End every live session of the account (portals get back-channel logout)."""
     user = _target(user_id, actor_id)
     audit.record("support_signed_out", user_id=user.id, actor_id=actor_id, ip=ip)
-    db.session.commit()
     return sso.end_all_sessions(user.id, reason="admin")
 
 

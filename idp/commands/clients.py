@@ -1,4 +1,7 @@
-"""``flask clients``: register and list client applications (portals)."""
+"""``flask clients``: register and list client applications (portals).
+
+Each command that changes a client is one unit of work (:mod:`idp.unit_of_work`).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from ..clients import service as clients_service
 from ..clients.spec import ClientSpec
 from ..errors import DomainError
 from ..messages import message
+from ..unit_of_work import unit_of_work
 
 clients_cli = AppGroup("clients", help="Client applications (portals).")
 
@@ -74,7 +78,8 @@ def clients_create(name, name_en, client_type, client_id, redirect_uri, post_log
         id_token_signed_response_alg=id_token_alg, access_token_ttl=access_token_ttl,
         refresh_token_ttl=refresh_token_ttl, logo_uri=logo_uri)
     try:
-        client, secret = clients_service.register_client(spec)
+        with unit_of_work():
+            client, secret = clients_service.register_client(spec)
     except DomainError as e:
         raise _failure(e) from e
     data = {**clients_service.client_summary(client), "client_secret": secret}
@@ -202,7 +207,8 @@ def clients_update(client_id, name, name_en, logo_uri, redirect_uri, post_logout
     if not changes:
         raise click.UsageError("nothing to change: give at least one option")
     try:
-        client, secret = clients_service.update_client(client_id, changes)
+        with unit_of_work():
+            client, secret = clients_service.update_client(client_id, changes)
     except DomainError as e:
         raise _failure(e) from e
     _echo_client(client, secret, as_json)
@@ -216,7 +222,8 @@ def clients_update(client_id, name, name_en, logo_uri, redirect_uri, post_logout
 def clients_rotate_secret(client_id, grace, as_json):
     """Give CLIENT_ID a new secret (printed this once)."""
     try:
-        client, secret = clients_service.rotate_secret(client_id, grace=grace)
+        with unit_of_work():
+            client, secret = clients_service.rotate_secret(client_id, grace=grace)
     except DomainError as e:
         raise _failure(e) from e
     expiry = clients_service.client_summary(client)["previous_secret_expires_at"]
@@ -231,7 +238,8 @@ def clients_rotate_secret(client_id, grace, as_json):
 
 def _set_enabled(client_id, enabled, as_json):
     try:
-        client = clients_service.set_enabled(client_id, enabled)
+        with unit_of_work():
+            client = clients_service.set_enabled(client_id, enabled)
     except DomainError as e:
         raise _failure(e) from e
     if as_json:
@@ -265,7 +273,8 @@ def clients_delete(client_id, yes, as_json):
     if not yes:
         click.confirm(f"Delete {client_id} with all its tokens and consents?", abort=True)
     try:
-        clients_service.delete_client(client_id)
+        with unit_of_work():
+            clients_service.delete_client(client_id)
     except DomainError as e:
         raise _failure(e) from e
     if as_json:

@@ -17,6 +17,7 @@ from ..clients import service as clients_service
 from ..clients.spec import ClientSpec
 from ..extensions import db
 from ..models import Client, RegistryRecord, User
+from ..unit_of_work import unit_of_work
 from .registry import seed_registry
 
 demo_cli = AppGroup("demo", help="Demo data for a development IdP.")
@@ -41,14 +42,16 @@ def demo_seed():
         exists = db.session.scalar(select(Client.id).where(Client.client_id == client_id))
         if exists and client_id in saved:
             continue
-        if exists:
-            db.session.execute(Client.__table__.delete().where(Client.client_id == client_id))
         base = f"http://127.0.0.1:{port}"
-        _, secret = clients_service.register_client(ClientSpec(
-            client_id=client_id, name_fa=name_fa, name_en=name_en, first_party=True,
-            scope="openid profile email phone national_id",
-            redirect_uris=[f"{base}/callback"], post_logout_redirect_uris=[f"{base}/"],
-            backchannel_logout_uri=f"{base}/backchannel-logout"))
+        with unit_of_work():  # a lost secret: the client is registered again
+            if exists:
+                db.session.execute(Client.__table__.delete()
+                                   .where(Client.client_id == client_id))
+            _, secret = clients_service.register_client(ClientSpec(
+                client_id=client_id, name_fa=name_fa, name_en=name_en, first_party=True,
+                scope="openid profile email phone national_id",
+                redirect_uris=[f"{base}/callback"], post_logout_redirect_uris=[f"{base}/"],
+                backchannel_logout_uri=f"{base}/backchannel-logout"))
         saved[client_id] = secret
     fd = os.open(credentials_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:

@@ -16,6 +16,7 @@ from ..errors import DomainError
 from ..extensions import db
 from ..models import RegistryRecord
 from ..text import normalize_digits, normalize_mobile, normalize_name
+from ..unit_of_work import transactional
 from . import jalali
 from .national_id import parse_id_code
 from .seed import synthetic_records
@@ -39,13 +40,13 @@ class ImportReport:
     errors: list[str] = field(default_factory=list)  # "line N: reason"
 
 
+@transactional
 def seed(count: int, seed_value: int) -> int:
     """Add ``count`` synthetic records (deterministic for ``seed_value``); return how many
-    were new (codes already present are left alone). Commits."""
+    were new (codes already present are left alone)."""
     existing = set(db.session.scalars(select(RegistryRecord.id_code)))
     fresh = [r for r in synthetic_records(count, seed_value) if r["id_code"] not in existing]
     db.session.add_all(RegistryRecord(**r) for r in fresh)
-    db.session.commit()
     return len(fresh)
 
 
@@ -107,12 +108,13 @@ def _birth_date(text: str) -> date:
         raise ValueError(f"invalid birth_date {text!r} (Jalali 1370/06/31 or ISO)") from None
 
 
+@transactional
 def import_csv(stream: IO[str], replace: bool = False, skip_invalid: bool = False
                ) -> ImportReport:
     """Load registry records from a CSV file with a header row (see :data:`COLUMNS`).
 
     All or nothing: with any invalid row nothing is written, unless ``skip_invalid``.
-    Codes already in the table are skipped, or overwritten with ``replace``. Commits.
+    Codes already in the table are skipped, or overwritten with ``replace``.
     """
     report = ImportReport()
     reader = csv.DictReader(stream)
@@ -145,5 +147,4 @@ def import_csv(stream: IO[str], replace: bool = False, skip_invalid: bool = Fals
             report.updated += 1
         else:
             report.skipped += 1
-    db.session.commit()
     return report

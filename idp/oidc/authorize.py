@@ -11,7 +11,9 @@
 5. a code is issued, bound to the SSO session.
 
 Every public function returns an :data:`AuthorizeOutcome`; the view maps each kind to
-a response (a page, a redirect, or Authlib's answer for the client).
+a response (a page, a redirect, or Authlib's answer for the client). Each runs in one
+unit of work: the parked request, the consent, the code and the dropped request commit
+together.
 """
 
 from __future__ import annotations
@@ -31,9 +33,10 @@ from flask import Response, request
 
 from .. import audit
 from ..accounts.session import current_session, current_user
-from ..extensions import db, now
+from ..extensions import now
 from ..grants import consents
 from ..models import Client
+from ..unit_of_work import transactional
 from . import claims as claims_mod
 from . import resources, storage, tokens
 from .server import oauth_server
@@ -105,6 +108,7 @@ class Checked:
     resources: list[str] = field(default_factory=list)  # RFC 8707, checked
 
 
+@transactional
 def start() -> AuthorizeOutcome:
     """Handle ``/authorize`` (GET or POST)."""
     # RFC 6749 §3.1: a parameter sent without a value is treated as omitted.
@@ -116,6 +120,7 @@ def start() -> AuthorizeOutcome:
     return _run(params, None, None)
 
 
+@transactional
 def resume(key: str | None) -> AuthorizeOutcome:
     """Continue a parked request after the citizen signed in."""
     pending = storage.load_pending(key)
@@ -124,6 +129,7 @@ def resume(key: str | None) -> AuthorizeOutcome:
     return _run(pending.params, pending, key)
 
 
+@transactional
 def consent_page(key: str | None) -> AuthorizeOutcome:
     """Return what the consent page shows (:class:`ConsentPage`), or where to go instead."""
     pending = storage.load_pending(key)
@@ -138,6 +144,7 @@ def consent_page(key: str | None) -> AuthorizeOutcome:
                        "offline_access" in checked.scope)
 
 
+@transactional
 def decide(key: str | None, approved: bool, ip: str | None = None) -> AuthorizeOutcome:
     """Record the citizen's answer on the consent page and answer the client."""
     pending = storage.load_pending(key)
@@ -154,12 +161,10 @@ def decide(key: str | None, approved: bool, ip: str | None = None) -> AuthorizeO
     if not approved:
         storage.drop_pending(pending)
         audit.record("consent_denied", user_id=user.id, client_id=client_id, ip=ip)
-        db.session.commit()
         error = AccessDeniedError(redirect_uri=pending.params["redirect_uri"],
                                   state=pending.params.get("state"))
         return ClientResponse(oauth_server().authorization_error(checked.grant.request, error))
     consents.grant(user.id, client_id, checked.scope)
-    db.session.commit()
     return _issue(checked, user, session, pending)
 
 

@@ -2,13 +2,15 @@
 
 Back-channel design: when SSO sessions end (``session_ended``), one
 ``BackchannelLogoutJob`` row per client of those sessions that registered a
-``backchannel_logout_uri`` is committed, then each job is POSTed from its own
+``backchannel_logout_uri`` is added in the unit of work that ends them, together with the
+revocation of their grants; once that unit has committed, each job is POSTed from its own
 background thread with ``OIDC_BACKCHANNEL_TIMEOUT``. The logout response never waits
-for a portal. A job is claimed by a conditional UPDATE (so two deliverers never send
-it twice at once); a failed one is retried with exponential back-off by
-``flask oidc deliver-logouts`` (run it from cron every minute) until
-``OIDC_BACKCHANNEL_MAX_ATTEMPTS`` is reached. A retried job gets a fresh logout token,
-since the first one expires after two minutes.
+for a portal. A job is claimed by a conditional UPDATE committed before the POST (so two
+deliverers never send it twice at once), and the attempt's outcome is a second unit of
+work; no transaction stays open while a portal answers. A failed job is retried with
+exponential back-off by ``flask oidc deliver-logouts`` (run it from cron every minute)
+until ``OIDC_BACKCHANNEL_MAX_ATTEMPTS`` is reached. A retried job gets a fresh logout
+token, since the first one expires after two minutes.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from ..accounts.session import current_session
 from ..extensions import db, now
 from ..grants import revocation
 from ..models import BackchannelLogoutJob, Client, SessionClient, User
+from ..unit_of_work import after_commit, transactional
 from . import claims as claims_mod
 from . import storage, tokens
 from .outbound import OutboundError, http
@@ -55,6 +58,7 @@ class LogoutError:
     code: str = "oidc_logout_invalid"
 
 
+@transactional
 def rp_logout(confirmed: bool):
     """Handle ``/logout``: a redirect response, ``ConfirmLogout``, ``SignedOut`` or an error.
 
@@ -97,7 +101,8 @@ def logout_token(client, user: User | None, sid: str) -> str:
 
 
 def enqueue(sessions) -> list[int]:
-    """Commit one delivery job per (ended session × client with a back-channel URI)."""
+    """Add one delivery job per (ended session × client with a back-channel URI) to the
+    caller's unit of work; return their ids."""
     by_id = {s.id: s for s in sessions}
     rows = db.session.execute(
         select(SessionClient.session_id, Client)
@@ -117,28 +122,29 @@ def enqueue(sessions) -> list[int]:
                                          logout_token=token, next_attempt_at=moment,
                                          created_at=moment))
     db.session.add_all(jobs)
-    db.session.commit()
+    db.session.flush()
     return [job.id for job in jobs]
 
 
 def on_session_ended(sender, sessions=(), reason=None, **extra) -> None:
-    """``session_ended`` receiver: end the sessions' grants, enqueue logout jobs, then
-    deliver them off the request."""
+    """``session_ended`` receiver: end the sessions' grants and enqueue logout jobs in the
+    unit of work that ends the sessions; once it has committed, deliver them off the
+    request."""
     sessions = list(sessions)
     revocation.revoke_for_session([s.sid for s in sessions])
-    db.session.commit()
     job_ids = enqueue(sessions)
-    for job_id in job_ids:
-        _start_thread(sender, job_id)
+    if job_ids:
+        after_commit(lambda: _start_threads(sender, job_ids))
 
 
-def _start_thread(app, job_id: int) -> None:
+def _start_threads(app, job_ids: list[int]) -> None:
     threads = app.extensions.setdefault("idp.logout_threads", [])
     threads[:] = [t for t in threads if t.is_alive()]
-    thread = threading.Thread(target=_deliver_in_background, args=(app, job_id),
-                              name=f"backchannel-logout-{job_id}", daemon=True)
-    threads.append(thread)
-    thread.start()
+    for job_id in job_ids:
+        thread = threading.Thread(target=_deliver_in_background, args=(app, job_id),
+                                  name=f"backchannel-logout-{job_id}", daemon=True)
+        threads.append(thread)
+        thread.start()
 
 
 def _deliver_in_background(app, job_id: int) -> None:
@@ -170,11 +176,12 @@ def deliver(job_ids: list[int] | None = None, limit: int = 200) -> tuple[int, in
     jobs = list(db.session.scalars(query.order_by(BackchannelLogoutJob.id).limit(limit)))
     delivered = failed = 0
     for job in jobs:
-        if not _claim(job, cfg["OIDC_BACKCHANNEL_TIMEOUT"]):
+        token = _claim(job, cfg["OIDC_BACKCHANNEL_TIMEOUT"])
+        if token is None:
             continue
         error = None
         try:
-            status = http().post_form(job.uri, {"logout_token": _fresh_token(job)},
+            status = http().post_form(job.uri, {"logout_token": token},
                                       cfg["OIDC_BACKCHANNEL_TIMEOUT"])
             if not 200 <= status < 300:
                 error = f"HTTP {status}"
@@ -185,18 +192,20 @@ def deliver(job_ids: list[int] | None = None, limit: int = 200) -> tuple[int, in
     return delivered, failed
 
 
-def _claim(job: BackchannelLogoutJob, timeout: float) -> bool:
-    """Take a job for one attempt; the lease hands it back if this process dies."""
+@transactional
+def _claim(job: BackchannelLogoutJob, timeout: float) -> str | None:
+    """Take a job for one attempt and return the logout token to send, or ``None`` when
+    another deliverer has it; the lease hands it back if this process dies."""
     lease = now() + timedelta(seconds=timeout + 30)
     claimed = db.session.execute(
         update(BackchannelLogoutJob).where(
             BackchannelLogoutJob.id == job.id, BackchannelLogoutJob.delivered_at.is_(None),
             BackchannelLogoutJob.attempts == job.attempts)
         .values(attempts=job.attempts + 1, next_attempt_at=lease)).rowcount == 1
-    db.session.commit()
-    if claimed:
-        db.session.refresh(job)
-    return claimed
+    if not claimed:
+        return None
+    db.session.refresh(job)
+    return _fresh_token(job)
 
 
 def _fresh_token(job: BackchannelLogoutJob) -> str:
@@ -208,10 +217,10 @@ def _fresh_token(job: BackchannelLogoutJob) -> str:
     client = db.session.scalar(select(Client).where(Client.client_id == job.client_id))
     job.logout_token = tokens.sign(claims, client.id_token_signed_response_alg or "RS256",
                                    tokens.LOGOUT_TOKEN_TYP)
-    db.session.commit()
     return job.logout_token
 
 
+@transactional
 def _record(job: BackchannelLogoutJob, error: str | None, max_attempts: int) -> None:
     if error is None:
         job.delivered_at, job.last_error = now(), None
@@ -222,4 +231,3 @@ def _record(job: BackchannelLogoutJob, error: str | None, max_attempts: int) -> 
         if job.attempts >= max_attempts:
             audit.record("backchannel_logout_abandoned", client_id=job.client_id,
                          attempts=job.attempts, error=error)
-    db.session.commit()

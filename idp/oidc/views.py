@@ -14,8 +14,9 @@ from typing import assert_never
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 
 from .. import settings
-from ..extensions import csrf, db, now
+from ..extensions import csrf, now
 from ..messages import message
+from ..unit_of_work import set_rollback_only, unit_of_work
 from . import authorize as authorize_service
 from . import logout as logout_service
 from .authorize import (
@@ -82,18 +83,18 @@ def consent():
 @bp.post("/oauth/token")
 @csrf.exempt
 def token():
-    response = oauth_server().create_token_response()
-    if response.status_code == 200:
-        db.session.commit()
-    else:
-        db.session.rollback()
+    with unit_of_work():
+        response = oauth_server().create_token_response()
+        if response.status_code != 200:
+            set_rollback_only()  # a refused request keeps only its failure records
     return response
 
 
 @bp.post("/oauth/revoke")
 @csrf.exempt
 def revoke():
-    return oauth_server().create_endpoint_response("revocation")
+    with unit_of_work():
+        return oauth_server().create_endpoint_response("revocation")
 
 
 @bp.post("/oauth/introspect")

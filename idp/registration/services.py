@@ -3,6 +3,17 @@
 Every refusal is a :class:`DomainError` whose code has a Persian message in
 ``idp.messages`` (registration section). Registry answers are used, never shown: a
 mismatch names the field to re-check, not the registry's value.
+
+Transactions: each step is one unit of work (:mod:`idp.unit_of_work`). A refused step
+changes nothing but what must outlive the refusal, written by ``failure_record``: the
+registry inquiry it spent (the per-draft budget) and the audit row of the refusal.
+Step 1 is two units: the confirmed code and mobile are kept even when the SMS code cannot
+be sent yet (the code page offers a resend). The last step creates the account, its
+audit row and the welcome SMS in one unit: with the outbox gateway the message row
+commits with the account or not at all. The HTTP gateway cannot take a message back, so
+the welcome SMS is the unit's last write, after every check and flush that could still
+refuse the account; only a failing COMMIT could then leave a welcome SMS without its
+account, and a gateway failure (``SmsUnavailable``) is logged without undoing the account.
 """
 
 from __future__ import annotations
@@ -22,6 +33,7 @@ from ..models import RegistrationDraft, User
 from ..security import otp
 from ..sms import SmsUnavailable, send_template
 from ..text import mask_personal_numbers, normalize_email
+from ..unit_of_work import failure_record, transactional
 from . import wizard
 
 logger = logging.getLogger("idp.registration")
@@ -47,20 +59,38 @@ def _registry_budget(draft: RegistrationDraft) -> int:
     return used
 
 
-def _refuse(status: Status, field: str | None, mismatch_code: str, draft, ip, event) -> None:
+def _refused(draft: RegistrationDraft, error: DomainError, event: str | None = None,
+             **fields) -> DomainError:
+    """Record a refused step and return ``error`` for the caller to raise.
+
+    The step's other writes are dropped; the registry inquiries as the step counted them
+    (``checks``) and the audit row ``event`` (with ``fields``) are committed.
+    """
+    checks = (draft.data or {}).get("checks", 0)
+    id_type, id_code = draft.id_type, draft.id_code
+    with failure_record():
+        wizard.save(draft, checks=checks)
+        if event is not None:
+            audit.record(event, id_type=id_type,
+                         id_code=mask_personal_numbers(id_code or ""), **fields)
+    return error
+
+
+def _registry_refusal(status: Status, field: str | None, mismatch_code: str, draft, ip,
+                      event) -> DomainError:
     """Turn a non-MATCH registry answer into the error the citizen sees (audited)."""
     if status is Status.UNAVAILABLE:
-        raise DomainError("identity_unavailable")
-    audit.record(event, ip=ip, result=status.value, id_type=draft.id_type,
-                 id_code=mask_personal_numbers(draft.id_code or ""))
-    db.session.commit()
+        return DomainError("identity_unavailable")
     if status is Status.DECEASED:
-        raise DomainError("registration_not_possible")
-    if status is Status.INVALID_INPUT:
-        raise DomainError(f"{draft.id_type}_code_invalid", field="id_code")
-    raise DomainError(mismatch_code, field=field)
+        error = DomainError("registration_not_possible")
+    elif status is Status.INVALID_INPUT:
+        error = DomainError(f"{draft.id_type}_code_invalid", field="id_code")
+    else:
+        error = DomainError(mismatch_code, field=field)
+    return _refused(draft, error, event, ip=ip, result=status.value)
 
 
+@transactional
 def choose_type(draft: RegistrationDraft, id_type: str) -> None:
     """Step 0 again: a changed user type starts the draft over (keeping ``next``)."""
     if id_type != draft.id_type:
@@ -82,6 +112,19 @@ def submit_code_and_mobile(draft: RegistrationDraft, id_code: str, mobile: str,
         ``registration_too_many_checks``; or, once ownership is confirmed and the code
         page is next anyway, ``otp_resend_too_soon``/``otp_hourly_limit``/``sms_unavailable``.
     """
+    if not _confirm_code_and_mobile(draft, id_code, mobile, ip):
+        return False
+    # A unit of its own: a code that cannot be sent now leaves the confirmed draft on
+    # the code page, which offers a resend.
+    otp.issue_code(OTP_PURPOSE, _subject(draft), mobile)
+    return True
+
+
+@transactional
+def _confirm_code_and_mobile(draft: RegistrationDraft, id_code: str, mobile: str,
+                             ip: str | None) -> bool:
+    """Check that ``mobile`` belongs to ``id_code`` and that it has no account yet; return
+    ``False`` when the draft already proved this mobile (step 2 is next)."""
     if (draft.id_code, draft.mobile) == (id_code, mobile) and draft.mobile_verified_at:
         wizard.save(draft, step=2)
         return False
@@ -91,19 +134,17 @@ def submit_code_and_mobile(draft: RegistrationDraft, id_code: str, mobile: str,
         wizard.save(draft, checks=used + 1)
     draft.id_code, draft.mobile, draft.mobile_verified_at = id_code, mobile, None
     if not answer.ok:
-        wizard.save(draft, code_sent=None)
-        _refuse(answer.status, "mobile", "registration_mobile_not_owned", draft, ip,
-                "registration_mobile_refused")
+        raise _registry_refusal(answer.status, "mobile", "registration_mobile_not_owned",
+                                draft, ip, "registration_mobile_refused")
     # Only now, to someone who knows the code's own mobile: otherwise step 1 would tell
     # anybody which codes are registered (recovery is careful to keep that secret).
     if account_exists(id_code):
-        wizard.save(draft, code_sent=None)
-        raise DomainError("registration_account_exists", field="id_code")
+        raise _refused(draft, DomainError("registration_account_exists", field="id_code"))
     wizard.save(draft, code_sent=True)
-    otp.issue_code(OTP_PURPOSE, _subject(draft), mobile)
     return True
 
 
+@transactional
 def resend_code(draft: RegistrationDraft) -> None:
     """Send a new SMS code to the draft's mobile (limits of :mod:`idp.security.otp`)."""
     if not draft.mobile or not (draft.data or {}).get("code_sent"):
@@ -115,6 +156,7 @@ def seconds_until_resend(draft: RegistrationDraft) -> int:
     return otp.seconds_until_resend(draft.mobile) if draft.mobile else 0
 
 
+@transactional
 def verify_mobile_code(draft: RegistrationDraft, code: str) -> None:
     """Step 1, second half: the SMS code proves the citizen holds the mobile → step 2.
 
@@ -127,11 +169,13 @@ def verify_mobile_code(draft: RegistrationDraft, code: str) -> None:
     wizard.save(draft, step=2, code_sent=None)
 
 
+@transactional
 def edit_mobile(draft: RegistrationDraft) -> None:
     """Leave the code page to correct the code or the mobile."""
     wizard.save(draft, code_sent=None)
 
 
+@transactional
 def check_person(draft: RegistrationDraft, person: dict, ip: str | None = None) -> None:
     """Step 2: compare the birth-certificate data with the civil registry → step 3.
 
@@ -148,24 +192,24 @@ def check_person(draft: RegistrationDraft, person: dict, ip: str | None = None) 
     if answer.status is not Status.UNAVAILABLE:
         wizard.save(draft, checks=used + 1)
     if not answer.ok:
-        _refuse(answer.status, "birth_date", "registration_birth_date_mismatch", draft, ip,
-                "registration_identity_refused")
+        raise _registry_refusal(answer.status, "birth_date", "registration_birth_date_mismatch",
+                                draft, ip, "registration_identity_refused")
     fields = compare_with_record(answer.record, **person)
     if fields:
-        audit.record("registration_identity_refused", ip=ip, result="MISMATCH",
-                     fields=fields, id_type=draft.id_type,
-                     id_code=mask_personal_numbers(draft.id_code or ""))
-        db.session.commit()
-        raise DomainError("registration_mismatch", fields=fields)
+        raise _refused(draft, DomainError("registration_mismatch", fields=fields),
+                       "registration_identity_refused", ip=ip, result="MISMATCH",
+                       fields=fields)
     stored = {**person, "birth_date": person["birth_date"].isoformat()}
     wizard.save(draft, step=3, person=stored)
 
 
+@transactional
 def set_email(draft: RegistrationDraft, email: str) -> None:
     """Step 3: keep the (already syntax-checked) email → step 4."""
     wizard.save(draft, step=4, email=normalize_email(email))
 
 
+@transactional
 def set_password(draft: RegistrationDraft, password: str) -> None:
     """Step 4: check the password rules and keep only its hash → step 5.
 
@@ -177,6 +221,7 @@ def set_password(draft: RegistrationDraft, password: str) -> None:
     wizard.save(draft, step=5, password_hash=hash_password(password))
 
 
+@transactional
 def back_to_password(draft: RegistrationDraft) -> None:
     """From the review back to step 4; the password must be typed again."""
     wizard.save(draft, step=4, password_hash=None)
@@ -195,15 +240,28 @@ def review(draft: RegistrationDraft) -> dict:
 def complete(draft: RegistrationDraft, ip: str | None = None) -> User | None:
     """Step 5: create the account, atomically, and send the welcome SMS.
 
-    The draft is claimed with a conditional DELETE in the same transaction as the new
-    user row, and ``users.id_code`` is unique: two confirmations racing for one code
-    create one account and the other gets ``registration_account_exists``; on any error
-    nothing is written. Returns ``None`` when this draft was already used (a double
-    submit).
+    The draft is claimed with a conditional DELETE in the same unit of work as the new
+    user row, its audit row and the welcome SMS, and ``users.id_code`` is unique: two
+    confirmations racing for one code create one account and the other gets
+    ``registration_account_exists``; on any error nothing is written but the audit row
+    of a duplicate. Returns ``None`` when this draft was already used (a double submit).
 
     :raises DomainError: ``registration_account_exists`` or ``registration_restart``
         (the draft lacks a step's data).
     """
+    id_type, id_code = draft.id_type, draft.id_code
+    try:
+        return _create_account(draft, ip)
+    except IntegrityError:
+        with failure_record():
+            audit.record("registration_duplicate", ip=ip, id_type=id_type,
+                         id_code=mask_personal_numbers(id_code))
+        raise DomainError("registration_account_exists") from None
+
+
+@transactional
+def _create_account(draft: RegistrationDraft, ip: str | None) -> User | None:
+    """Claim the draft and create its account with its audit row and welcome SMS."""
     data = draft.data or {}
     values = review(draft)
     if not (draft.mobile_verified_at and values.get("first_name") and values.get("email")
@@ -217,34 +275,22 @@ def complete(draft: RegistrationDraft, ip: str | None = None) -> User | None:
         gender=values["gender"], certificate_number=values["certificate_number"],
         password_hash=data["password_hash"], password_changed_at=moment, status="active",
         created_at=moment, updated_at=moment)
-    draft_id, id_type, id_code = draft.id, draft.id_type, draft.id_code
-    try:
-        claimed = db.session.execute(delete(RegistrationDraft).where(
-            RegistrationDraft.id == draft_id)).rowcount
-        if claimed != 1:
-            db.session.rollback()
-            return None
-        db.session.add(user)
-        db.session.flush()
-        audit.record("registration_completed", user_id=user.id, ip=ip, id_type=id_type)
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        audit.record("registration_duplicate", ip=ip, id_type=id_type,
-                     id_code=mask_personal_numbers(id_code))
-        db.session.commit()
-        raise DomainError("registration_account_exists") from None
+    claimed = db.session.execute(delete(RegistrationDraft).where(
+        RegistrationDraft.id == draft.id)).rowcount
+    if claimed != 1:
+        return None
+    db.session.add(user)
+    db.session.flush()
+    audit.record("registration_completed", user_id=user.id, ip=ip, id_type=user.id_type)
     _welcome(user)
     return user
 
 
 def _welcome(user: User) -> None:
-    """Send the welcome SMS (docs/FLOWS.md, "The welcome SMS"); a gateway failure does not
-    undo the registration."""
+    """Send the welcome SMS (docs/FLOWS.md, "The welcome SMS") in the account's unit of
+    work; a gateway failure does not undo the registration."""
     title = "خانم" if user.gender == "female" else "آقای"
     try:
         send_template(user.mobile, "welcome", title=title, name=user.full_name)
-        db.session.commit()
     except SmsUnavailable:
-        db.session.rollback()
         logger.warning("welcome SMS for user %s not sent", user.id)

@@ -22,6 +22,7 @@ from .. import settings
 from ..extensions import db, now
 from ..models import RegistrationDraft
 from ..security.hashing import sha256
+from ..unit_of_work import transactional
 
 COOKIE_NAME = "idp_registration"
 COOKIE_PATH = "/register"
@@ -33,8 +34,9 @@ def _ttl() -> timedelta:
     return timedelta(seconds=settings.current().registration_draft_ttl)
 
 
+@transactional
 def create(id_type: str, next_url: str | None = None) -> tuple[RegistrationDraft, str]:
-    """Start a draft at step 1 and return it with the raw key for the cookie (committed)."""
+    """Start a draft at step 1 and return it with the raw key for the cookie."""
     purge_expired()
     raw = secrets.token_urlsafe(32)
     moment = now()
@@ -42,12 +44,12 @@ def create(id_type: str, next_url: str | None = None) -> tuple[RegistrationDraft
                               data={"next": next_url} if next_url else {},
                               expires_at=moment + _ttl(), created_at=moment, updated_at=moment)
     db.session.add(draft)
-    db.session.commit()
     return draft, raw
 
 
+@transactional
 def load(raw: str | None) -> RegistrationDraft | None:
-    """Return the live draft of the cookie value ``raw`` and extend its life (committed)."""
+    """Return the live draft of the cookie value ``raw`` and extend its life."""
     if not raw:
         return None
     draft = db.session.scalar(select(RegistrationDraft).where(
@@ -57,12 +59,12 @@ def load(raw: str | None) -> RegistrationDraft | None:
         return None
     draft.expires_at = moment + _ttl()
     draft.updated_at = moment
-    db.session.commit()
     return draft
 
 
+@transactional
 def save(draft: RegistrationDraft, step: int | None = None, **data) -> None:
-    """Merge ``data`` into the draft (``None`` removes a key), move it to ``step``; commit."""
+    """Merge ``data`` into the draft (``None`` removes a key) and move it to ``step``."""
     merged = dict(draft.data or {})
     for key, value in data.items():
         if value is None:
@@ -73,7 +75,6 @@ def save(draft: RegistrationDraft, step: int | None = None, **data) -> None:
     if step is not None:
         draft.step = step
     draft.updated_at = now()
-    db.session.commit()
 
 
 def typed(draft: RegistrationDraft, step: int) -> dict:
@@ -89,12 +90,12 @@ def keep_typed(draft: RegistrationDraft, step: int, values: dict, move_to: int |
     save(draft, step=move_to, typed=all_typed)
 
 
+@transactional
 def discard(raw: str | None) -> None:
     """Delete the draft of cookie value ``raw`` (start again)."""
     if raw:
         db.session.execute(delete(RegistrationDraft).where(
             RegistrationDraft.key_hash == sha256(raw)))
-        db.session.commit()
 
 
 def purge_expired() -> int:

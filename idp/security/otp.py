@@ -28,6 +28,7 @@ from ..extensions import db, now
 from ..models import OtpChallenge, OtpThrottle
 from ..sms import send_template
 from ..text import normalize_digits
+from ..unit_of_work import failure_record, transactional
 from .hashing import keyed_hash, matches
 
 CODE_LENGTH = 6
@@ -75,42 +76,44 @@ def seconds_until_resend(mobile: str) -> int:
     return max(0, math.ceil((row.next_send_at - now()).total_seconds()))
 
 
+@transactional
 def issue_code(purpose: str, subject: str, mobile: str) -> OtpChallenge:
-    """Create a code for ``(purpose, subject)``, send it to ``mobile`` and commit.
+    """Create a code for ``(purpose, subject)`` and send it to ``mobile``.
 
     The SMS is rendered from ``templates/sms/otp_<purpose>.txt`` (or ``otp.txt``); its
     last line is the WebOTP line ``@<issuer host> #<code>`` so phones offer to fill it.
-    Older codes of the same ``(purpose, subject)`` stop counting.
+    Older codes of the same ``(purpose, subject)`` stop counting. The SMS is sent last,
+    once every limit passed.
+
+    A refusal rolls the unit of work back: run it in its own unit when what came before
+    must be kept (the unit then keeps nothing of a refused code, so the citizen may
+    retry at once).
 
     :param subject: who the code is for, chosen by the caller (a draft id, a user id).
     :param mobile: canonical ``09XXXXXXXXX``.
     :raises DomainError: ``otp_resend_too_soon`` (with ``seconds``), ``otp_hourly_limit``,
-        or ``sms_unavailable`` (nothing is kept, so the citizen may retry at once).
+        or ``sms_unavailable``.
     """
     moment = now()
-    try:
-        _claim_send_slot(mobile, moment)
-        hour_ago = moment - timedelta(hours=1)
-        sent = db.session.scalar(select(func.count(OtpChallenge.id)).where(
-            OtpChallenge.mobile == mobile, OtpChallenge.created_at > hour_ago))
-        if sent >= settings.current().otp_hourly_limit:
-            raise DomainError("otp_hourly_limit")
-        code = _new_code()
-        challenge = _add_challenge(purpose, subject, mobile, keyed_hash(code, "otp"), moment)
-        template = f"otp_{purpose}"
-        if f"sms/{template}.txt" not in current_app.jinja_env.list_templates():
-            template = "otp"
-        send_template(mobile, template, code=code, host=issuer_host(), purpose=purpose,
-                      minutes=max(1, settings.current().otp_ttl // 60))
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
+    _claim_send_slot(mobile, moment)
+    hour_ago = moment - timedelta(hours=1)
+    sent = db.session.scalar(select(func.count(OtpChallenge.id)).where(
+        OtpChallenge.mobile == mobile, OtpChallenge.created_at > hour_ago))
+    if sent >= settings.current().otp_hourly_limit:
+        raise DomainError("otp_hourly_limit")
+    code = _new_code()
+    challenge = _add_challenge(purpose, subject, mobile, keyed_hash(code, "otp"), moment)
+    template = f"otp_{purpose}"
+    if f"sms/{template}.txt" not in current_app.jinja_env.list_templates():
+        template = "otp"
+    send_template(mobile, template, code=code, host=issuer_host(), purpose=purpose,
+                  minutes=max(1, settings.current().otp_ttl // 60))
     return challenge
 
 
+@transactional
 def issue_phantom(purpose: str, subject: str) -> OtpChallenge:
-    """Create a challenge that no code matches for ``(purpose, subject)`` and commit.
+    """Create a challenge that no code matches for ``(purpose, subject)``.
 
     For a request that must answer as if a code had been sent when there is nobody to
     send it to (password recovery for a code without an account): :func:`verify_code`
@@ -118,10 +121,8 @@ def issue_phantom(purpose: str, subject: str) -> OtpChallenge:
     same as a real code's. Its HMAC is of a random 256-bit string, which no 6-digit code
     has. Nothing is sent and no mobile's send limits are touched.
     """
-    challenge = _add_challenge(purpose, subject, "", keyed_hash(secrets.token_hex(32), "otp"),
-                               now())
-    db.session.commit()
-    return challenge
+    return _add_challenge(purpose, subject, "", keyed_hash(secrets.token_hex(32), "otp"),
+                          now())
 
 
 def _add_challenge(purpose: str, subject: str, mobile: str, code_hmac: str,
@@ -144,12 +145,14 @@ def latest_challenge(purpose: str, subject: str) -> OtpChallenge | None:
         .order_by(OtpChallenge.created_at.desc(), OtpChallenge.id.desc()).limit(1))
 
 
+@transactional
 def verify_code(purpose: str, subject: str, code: str) -> OtpChallenge:
     """Check ``code`` against the newest challenge of ``(purpose, subject)`` and use it up.
 
     The code may be typed with Persian digits or spaces. Success consumes the challenge
-    with a conditional UPDATE, so a code works once even when two requests race.
-    A wrong code counts an attempt (committed).
+    with a conditional UPDATE in the caller's unit of work, so a code works once even
+    when two requests race, and is used up only if what it authorises is done. A wrong
+    code counts an attempt, committed by :func:`~idp.unit_of_work.failure_record`.
 
     :raises DomainError: ``otp_invalid`` (with ``attempts_left``), ``otp_expired`` (too
         old, already used, or none issued) or ``otp_dead`` (no attempts left).
@@ -167,15 +170,14 @@ def verify_code(purpose: str, subject: str, code: str) -> OtpChallenge:
     if len(typed) == CODE_LENGTH and matches(typed, challenge.code_hmac, "otp"):
         used = db.session.execute(update(OtpChallenge).where(*live).values(consumed_at=moment)
                                   .execution_options(synchronize_session=False))
-        db.session.commit()
         if used.rowcount != 1:
             raise DomainError("otp_expired", field="code")
         db.session.refresh(challenge)
         return challenge
-    db.session.execute(update(OtpChallenge).where(*live)
-                       .values(attempts=OtpChallenge.attempts + 1)
-                       .execution_options(synchronize_session=False))
-    db.session.commit()
+    with failure_record():
+        db.session.execute(update(OtpChallenge).where(*live)
+                           .values(attempts=OtpChallenge.attempts + 1)
+                           .execution_options(synchronize_session=False))
     db.session.refresh(challenge)
     left = max(0, max_attempts - challenge.attempts)
     if left == 0:

@@ -34,6 +34,7 @@ from ..errors import DomainError
 from ..extensions import db, now
 from ..models import AdminRecoveryCode, AuditEvent, User
 from ..text import normalize_digits
+from ..unit_of_work import failure_record, transactional
 from .hashing import keyed_hash, purpose_key
 
 DIGITS = 6
@@ -74,6 +75,7 @@ def is_enrolled(user: User) -> bool:
     return bool(user.totp_secret and user.totp_confirmed_at)
 
 
+@transactional
 def start_enrolment(user: User) -> Enrolment:
     """Give ``user`` a fresh, unconfirmed TOTP secret and return how to show it.
 
@@ -87,7 +89,6 @@ def start_enrolment(user: User) -> Enrolment:
     user.totp_secret = _fernet().encrypt(secret.encode()).decode()
     user.totp_confirmed_at = None
     user.totp_last_step = None
-    db.session.commit()
     return _enrolment(user, secret)
 
 
@@ -104,11 +105,13 @@ def _enrolment(user: User, secret: str) -> Enrolment:
     return Enrolment(secret=secret, uri=uri, qr_data_uri=qr)
 
 
+@transactional
 def confirm_enrolment(user: User, code: str, ip: str | None = None) -> list[str]:
     """Confirm the pending secret with a code from the app; return new recovery codes.
 
     The code counts as the second factor of this sign-in (``admin_signed_in`` with
-    method ``totp`` is recorded). The caller commits.
+    method ``totp`` is recorded) in the caller's unit of work; a wrong code is recorded
+    by :func:`~idp.unit_of_work.failure_record`.
 
     :raises DomainError: ``totp_already_enrolled``, ``totp_not_enrolled`` (no pending
         secret), ``totp_invalid`` or ``totp_too_many``.
@@ -128,12 +131,14 @@ def confirm_enrolment(user: User, code: str, ip: str | None = None) -> list[str]
     return codes
 
 
+@transactional
 def verify(user: User, code: str, ip: str | None = None) -> str:
     """Check a second-factor code: a TOTP code or an unused recovery code.
 
     Returns the method used (``"totp"`` or ``"recovery"``), recorded with
-    ``admin_signed_in``; the caller commits. A wrong code is recorded and committed at
-    once. Once ``ADMIN_TOTP_MAX_FAILURES`` wrong codes were given within
+    ``admin_signed_in`` in the caller's unit of work. A wrong code is recorded by
+    :func:`~idp.unit_of_work.failure_record`, so it counts although the step fails.
+    Once ``ADMIN_TOTP_MAX_FAILURES`` wrong codes were given within
     ``ADMIN_TOTP_LOCKOUT_SECONDS`` since the last success, every code is refused unseen.
 
     :raises DomainError: ``totp_not_enrolled``, ``totp_invalid`` or ``totp_too_many``.
@@ -201,8 +206,9 @@ def _check_not_locked(user: User) -> None:
 
 
 def _failed(user: User, ip: str | None) -> NoReturn:
-    audit.record(_FAILED, user_id=user.id, ip=ip)
-    db.session.commit()
+    user_id = user.id
+    with failure_record():
+        audit.record(_FAILED, user_id=user_id, ip=ip)
     if _recent_failures(user) >= current_app.config["ADMIN_TOTP_MAX_FAILURES"]:
         _too_many()
     raise DomainError("totp_invalid", field="code")
@@ -239,10 +245,8 @@ def recovery_codes_left(user: User) -> int:
 
 
 def reset(user: User) -> None:
-    """Forget the second factor of ``user`` (the next sign-in that needs it enrols again).
-
-    The caller commits.
-    """
+    """Forget the second factor of ``user`` (the next sign-in that needs it enrols again)
+    in the caller's unit of work."""
     user.totp_secret = None
     user.totp_confirmed_at = None
     user.totp_last_step = None

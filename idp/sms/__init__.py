@@ -1,6 +1,16 @@
 """SMS: the gateway port, its adapters and the message templates (``templates/sms/*.txt``).
 
 ``SMS_BACKEND`` chooses the adapter: ``outbox`` (stored in the database) or ``http``.
+
+Transactions: a message is sent inside the unit of work of the change it belongs to
+(:mod:`idp.unit_of_work`). The outbox gateway adds its row to that unit, so the row
+commits with the change or not at all. The HTTP gateway hands the message to the provider
+at once and cannot take it back; sending it only after the commit would cost what the
+callers need (an SMS code whose sending fails must leave no challenge and no spent send
+slot, and the citizen must be told ``sms_unavailable``). So a message is the last write of
+its unit, after every check and flush that could still refuse the change: only a failing
+COMMIT could then leave a sent message without its change. A failure of an informational
+message (welcome, "password changed") is logged and never undoes the change.
 """
 
 from __future__ import annotations
@@ -27,8 +37,8 @@ def render(template_name: str, **context) -> str:
 def send_template(mobile: str, template_name: str, **context) -> str:
     """Render the message ``template_name`` with ``context`` and send it to ``mobile``.
 
-    The outbox gateway adds its row to the caller's transaction, so commit afterwards.
-    Returns the text sent.
+    Call it inside the unit of work of the change the message belongs to, as its last
+    write: the outbox gateway's row joins that unit. Returns the text sent.
 
     :raises SmsUnavailable: when the gateway could not send it.
     """

@@ -1,8 +1,8 @@
 """The outbox SMS gateway: messages are stored in ``sms_outbox`` instead of being sent.
 
 The default outside production. Read it with ``flask sms outbox`` (or from tests). The row
-joins the caller's transaction: it is kept when the caller commits, like the change that
-caused the message.
+joins the caller's unit of work: it is committed with the change that caused the message,
+or rolled back with it; the gateway never commits.
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ from flask import redirect, request, url_for
 
 from ...errors import DomainError
 from ...models import SsoSession, User
+from ...unit_of_work import unit_of_work
 from .. import session, signin
 from . import new_password, password, pending, second_factor
 from .context import Context
@@ -87,11 +88,14 @@ def serve(step, ctx: Context | None):
     form = step.form()
     if form.validate_on_submit():
         try:
-            shown = step.submit(ctx, form)
+            # One unit of work: the step's check and what it leads to (the stored
+            # sign-in, the new session) commit together; failure records commit alone.
+            with unit_of_work():
+                shown = step.submit(ctx, form)
+                ctx.add(step)
+                return _advance(ctx, step, shown)
         except DomainError as e:
             return step.refuse(ctx, form, e) or step.render(ctx, form)
-        ctx.add(step)
-        return _advance(ctx, step, shown)
     return step.render(ctx, form)
 
 

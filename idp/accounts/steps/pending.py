@@ -17,6 +17,7 @@ from sqlalchemy import delete, select
 from ...extensions import db, now
 from ...models import PendingAuthentication, User
 from ...security.hashing import sha256
+from ...unit_of_work import transactional
 from .. import session
 from .context import Context
 
@@ -27,8 +28,9 @@ def _ttl() -> int:
     return current_app.config["PASSWORD_CHANGE_TTL"]
 
 
+@transactional
 def save(ctx: Context) -> None:
-    """Store the sign-in of ``ctx`` (a new row and key on first use) and commit."""
+    """Store the sign-in of ``ctx`` (a new row and key on first use)."""
     moment = now()
     if ctx.record is None:
         purge_expired()
@@ -41,7 +43,6 @@ def save(ctx: Context) -> None:
     record = ctx.record
     record.steps_done, record.amr = list(ctx.done), list(ctx.amr)
     record.acr, record.next_url = ctx.acr, ctx.next_url
-    db.session.commit()
 
 
 def load(home: str) -> Context | None:
@@ -59,6 +60,7 @@ def load(home: str) -> Context | None:
                    record=record)
 
 
+@transactional
 def consume(ctx: Context) -> bool:
     """Delete the stored sign-in of ``ctx``; tell whether it was still there and live.
 
@@ -70,11 +72,10 @@ def consume(ctx: Context) -> bool:
         return True
     result = db.session.execute(delete(PendingAuthentication).where(
         PendingAuthentication.id == record.id, PendingAuthentication.expires_at > now()))
-    db.session.commit()
     return result.rowcount == 1
 
 
 def purge_expired() -> int:
-    """Delete every expired stored sign-in; return how many (the caller commits)."""
+    """Delete every expired stored sign-in; return how many (in the caller's unit of work)."""
     return db.session.execute(delete(PendingAuthentication).where(
         PendingAuthentication.expires_at <= now())).rowcount
