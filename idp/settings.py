@@ -108,6 +108,7 @@ DEFAULTS: dict[str, object] = {
     "ADMIN_TOTP_LOCKOUT_SECONDS": 900,  # how long those failures count and lock the TOTP step
     "ADMIN_RECOVERY_CODES": 10,  # one-time recovery codes given at TOTP enrolment
     "CLIENT_SECRET_GRACE_PERIOD": 604800,  # seconds a rotated-out client secret keeps working (7 d)
+    "CLIENT_CACHE_SECONDS": 2,  # how stale another process's cached client may be (0: never)
     "DCR_ENABLED": False,  # open /connect/register (RFC 7591/7592) to initial-access-token holders
     "DCR_TOKEN_TTL": 86400,  # default lifetime in seconds of an initial access token
     # --- rate limiting ----------------------------------------------------------------

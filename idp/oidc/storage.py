@@ -19,13 +19,13 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
+from ..clients import cache as client_cache
 from ..clients.credentials import secret_matches
 from ..extensions import db, now
 from ..grants import revocation
 from ..grants import tokens as grant_tokens
 from ..models import (
     AuthorizationCode,
-    Client,
     PendingAuthorization,
     RefreshToken,
     TokenFamily,
@@ -36,9 +36,10 @@ from ..security.hashing import sha256
 
 # -- clients ---------------------------------------------------------------------------
 class OAuthClient(ClientMixin):
-    """A registered client as Authlib sees it (a wrapper: models never import Authlib)."""
+    """A registered client as Authlib sees it: a wrapper over a ``ClientSnapshot`` (or a
+    ``Client`` row: anything with its columns as attributes)."""
 
-    def __init__(self, row: Client):
+    def __init__(self, row):
         self.row = row
 
     def __getattr__(self, name):
@@ -65,7 +66,7 @@ class OAuthClient(ClientMixin):
 
     def check_redirect_uri(self, redirect_uri) -> bool:
         # Exact string comparison (RFC 9700 §2.1), never prefix or pattern matching.
-        return redirect_uri in (self.row.redirect_uris or [])
+        return redirect_uri in (self.row.redirect_uris or ())
 
     def check_client_secret(self, client_secret) -> bool:
         # idp.clients owns the secret rules (keyed hash, rotation grace period).
@@ -76,11 +77,11 @@ class OAuthClient(ClientMixin):
         return method == self.row.token_endpoint_auth_method
 
     def check_response_type(self, response_type) -> bool:
-        return response_type in (self.row.response_types or []) \
-            and "authorization_code" in (self.row.grant_types or [])
+        return response_type in (self.row.response_types or ()) \
+            and "authorization_code" in (self.row.grant_types or ())
 
     def check_grant_type(self, grant_type) -> bool:
-        return grant_type in (self.row.grant_types or [])
+        return grant_type in (self.row.grant_types or ())
 
     @property
     def is_public(self) -> bool:
@@ -88,12 +89,14 @@ class OAuthClient(ClientMixin):
 
 
 def find_client(client_id: str | None) -> OAuthClient | None:
-    """Return an enabled client by id; a disabled client is as good as unknown."""
+    """Return an enabled client by id; a disabled client is as good as unknown.
+
+    Read through the per-process client cache (``idp.clients.cache``).
+    """
     if not client_id or not isinstance(client_id, str):
         return None
-    row = db.session.scalar(select(Client).where(Client.client_id == client_id,
-                                                 Client.enabled.is_(True)))
-    return OAuthClient(row) if row is not None else None
+    snapshot = client_cache.find(client_id)
+    return OAuthClient(snapshot) if snapshot is not None and snapshot.enabled else None
 
 
 # -- authorization codes ---------------------------------------------------------------
