@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, render_template, request
 
-from ..extensions import csrf, db, now
+from ..extensions import csrf, now
 from ..messages import message
 from . import authorize as authorize_service
 from . import logout as logout_service
@@ -76,12 +76,7 @@ def consent():
 @bp.post("/oauth/token")
 @csrf.exempt
 def token():
-    response = oauth_server().create_token_response()
-    if response.status_code == 200:
-        db.session.commit()
-    else:
-        db.session.rollback()
-    return response
+    return oauth_server().create_token_response()
 
 
 @bp.post("/oauth/revoke")
