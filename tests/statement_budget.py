@@ -6,6 +6,8 @@ A helper for tests (this module holds no tests)::
         client.get("/userinfo", headers=...)
     assert_budget(seen, 1)
 
+``commits`` records the transactions committed the same way.
+
 Every statement the engine sends to the database driver is recorded through SQLAlchemy's
 ``before_cursor_execute`` event, so ORM loads, Core statements and flushes all count;
 ``COMMIT`` and ``ROLLBACK`` are driver calls, not statements, and do not. Measure on a
@@ -38,6 +40,22 @@ def statements(engine=None) -> Iterator[list[str]]:
         yield seen
     finally:
         event.remove(engine, "before_cursor_execute", record)
+
+
+@contextmanager
+def commits(engine=None) -> Iterator[list[str]]:
+    """Record every transaction ``engine`` commits inside the block (one entry each)."""
+    engine = engine if engine is not None else db.engine
+    seen: list[str] = []
+
+    def record(conn):
+        seen.append("COMMIT")
+
+    event.listen(engine, "commit", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "commit", record)
 
 
 def reading(seen: list[str], table: str) -> list[str]:
