@@ -51,6 +51,7 @@ DEFAULTS: dict[str, object] = {
     # --- OpenID Connect -----------------------------------------------------------
     "OIDC_CODE_TTL": 60,  # seconds an authorization code is valid
     "OIDC_ACCESS_TOKEN_TTL": 300,  # seconds an access token (JWT) is valid
+    "OIDC_ACCESS_TOKEN_ALG": "RS256",  # "RS256" | "ES256": access-token signature (RFC 9068)
     "OIDC_ID_TOKEN_TTL": 3600,  # seconds an ID token is valid
     "OIDC_REFRESH_TOKEN_TTL": 2592000,  # seconds a refresh token is valid (30 days)
     "OIDC_AUTH_REQUEST_TTL": 1800,  # seconds a pending authorization request waits for login

@@ -12,6 +12,7 @@ from flask import current_app
 from flask import request as flask_request
 from werkzeug.datastructures import MultiDict
 
+from ..settings import SettingsError
 from ..unit_of_work import unit_of_work
 from . import grants, storage, tokens
 from .endpoints import (
@@ -129,7 +130,12 @@ class IdpAuthorizationServer(AuthorizationServer):
 
 
 def init_app(app) -> None:
-    """Build the app's authorization server: grants, client auth, endpoints."""
+    """Build the app's authorization server: grants, client auth, endpoints.
+
+    :raises SettingsError: when ``OIDC_ACCESS_TOKEN_ALG`` names no signing algorithm.
+    """
+    if app.config["OIDC_ACCESS_TOKEN_ALG"] not in tokens.ALGORITHMS:
+        raise SettingsError(f"OIDC_ACCESS_TOKEN_ALG must be one of {tokens.ALGORITHMS}")
     server = IdpAuthorizationServer()
     server.init_app(app, query_client=storage.find_client, save_token=tokens.save_token)
     server.register_extension(server.issuer_parameter)
