@@ -98,16 +98,24 @@ class ClientCache:
                 self.entries = {}
                 self.version = version
             self.checked_at = moment
-        snapshot = self.entries.get(client_id)
+        # A snapshot goes into the dict that was current when its row was read: if a drop
+        # replaced that dict meanwhile (another thread saw a change), it is thrown away
+        # with it instead of outliving the change.
+        entries = self.entries
+        snapshot = entries.get(client_id)
         if snapshot is None:
             row = db.session.execute(_SELECT_CLIENT, {"client_id": client_id}).first()
             if row is None:
                 return None
-            snapshot = self.entries[client_id] = _snapshot(row)
+            snapshot = entries[client_id] = _snapshot(row)
         return snapshot
 
     def drop(self) -> None:
-        """Forget every snapshot; the next lookups read the rows again."""
+        """Forget every snapshot; the next lookups read the rows again.
+
+        The dict is replaced, never cleared, so a lookup that read its row before the
+        drop stores its snapshot in the discarded dict (see ``get``).
+        """
         self.entries = {}
 
 
