@@ -3,7 +3,7 @@
 The token, UserInfo and introspection endpoints read these on every request. Each record
 is a slotted frozen dataclass filled from one SQLAlchemy Core row of exactly its columns
 (``columns`` builds the select list, ``take`` cuts a record out of a row), never an ORM
-entity: a Core select costs about a fifth of an ORM load, and nothing here can be
+entity: a Core select costs about a third of an ORM load, and nothing here can be
 changed and flushed by accident.
 """
 

@@ -6,8 +6,8 @@ A refresh token is rotated on every use by a conditional ``UPDATE … RETURNING`
 
 These run on every token, refresh, UserInfo and introspection request, so each is one
 prebuilt SQLAlchemy Core statement over exactly the columns needed, returning the frozen
-records of ``idp.grants.records`` (issue 12: a Core select costs about a fifth of an ORM
-load). The caller's unit of work commits.
+records of ``idp.grants.records`` (issue 12: on SQLite a Core select costs 28 µs, an ORM
+load 85 µs). The caller's unit of work commits.
 """
 
 from __future__ import annotations
