@@ -78,6 +78,7 @@ class Settings:
     # --- OpenID Connect -----------------------------------------------------------
     oidc_code_ttl: int = 60  # seconds an authorization code is valid
     oidc_access_token_ttl: int = 300  # seconds an access token (JWT) is valid
+    oidc_access_token_alg: str = "RS256"  # "RS256" | "ES256": access-token signature (RFC 9068)
     oidc_id_token_ttl: int = 3600  # seconds an ID token is valid
     oidc_refresh_token_ttl: int = 2592000  # seconds a refresh token is valid (30 days)
     oidc_auth_request_ttl: int = 1800  # seconds a pending authorization request waits for login
@@ -143,6 +144,7 @@ class Settings:
     admin_recovery_codes: int = 10  # one-time recovery codes given at TOTP enrolment
     # seconds a rotated-out client secret keeps working (7 d)
     client_secret_grace_period: int = 604800
+    client_cache_seconds: int = 2  # how stale another process's cached client may be (0: never)
     # open /connect/register (RFC 7591/7592) to initial-access-token holders
     dcr_enabled: bool = False
     dcr_token_ttl: int = 86400  # default lifetime in seconds of an initial access token

@@ -5,9 +5,10 @@ from __future__ import annotations
 import itertools
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from idp import grants
+from idp.clients import cache
 from idp.extensions import db, now
 from idp.grants import tokens
 from idp.models import AccessToken, AuditEvent, AuthorizationCode, TokenFamily
@@ -21,7 +22,9 @@ def issue(client, user=None, *, sid=None, scope="openid profile", code=None) -> 
     """Open a grant with one access and one refresh token; return what a caller holds."""
     family = tokens.start_family(client_id=client.client_id, user_id=user and user.id,
                                  scope=scope, code=code)
-    family.sid = sid or family.sid
+    if sid:
+        db.session.execute(update(TokenFamily).where(TokenFamily.id == family.id)
+                           .values(sid=sid))
     jti, refresh = f"jti-{next(_serial)}", tokens.new_refresh_token()
     tokens.record_tokens(family, {"jti": jti, "exp": int(now().timestamp()) + 600}, refresh, 3600)
     db.session.commit()
@@ -31,9 +34,11 @@ def issue(client, user=None, *, sid=None, scope="openid profile", code=None) -> 
 def live(grant: dict) -> tuple[bool, bool]:
     """Whether the grant's refresh token and its access token may still be used."""
     db.session.expire_all()
-    _, family = tokens.find_refresh(grant["refresh"])
-    access = tokens.access_token_state(grant["jti"])
-    return family.revoked_at is None, tokens.token_is_live(*access)
+    _, refresh_grant, _ = tokens.find_refresh(grant["refresh"])
+    access, access_grant, user = tokens.access_token_state(grant["jti"])
+    client = cache.find(access_grant.client_id)
+    return (refresh_grant.revoked_at is None,
+            tokens.token_is_live(access, access_grant, user, client))
 
 
 def code_for(client, user) -> AuthorizationCode:

@@ -14,6 +14,7 @@ from joserfc import jwt
 from joserfc.jwk import ECKey, RSAKey
 from sqlalchemy import select
 
+from idp.clients.service import set_enabled
 from idp.extensions import db
 from idp.models import AccessToken, AuditEvent, AuthorizationCode, RefreshToken
 from idp.security.hashing import sha256
@@ -344,8 +345,7 @@ def test_disabled_client_stops_at_once(app, client):
                                             is_resource_server=True)
     body = tokens_for(app, client, rp, secret, make_user())
     assert introspect(client, resource, resource_secret, body["access_token"])["active"]
-    rp.enabled = False
-    db.session.commit()
+    set_enabled(rp.client_id, False)
     assert refresh(client, rp, secret, body["refresh_token"]).status_code == 401
     assert introspect(client, resource, resource_secret, body["access_token"]) == {
         "active": False}

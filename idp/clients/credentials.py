@@ -10,7 +10,6 @@ import secrets
 from datetime import datetime
 
 from ..extensions import now
-from ..models import Client
 from ..security.hashing import keyed_hash, matches
 
 
@@ -24,8 +23,8 @@ def new_client_secret() -> str:
     return secrets.token_urlsafe(32)
 
 
-def secret_matches(client: Client, secret: str, at: datetime | None = None) -> bool:
-    """Tell whether ``secret`` authenticates ``client``.
+def secret_matches(client, secret: str, at: datetime | None = None) -> bool:
+    """Tell whether ``secret`` authenticates ``client`` (a ``Client`` row or a snapshot).
 
     The current secret always does; the secret it replaced (``previous_secret_hash``)
     does too until ``previous_secret_expires_at``, so a portal keeps working while its

@@ -23,6 +23,7 @@ from ..errors import DomainError
 from ..extensions import db, now
 from ..models import Client, InitialAccessToken
 from ..security.hashing import sha256
+from ..unit_of_work import failure_record, transactional
 from . import service
 from .rules import validate
 from .spec import SPEC_FIELDS, ClientSpec
@@ -35,6 +36,7 @@ def enabled() -> bool:
     return bool(current_app.config["DCR_ENABLED"])
 
 
+@transactional
 def issue_initial_token(label: str, ttl: int | None = None, max_uses: int = 1,
                         actor_id: int | None = None,
                         ip: str | None = None) -> tuple[InitialAccessToken, str]:
@@ -59,7 +61,6 @@ def issue_initial_token(label: str, ttl: int | None = None, max_uses: int = 1,
     db.session.flush()
     audit.record("dcr_token_issued", actor_id=actor_id, ip=ip, initial_token_id=row.id,
                  max_uses=max_uses, ttl=ttl)
-    db.session.commit()
     return row, raw
 
 
@@ -68,6 +69,7 @@ def list_initial_tokens() -> list[InitialAccessToken]:
                                    .order_by(InitialAccessToken.created_at.desc())))
 
 
+@transactional
 def revoke_initial_token(token_id: int, actor_id: int | None = None,
                          ip: str | None = None) -> InitialAccessToken:
     row = db.session.get(InitialAccessToken, token_id)
@@ -76,7 +78,6 @@ def revoke_initial_token(token_id: int, actor_id: int | None = None,
     if row.revoked_at is None:
         row.revoked_at = now()
         audit.record("dcr_token_revoked", actor_id=actor_id, ip=ip, initial_token_id=row.id)
-    db.session.commit()
     return row
 
 
@@ -93,6 +94,7 @@ def _find_usable(raw: str | None) -> InitialAccessToken:
     return row
 
 
+@transactional
 def register(spec: ClientSpec, initial_token: str | None,
              ip: str | None = None) -> tuple[Client, str | None, str]:
     """Register a client for the holder of a usable initial access token.
@@ -114,13 +116,13 @@ def register(spec: ClientSpec, initial_token: str | None,
         update(InitialAccessToken).where(InitialAccessToken.id == token.id, *_usable())
         .values(uses=InitialAccessToken.uses + 1).execution_options(synchronize_session=False))
     if claimed.rowcount != 1:
-        db.session.rollback()
-        raise DomainError("iat_invalid")
+        raise DomainError("iat_invalid")  # a parallel request took the last use
     client, secret = service.create_client(spec, ip=ip, via="dcr", initial_token_id=token.id)
     registration_token = new_registration_token(client)
     return client, secret, registration_token
 
 
+@transactional
 def new_registration_token(client: Client) -> str:
     """Give ``client`` a new registration access token (the old one stops working).
 
@@ -129,14 +131,16 @@ def new_registration_token(client: Client) -> str:
     """
     registration_token = secrets.token_urlsafe(32)
     client.registration_token_hash = sha256(registration_token)
-    db.session.commit()
     return registration_token
 
 
 def refuse(reason: str, ip: str | None = None, client_id: str | None = None) -> None:
-    """Record a refused registration or management call (bad or missing token)."""
-    audit.record("dcr_refused", ip=ip, client_id=client_id, reason=reason)
-    db.session.commit()
+    """Record a refused registration or management call (bad or missing token).
+
+    The record survives the refusal: whatever the refused call wrote is dropped first.
+    """
+    with failure_record():
+        audit.record("dcr_refused", ip=ip, client_id=client_id, reason=reason)
 
 
 def authorize(client_id: str, registration_token: str | None) -> Client:

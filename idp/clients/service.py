@@ -2,8 +2,9 @@
 
 The CLI (``flask clients …``), the admin pages and dynamic client registration all call
 these same functions, so a client is the same whichever way it was made. Every change is
-an audit event carrying the admin's id (``actor_id``). The metadata rules live in
-``idp.clients.rules``, the secrets in ``idp.clients.credentials``.
+an audit event carrying the admin's id (``actor_id``) and a bump of the change counter
+that per-process client caches watch (``idp.clients.cache``), in one unit of work. The
+metadata rules live in ``idp.clients.rules``, the secrets in ``idp.clients.credentials``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from .. import audit
 from ..errors import DomainError
 from ..extensions import db, now
 from ..models import Client
+from ..unit_of_work import unit_of_work
+from . import cache
 from .credentials import hash_client_secret, new_client_secret
 from .rules import validate
 from .spec import SECRET_METHODS, SPEC_FIELDS, ClientSpec
@@ -41,6 +44,7 @@ def create_client(spec: ClientSpec, actor_id: int | None = None,
                     response_types=["code"] if spec.redirect_uris else [], **values)
     db.session.add(client)
     db.session.flush()
+    cache.changed()
     audit.record("client_created", actor_id=actor_id, client_id=client_id,
                  client_type=spec.client_type, **audit_fields)
     return client, secret
@@ -55,8 +59,8 @@ def register_client(spec: ClientSpec, actor_id: int | None = None,
 
     :raises DomainError: when the specification is invalid or the client id is taken.
     """
-    client, secret = create_client(spec, actor_id, ip=ip)
-    db.session.commit()
+    with unit_of_work():
+        client, secret = create_client(spec, actor_id, ip=ip)
     return client, secret
 
 
@@ -100,31 +104,33 @@ def update_client(client_id: str, changes: dict, actor_id: int | None = None,
 
     :raises DomainError: when the client is unknown or the result is invalid.
     """
-    client = get_client(client_id)
-    spec = spec_of(client)
-    unknown = set(changes) - set(SPEC_FIELDS)
-    if unknown:
-        raise ValueError(f"not client fields: {sorted(unknown)}")
-    if changes.get("client_type", client.client_type) != client.client_type:
-        raise DomainError("client_type_immutable", field="client_type")
-    for name, value in changes.items():
-        setattr(spec, name, value)
-    spec = validate(spec)
-    _check_resource_uri_free(spec.resource_uri, client_id)
-    changed = sorted(name for name in SPEC_FIELDS if getattr(spec, name) != getattr(client, name))
-    for name in changed:
-        setattr(client, name, getattr(spec, name))
-    client.response_types = ["code"] if spec.redirect_uris else []
-    secret = None
-    if spec.token_endpoint_auth_method in SECRET_METHODS:
-        if client.secret_hash is None:
-            secret = new_client_secret()
-            client.secret_hash = hash_client_secret(secret)
-    else:
-        _forget_secrets(client)
-    audit.record("client_updated", actor_id=actor_id, client_id=client_id, fields=changed,
-                 **audit_fields)
-    db.session.commit()
+    with unit_of_work():
+        client = get_client(client_id)
+        spec = spec_of(client)
+        unknown = set(changes) - set(SPEC_FIELDS)
+        if unknown:
+            raise ValueError(f"not client fields: {sorted(unknown)}")
+        if changes.get("client_type", client.client_type) != client.client_type:
+            raise DomainError("client_type_immutable", field="client_type")
+        for name, value in changes.items():
+            setattr(spec, name, value)
+        spec = validate(spec)
+        _check_resource_uri_free(spec.resource_uri, client_id)
+        changed = sorted(name for name in SPEC_FIELDS
+                         if getattr(spec, name) != getattr(client, name))
+        for name in changed:
+            setattr(client, name, getattr(spec, name))
+        client.response_types = ["code"] if spec.redirect_uris else []
+        secret = None
+        if spec.token_endpoint_auth_method in SECRET_METHODS:
+            if client.secret_hash is None:
+                secret = new_client_secret()
+                client.secret_hash = hash_client_secret(secret)
+        else:
+            _forget_secrets(client)
+        cache.changed()
+        audit.record("client_updated", actor_id=actor_id, client_id=client_id, fields=changed,
+                     **audit_fields)
     return client, secret
 
 
@@ -151,24 +157,25 @@ def rotate_secret(client_id: str, actor_id: int | None = None, grace: int | None
 
     :raises DomainError: ``client_has_no_secret`` for public and ``private_key_jwt`` clients.
     """
-    client = get_client(client_id)
-    if client.token_endpoint_auth_method not in SECRET_METHODS:
-        raise DomainError("client_has_no_secret", field="client_id")
-    if grace is None:
-        grace = current_app.config["CLIENT_SECRET_GRACE_PERIOD"]
-    if grace < 0:
-        raise DomainError("grace_invalid", field="grace")
-    secret = new_client_secret()
-    if grace and client.secret_hash:
-        client.previous_secret_hash = client.secret_hash
-        client.previous_secret_expires_at = now() + timedelta(seconds=grace)
-    else:
-        client.previous_secret_hash = None
-        client.previous_secret_expires_at = None
-    client.secret_hash = hash_client_secret(secret)
-    audit.record("client_secret_rotated", actor_id=actor_id, client_id=client_id, ip=ip,
-                 grace=grace)
-    db.session.commit()
+    with unit_of_work():
+        client = get_client(client_id)
+        if client.token_endpoint_auth_method not in SECRET_METHODS:
+            raise DomainError("client_has_no_secret", field="client_id")
+        if grace is None:
+            grace = current_app.config["CLIENT_SECRET_GRACE_PERIOD"]
+        if grace < 0:
+            raise DomainError("grace_invalid", field="grace")
+        secret = new_client_secret()
+        if grace and client.secret_hash:
+            client.previous_secret_hash = client.secret_hash
+            client.previous_secret_expires_at = now() + timedelta(seconds=grace)
+        else:
+            client.previous_secret_hash = None
+            client.previous_secret_expires_at = None
+        client.secret_hash = hash_client_secret(secret)
+        cache.changed()
+        audit.record("client_secret_rotated", actor_id=actor_id, client_id=client_id, ip=ip,
+                     grace=grace)
     return client, secret
 
 
@@ -176,16 +183,18 @@ def set_enabled(client_id: str, enabled: bool, actor_id: int | None = None,
                 ip: str | None = None) -> Client:
     """Enable or disable a client.
 
-    A disabled client is refused at once everywhere: authorization, token, introspection
-    (its tokens are inactive) and userinfo all check ``Client.enabled``. Its tokens are
+    A disabled client is refused everywhere: authorization, token, introspection (its
+    tokens are inactive) and userinfo all check ``enabled``, at once in this process and
+    within ``CLIENT_CACHE_SECONDS`` in the others (``idp.clients.cache``). Its tokens are
     kept, so enabling it again restores the sessions that have not expired meanwhile.
     """
-    client = get_client(client_id)
-    if client.enabled != enabled:
-        client.enabled = enabled
-        audit.record("client_enabled" if enabled else "client_disabled", actor_id=actor_id,
-                     client_id=client_id, ip=ip)
-    db.session.commit()
+    with unit_of_work():
+        client = get_client(client_id)
+        if client.enabled != enabled:
+            client.enabled = enabled
+            cache.changed()
+            audit.record("client_enabled" if enabled else "client_disabled",
+                         actor_id=actor_id, client_id=client_id, ip=ip)
     return client
 
 
@@ -195,13 +204,14 @@ def delete_client(client_id: str, actor_id: int | None = None, **audit_fields) -
     The database cascades the delete (every table referring to ``clients.client_id``
     does so ``ON DELETE CASCADE``). Audit events keep the ``client_id``.
     """
-    client = get_client(client_id)
-    name = client.name_fa
-    db.session.execute(delete(Client).where(Client.id == client.id))
-    db.session.expire_all()
-    audit.record("client_deleted", actor_id=actor_id, client_id=client_id, name=name,
-                 **audit_fields)
-    db.session.commit()
+    with unit_of_work():
+        client = get_client(client_id)
+        name = client.name_fa
+        db.session.execute(delete(Client).where(Client.id == client.id))
+        db.session.expire_all()
+        cache.changed()
+        audit.record("client_deleted", actor_id=actor_id, client_id=client_id, name=name,
+                     **audit_fields)
 
 
 def client_summary(client: Client) -> dict:

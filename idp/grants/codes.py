@@ -1,54 +1,77 @@
 """Authorization codes: stored as SHA-256 hashes, bound to the SSO session, used once.
 
 Single use is enforced by a conditional ``UPDATE … WHERE used_at IS NULL``, never by a
-read-then-write.
+read-then-write. The exchange reads a code, whether its sign-in ended and its citizen
+in one Core select (``find_code``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db, now
-from ..models import AuthorizationCode, SessionClient
+from ..models import AuthorizationCode, SessionClient, SsoSession, User
 from ..security.hashing import sha256
+from ..unit_of_work import unit_of_work
+from .records import Code, GrantUser, columns, take
+
+_CODES = AuthorizationCode.__table__
+_USERS = User.__table__
+_SESSIONS = SsoSession.__table__
+_CODE = columns(_CODES, Code)
+_FIND = (select(*_CODE, _SESSIONS.c.ended_at, *columns(_USERS, GrantUser))
+         .select_from(_CODES.join(_USERS, _USERS.c.id == _CODES.c.user_id)
+                      .outerjoin(_SESSIONS, _SESSIONS.c.sid == _CODES.c.sid))
+         .where(_CODES.c.code_hash == bindparam("code_hash")))
+_CONSUME = (update(_CODES).where(_CODES.c.id == bindparam("code_id"), _CODES.c.used_at.is_(None))
+            .values(used_at=bindparam("moment")))
+
+
+@dataclass(frozen=True, slots=True)
+class FoundCode:
+    """A code with its citizen, and whether the sign-in it was issued in has ended."""
+
+    code: Code
+    user: GrantUser
+    session_ended: bool
 
 
 def save_code(code: str, *, client_id: str, user_id: int, redirect_uri: str, scope: str,
               nonce: str | None, challenge: str | None, challenge_method: str | None,
               claims: dict | None, session, resources: list | None = None
               ) -> AuthorizationCode:
-    """Store a new code (hashed) bound to the SSO session it was issued in; commit."""
+    """Store a new code (hashed) bound to the SSO session it was issued in."""
     moment = now()
-    row = AuthorizationCode(
-        code_hash=sha256(code), client_id=client_id, user_id=user_id,
-        redirect_uri=redirect_uri, scope=scope, nonce=nonce, code_challenge=challenge,
-        code_challenge_method=challenge_method, claims=claims, resources=resources or None,
-        auth_time=session.auth_time,
-        acr=session.acr, amr=list(session.amr or []), sid=session.sid, created_at=moment,
-        expires_at=moment + timedelta(seconds=current_app.config["OIDC_CODE_TTL"]))
-    db.session.add(row)
-    record_session_client(session.id, client_id)
-    db.session.commit()
+    with unit_of_work():
+        row = AuthorizationCode(
+            code_hash=sha256(code), client_id=client_id, user_id=user_id,
+            redirect_uri=redirect_uri, scope=scope, nonce=nonce, code_challenge=challenge,
+            code_challenge_method=challenge_method, claims=claims,
+            resources=resources or None, auth_time=session.auth_time, acr=session.acr,
+            amr=list(session.amr or []), sid=session.sid, created_at=moment,
+            expires_at=moment + timedelta(seconds=current_app.config["OIDC_CODE_TTL"]))
+        db.session.add(row)
+        record_session_client(session.id, client_id)
     return row
 
 
-def find_code(code: str) -> AuthorizationCode | None:
-    """Return the code row for a raw code (used or not), or ``None``."""
-    return db.session.scalar(select(AuthorizationCode).where(
-        AuthorizationCode.code_hash == sha256(code)))
+def find_code(code: str) -> FoundCode | None:
+    """Return the code ``code`` (used or not) with its citizen and session state."""
+    row = db.session.execute(_FIND, {"code_hash": sha256(code)}).first()
+    if row is None:
+        return None
+    n = len(_CODE)
+    return FoundCode(take(Code, row), take(GrantUser, row, n + 1), row[n] is not None)
 
 
-def consume_code(row: AuthorizationCode) -> bool:
+def consume_code(code: Code) -> bool:
     """Mark a code used; ``False`` when another request used it first."""
-    result = db.session.execute(
-        update(AuthorizationCode).where(AuthorizationCode.id == row.id,
-                                        AuthorizationCode.used_at.is_(None))
-        .values(used_at=now()))
-    return result.rowcount == 1
+    return db.session.execute(_CONSUME, {"code_id": code.id, "moment": now()}).rowcount == 1
 
 
 def record_session_client(session_id: int, client_id: str) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from .. import audit
 from ..extensions import db, now
 from ..models import Client, Consent
+from ..unit_of_work import unit_of_work
 from .revocation import revoke_for_client
 
 
@@ -83,14 +84,15 @@ def revoke(user_id: int, client_id: str, ip: str | None = None) -> bool:
     """Withdraw a user's consent to a client and end the user's grants to that client.
 
     Refresh and access tokens already issued stop working with their grants. The next
-    sign-in at that client asks again. Commits. Returns whether there was a live consent.
+    sign-in at that client asks again. One unit of work. Returns whether there was a live
+    consent.
     """
-    changed = db.session.execute(
-        update(Consent).where(Consent.user_id == user_id, Consent.client_id == client_id,
-                              Consent.revoked_at.is_(None)).values(revoked_at=now())
-    ).rowcount
-    revoke_for_client(client_id, user_id=user_id)
-    if changed:
-        audit.record("consent_revoked", user_id=user_id, client_id=client_id, ip=ip)
-    db.session.commit()
+    with unit_of_work():
+        changed = db.session.execute(
+            update(Consent).where(Consent.user_id == user_id, Consent.client_id == client_id,
+                                  Consent.revoked_at.is_(None)).values(revoked_at=now())
+        ).rowcount
+        revoke_for_client(client_id, user_id=user_id)
+        if changed:
+            audit.record("consent_revoked", user_id=user_id, client_id=client_id, ip=ip)
     return bool(changed)

@@ -3,7 +3,7 @@
 from .admin import AdminRecoveryCode, InitialAccessToken
 from .audit import AuditEvent
 from .base import Base
-from .client import Client
+from .client import Client, ClientsVersion
 from .recovery import RecoveryRequest
 from .registry import RegistryRecord
 from .security import LoginThrottle, OtpChallenge, OtpThrottle, RegistrationDraft, SmsMessage
@@ -25,6 +25,7 @@ __all__ = [
     "BackchannelLogoutJob",
     "Base",
     "Client",
+    "ClientsVersion",
     "Consent",
     "InitialAccessToken",
     "OtpChallenge",

@@ -48,3 +48,16 @@ class Client(Base):
     registration_token_hash: Mapped[str | None] = mapped_column(String(128))  # RFC 7592
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ClientsVersion(Base):
+    """One row counting changes to ``clients``: bumped in the transaction of every change.
+
+    Processes that cache client rows compare it to the value they loaded under
+    (``idp.clients.cache``), so a change made by one process reaches the others.
+    """
+
+    __tablename__ = "clients_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)

@@ -15,6 +15,7 @@ from flask import g
 from flask import request as flask_request
 
 from ..accounts.session import logout_user
+from ..clients import cache as client_cache
 from ..extensions import now
 from ..grants import tokens as grant_tokens
 from . import claims as claims_mod
@@ -23,7 +24,12 @@ from .grants import AUTH_METHODS, SECRET_METHODS
 
 
 class IssuedToken(TokenMixin):
-    """An access or refresh token this server issued, with its grant, client and user."""
+    """An access or refresh token this server issued, with its grant, client and user.
+
+    Records, not ORM rows: ``family`` is a ``Grant``, ``user`` a ``GrantUser`` (``None``
+    for client credentials), ``client_row`` a cached ``ClientSnapshot`` (``None`` once
+    the client is deleted).
+    """
 
     def __init__(self, kind, family, client_row, user, access=None, refresh=None, claims=None):
         self.kind, self.family, self.client_row, self.user = kind, family, client_row, user
@@ -71,14 +77,15 @@ def find_token(token_string: str) -> IssuedToken | None:
         state = grant_tokens.access_token_state(claims.get("jti", ""))
         if state is None:
             return None
-        access, family, user, client = state
-        return IssuedToken("access_token", family, client, user, access=access, claims=claims)
-    credential = storage.find_refresh(token_string)
-    if credential is None:
+        access, family, user = state
+        return IssuedToken("access_token", family, client_cache.find(family.client_id), user,
+                           access=access, claims=claims)
+    found = grant_tokens.find_refresh(token_string)
+    if found is None:
         return None
-    user, client = grant_tokens.grant_owner(credential.family)
-    return IssuedToken("refresh_token", credential.family, client, user,
-                       refresh=credential.row)
+    refresh, family, user = found
+    return IssuedToken("refresh_token", family, client_cache.find(family.client_id), user,
+                       refresh=refresh)
 
 
 class _HintIsOnlyAHint:
@@ -102,7 +109,7 @@ class RevocationEndpoint(_HintIsOnlyAHint, _RevocationEndpoint):
             storage.revoke_access_token(token.claims["jti"])
         else:
             # RFC 7009 §2.1: revoking a refresh token ends the grant and its access tokens.
-            storage.revoke_family(token.family.id, "refresh_token_revoked")
+            storage.revoke_refresh_token(token.family.id)
 
 
 class IntrospectionEndpoint(_HintIsOnlyAHint, _IntrospectionEndpoint):
@@ -150,7 +157,8 @@ class ScopeError(InsufficientScopeError):
 
 
 class AccessTokenValidator(BearerTokenValidator):
-    """Verify a JWT access token, then one query: revocation state joined with the user."""
+    """Verify a JWT access token, then one select: its revocation state, grant and citizen
+    (the client comes from the per-process cache)."""
 
     def authenticate_token(self, token_string):
         try:
@@ -158,9 +166,12 @@ class AccessTokenValidator(BearerTokenValidator):
         except tokens.TokenError:
             return None
         state = grant_tokens.access_token_state(claims.get("jti", ""))
-        if state is None or not grant_tokens.token_is_live(*state):
+        if state is None:
             return None
-        access, family, user, client = state
+        access, family, user = state
+        client = client_cache.find(family.client_id)
+        if not grant_tokens.token_is_live(access, family, user, client):
+            return None
         return IssuedToken("access_token", family, client, user, access=access, claims=claims)
 
     def validate_token(self, token, scopes, request):

@@ -68,7 +68,7 @@ def build_id_token(*, client, user, scope: str, auth_time: datetime, acr: str | 
 
 
 class OpenIDCode(_OpenIDCode):
-    """ID tokens for the code grant.
+    """ID tokens for the code grant (``request.user`` is the code's ``GrantUser``).
 
     Prompts are decided by ``authorize`` instead of Authlib's hook. A repeated
     ``nonce`` is not refused: detecting a replayed ID token is the RP's check (OIDC
@@ -160,35 +160,34 @@ class AuthorizationCodeGrant(ResourceIndicators, grants.AuthorizationCodeGrant):
         self.request.resources = resources.narrow(self.requested_resources(), granted)
 
     def query_authorization_code(self, code, client):
-        row = codes.find_code(code)
-        if row is None:
+        # One select: the code, whether its sign-in ended, and its citizen.
+        found = codes.find_code(code)
+        if found is None:
             return None
+        row = found.code
         if row.used_at is not None:
             # RFC 6749 §4.1.2: a second use is refused and what the first use issued dies.
             storage.revoke_code_grants(row)
             return None
         if row.client_id != client.client_id or row.expires_at <= now():
             return None
-        return storage.CodeGrant(row)
+        return storage.CodeGrant(found)
 
     def authenticate_user(self, authorization_code):
         row = authorization_code.row
-        if "offline_access" not in row.scope.split() and grant_tokens.session_ended(row.sid):
+        if "offline_access" not in row.scope.split() and authorization_code.session_ended:
             # The sign-in ended before the exchange (its grants were revoked and logout
             # tokens sent then): a grant made now would outlive it.
             return None
-        if not codes.consume_code(authorization_code.row):
-            storage.revoke_code_grants(authorization_code.row)
+        if not authorization_code.user.is_active:
+            return None  # a blocked citizen's codes answer invalid_grant
+        if not codes.consume_code(row):
+            storage.revoke_code_grants(row)
             raise InvalidGrantError("The authorization code was already used.")
-        family = grant_tokens.start_family(client_id=self.request.client.client_id,
-                                           user_id=authorization_code.row.user_id,
-                                           scope=authorization_code.row.scope,
-                                           code=authorization_code.row,
-                                           resources=authorization_code.row.resources
-                                           or self.request.resources)
-        self.request.family = family
-        user, _ = grant_tokens.grant_owner(family)
-        return user if user is not None and user.status == "active" else None
+        self.request.family = grant_tokens.start_family(
+            client_id=self.request.client.client_id, user_id=row.user_id, scope=row.scope,
+            code=row, resources=row.resources or self.request.resources)
+        return authorization_code.user
 
     def delete_authorization_code(self, authorization_code):
         """Keep the used code: its row is how a replay is recognised until it is purged."""
@@ -206,19 +205,14 @@ class RefreshTokenGrant(ResourceIndicators, grants.RefreshTokenGrant):
                                                   widen=False)
 
     def authenticate_refresh_token(self, refresh_token):
-        credential = storage.find_refresh(refresh_token)
-        if credential is None:
+        # Rotated here, by the conditional UPDATE that finds it: a token exchanged before
+        # (here or by a racing request) ends its grant. A refusal further on rolls the
+        # rotation back with the rest of the request's unit of work.
+        credential = storage.use_refresh(refresh_token)
+        if credential is None or credential.is_revoked() or credential.is_expired():
             return None
-        if credential.row.rotated_at is not None:
-            # A rotated token came back: it leaked. End the whole grant.
-            storage.revoke_family(credential.family.id, "refresh_token_reused")
-            return None
-        if credential.is_revoked() or credential.is_expired():
-            return None
-        user, _ = grant_tokens.grant_owner(credential.family)
-        if user is None or user.status != "active":
+        if credential.user is None or not credential.user.is_active:
             return None  # a blocked citizen's grants answer invalid_grant
-        credential.user = user
         return credential
 
     def authenticate_user(self, refresh_token):
@@ -226,9 +220,7 @@ class RefreshTokenGrant(ResourceIndicators, grants.RefreshTokenGrant):
         return refresh_token.user
 
     def revoke_old_credential(self, refresh_token):
-        if not grant_tokens.rotate_refresh(refresh_token.row):
-            storage.revoke_family(refresh_token.family.id, "refresh_token_reused")
-            raise InvalidGrantError("The refresh token was already used.")
+        """Nothing left to do: ``authenticate_refresh_token`` rotated it."""
 
 
 class ClientCredentialsGrant(ResourceIndicators, grants.ClientCredentialsGrant):

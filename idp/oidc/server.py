@@ -12,6 +12,8 @@ from flask import current_app
 from flask import request as flask_request
 from werkzeug.datastructures import MultiDict
 
+from ..settings import SettingsError
+from ..unit_of_work import unit_of_work
 from . import grants, storage, tokens
 from .endpoints import (
     EndSessionEndpoint,
@@ -81,8 +83,32 @@ class Issuer(IssuerParameter):
         return current_app.config["ISSUER"]
 
 
+class _Refused(Exception):
+    """Carries a token error response out of the unit of work, which then rolls back."""
+
+    def __init__(self, response):
+        super().__init__(response.status_code)
+        self.response = response
+
+
 class IdpAuthorizationServer(AuthorizationServer):
     issuer_parameter = Issuer()
+
+    def create_token_response(self, request=None):
+        """Answer a token request as one unit of work: one commit when tokens are issued.
+
+        An error answer rolls back whatever the request wrote (a used code, a rotated
+        refresh token); what must outlive it (a replay's revocation, a client assertion's
+        ``jti``) was committed on its own by a failure record.
+        """
+        try:
+            with unit_of_work():
+                response = super().create_token_response(request)
+                if response.status_code != 200:
+                    raise _Refused(response)
+        except _Refused as refused:
+            return refused.response
+        return response
 
     def load_config(self, config):
         self.register_token_generator("default", tokens.generate_token)
@@ -104,7 +130,12 @@ class IdpAuthorizationServer(AuthorizationServer):
 
 
 def init_app(app) -> None:
-    """Build the app's authorization server: grants, client auth, endpoints."""
+    """Build the app's authorization server: grants, client auth, endpoints.
+
+    :raises SettingsError: when ``OIDC_ACCESS_TOKEN_ALG`` names no signing algorithm.
+    """
+    if app.config["OIDC_ACCESS_TOKEN_ALG"] not in tokens.ALGORITHMS:
+        raise SettingsError(f"OIDC_ACCESS_TOKEN_ALG must be one of {tokens.ALGORITHMS}")
     server = IdpAuthorizationServer()
     server.init_app(app, query_client=storage.find_client, save_token=tokens.save_token)
     server.register_extension(server.issuer_parameter)

@@ -1,10 +1,12 @@
 """The Authlib adapter over ``idp.grants``, and the provider's own protocol state.
 
-Authlib's mixins wrap the rows here (models never import Authlib): ``OAuthClient``,
-``CodeGrant`` and ``RefreshCredential``. What was granted and issued, and how it is
-revoked, belongs to ``idp.grants``; the functions below that revoke add what an Authlib
-hook needs around it: the failed request's changes dropped, an audit event, a commit.
-Client assertion ``jti``s and parked authorization requests are the provider's own.
+Authlib's mixins wrap the records here (models never import Authlib): ``OAuthClient``
+(over a cached client snapshot), ``CodeGrant`` and ``RefreshCredential``. What was
+granted and issued, and how it is revoked, belongs to ``idp.grants``; the functions
+below that revoke add the transaction an Authlib hook needs around it: the token
+endpoint is one unit of work (``server``), and a revocation that must outlive the failed
+request (a replayed code, a reused refresh token) is a failure record with its audit
+event. Client assertion ``jti``s and parked authorization requests are the provider's own.
 """
 
 from __future__ import annotations
@@ -19,26 +21,24 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
+from ..clients import cache as client_cache
 from ..clients.credentials import secret_matches
 from ..extensions import db, now
 from ..grants import revocation
 from ..grants import tokens as grant_tokens
-from ..models import (
-    AuthorizationCode,
-    Client,
-    PendingAuthorization,
-    RefreshToken,
-    TokenFamily,
-    UsedJti,
-)
+from ..grants.codes import FoundCode
+from ..grants.records import Code, Grant, GrantUser, RefreshRecord
+from ..models import PendingAuthorization, UsedJti
 from ..security.hashing import sha256
+from ..unit_of_work import failure_record, unit_of_work
 
 
 # -- clients ---------------------------------------------------------------------------
 class OAuthClient(ClientMixin):
-    """A registered client as Authlib sees it (a wrapper: models never import Authlib)."""
+    """A registered client as Authlib sees it: a wrapper over a ``ClientSnapshot`` (or a
+    ``Client`` row: anything with its columns as attributes)."""
 
-    def __init__(self, row: Client):
+    def __init__(self, row):
         self.row = row
 
     def __getattr__(self, name):
@@ -65,7 +65,7 @@ class OAuthClient(ClientMixin):
 
     def check_redirect_uri(self, redirect_uri) -> bool:
         # Exact string comparison (RFC 9700 §2.1), never prefix or pattern matching.
-        return redirect_uri in (self.row.redirect_uris or [])
+        return redirect_uri in (self.row.redirect_uris or ())
 
     def check_client_secret(self, client_secret) -> bool:
         # idp.clients owns the secret rules (keyed hash, rotation grace period).
@@ -76,11 +76,11 @@ class OAuthClient(ClientMixin):
         return method == self.row.token_endpoint_auth_method
 
     def check_response_type(self, response_type) -> bool:
-        return response_type in (self.row.response_types or []) \
-            and "authorization_code" in (self.row.grant_types or [])
+        return response_type in (self.row.response_types or ()) \
+            and "authorization_code" in (self.row.grant_types or ())
 
     def check_grant_type(self, grant_type) -> bool:
-        return grant_type in (self.row.grant_types or [])
+        return grant_type in (self.row.grant_types or ())
 
     @property
     def is_public(self) -> bool:
@@ -88,22 +88,26 @@ class OAuthClient(ClientMixin):
 
 
 def find_client(client_id: str | None) -> OAuthClient | None:
-    """Return an enabled client by id; a disabled client is as good as unknown."""
+    """Return an enabled client by id; a disabled client is as good as unknown.
+
+    Read through the per-process client cache (``idp.clients.cache``).
+    """
     if not client_id or not isinstance(client_id, str):
         return None
-    row = db.session.scalar(select(Client).where(Client.client_id == client_id,
-                                                 Client.enabled.is_(True)))
-    return OAuthClient(row) if row is not None else None
+    snapshot = client_cache.find(client_id)
+    return OAuthClient(snapshot) if snapshot is not None and snapshot.enabled else None
 
 
 # -- authorization codes ---------------------------------------------------------------
 class CodeGrant(AuthorizationCodeMixin):
-    """An authorization code row as Authlib's grant expects it."""
+    """An authorization code with its citizen, as Authlib's grant expects it."""
 
-    def __init__(self, row: AuthorizationCode):
-        self.row = row
-        self.code_challenge = row.code_challenge
-        self.code_challenge_method = row.code_challenge_method
+    def __init__(self, found: FoundCode):
+        self.row: Code = found.code
+        self.user: GrantUser = found.user
+        self.session_ended = found.session_ended
+        self.code_challenge = self.row.code_challenge
+        self.code_challenge_method = self.row.code_challenge_method
 
     def get_redirect_uri(self):
         return self.row.redirect_uri
@@ -124,23 +128,28 @@ class CodeGrant(AuthorizationCodeMixin):
         return list(self.row.amr or [])
 
 
-def revoke_code_grants(row: AuthorizationCode) -> int:
-    """Revoke every token issued from a replayed code (RFC 6749 §4.1.2); audit; commit."""
-    db.session.rollback()
-    count = revocation.revoke_for_code(row.id)
-    audit.record("authorization_code_replayed", user_id=row.user_id, client_id=row.client_id,
-                 revoked_grants=count)
-    db.session.commit()
+def revoke_code_grants(code: Code) -> int:
+    """Revoke every token issued from a replayed code (RFC 6749 §4.1.2) and audit it.
+
+    A failure record: it drops what the failing request wrote and commits only this.
+    """
+    with failure_record():
+        count = revocation.revoke_for_code(code.id)
+        audit.record("authorization_code_replayed", user_id=code.user_id,
+                     client_id=code.client_id, revoked_grants=count)
     return count
 
 
 # -- refresh tokens and grants --------------------------------------------------------
 class RefreshCredential(TokenMixin):
-    """A refresh token row with its family, as Authlib's refresh grant expects it."""
+    """A refresh token being exchanged, with its grant and citizen, for Authlib's grant.
 
-    def __init__(self, row: RefreshToken, family: TokenFamily):
-        self.row, self.family = row, family
-        self.user = None  # set once the grant's owner is checked
+    ``use_refresh`` made it: the token is already marked exchanged, in the request's
+    unit of work.
+    """
+
+    def __init__(self, row: RefreshRecord, family: Grant, user: GrantUser | None):
+        self.row, self.family, self.user = row, family, user
 
     def check_client(self, client) -> bool:
         return self.family.client_id == client.client_id
@@ -155,44 +164,58 @@ class RefreshCredential(TokenMixin):
         return self.row.expires_at <= now()
 
     def is_revoked(self) -> bool:
-        return self.family.revoked_at is not None or self.row.rotated_at is not None
+        return self.family.revoked_at is not None
 
 
-def find_refresh(raw: str) -> RefreshCredential | None:
-    """Return the refresh token ``raw`` with its grant, wrapped for Authlib, or ``None``."""
-    found = grant_tokens.find_refresh(raw)
-    return RefreshCredential(*found) if found else None
+def use_refresh(raw: str) -> RefreshCredential | None:
+    """Exchange the refresh token ``raw``: mark it used and return it with its grant.
 
-
-def revoke_family(family_id: int, event: str | None = None, **fields) -> None:
-    """Revoke a whole grant (its refresh and access tokens); audit ``event``; commit.
-
-    Whatever the failed request had added to the session is dropped first: only the
-    revocation (and its audit row) is written.
+    ``None`` when it is unknown or was exchanged before; a rotated token presented again
+    has leaked, so its whole grant ends (a failure record with a
+    ``refresh_token_reused`` event).
     """
-    db.session.rollback()
-    revocation.revoke_family(family_id, event, **fields)
-    db.session.commit()
+    row = grant_tokens.rotate_refresh(raw)
+    if row is None:
+        found = grant_tokens.find_refresh(raw)
+        if found is not None and found[0].rotated_at is not None:
+            revoke_reused_refresh(found[1].id)
+        return None
+    return RefreshCredential(row, *grant_tokens.grant_with_user(row.family_id))
+
+
+def revoke_reused_refresh(family_id: int) -> None:
+    """End a grant whose refresh token came back after rotation; audit it.
+
+    A failure record: it survives the refusal of the request that presented the token.
+    """
+    with failure_record():
+        revocation.revoke_family(family_id, "refresh_token_reused")
+
+
+def revoke_refresh_token(family_id: int) -> None:
+    """Revoke a refresh token: its whole grant ends (RFC 7009 §2.1); audit it."""
+    with unit_of_work():
+        revocation.revoke_family(family_id, "refresh_token_revoked")
 
 
 def revoke_access_token(jti: str) -> None:
-    """Revoke one access token (RFC 7009 §2); commit."""
-    revocation.revoke_access_token(jti)
-    db.session.commit()
+    """Revoke one access token (RFC 7009 §2)."""
+    with unit_of_work():
+        revocation.revoke_access_token(jti)
 
 
 # -- client assertions -----------------------------------------------------------------
 def remember_jti(client_id: str, jti: str, expires_at: datetime) -> bool:
     """Record a client assertion's ``jti``; ``False`` if it was seen before (a replay).
 
-    Committed at once, so a replay is refused even when the first request fails later.
+    A failure record, committed at once: a replay is refused even when the request
+    that first used the ``jti`` fails later.
     """
     try:
-        db.session.add(UsedJti(client_id=client_id, jti=jti[:255], expires_at=expires_at))
-        db.session.commit()
+        with failure_record():
+            db.session.add(UsedJti(client_id=client_id, jti=jti[:255], expires_at=expires_at))
         return True
     except IntegrityError:
-        db.session.rollback()
         return False
 
 
@@ -201,10 +224,10 @@ def park(client_id: str, params: dict) -> str:
     """Keep an authorization request server-side; return the random key for the browser."""
     key = secrets.token_urlsafe(24)
     moment = now()
-    db.session.add(PendingAuthorization(
-        key_hash=sha256(key), client_id=client_id, params=params, created_at=moment,
-        expires_at=moment + timedelta(seconds=current_app.config["OIDC_AUTH_REQUEST_TTL"])))
-    db.session.commit()
+    with unit_of_work():
+        db.session.add(PendingAuthorization(
+            key_hash=sha256(key), client_id=client_id, params=params, created_at=moment,
+            expires_at=moment + timedelta(seconds=current_app.config["OIDC_AUTH_REQUEST_TTL"])))
     return key
 
 
@@ -217,5 +240,6 @@ def load_pending(key: str | None) -> PendingAuthorization | None:
 
 def drop_pending(row: PendingAuthorization | None) -> None:
     if row is not None:
-        db.session.execute(delete(PendingAuthorization).where(PendingAuthorization.id == row.id))
-        db.session.commit()
+        with unit_of_work():
+            db.session.execute(delete(PendingAuthorization)
+                               .where(PendingAuthorization.id == row.id))

@@ -89,7 +89,9 @@ def verify(token: str, typ: str | None = None, check_exp: bool = True) -> tuple[
 
 def access_token(*, client, sub: str, scope: str, ttl: int,
                  resources: list[str] | None = None) -> tuple[str, dict]:
-    """Return a JWT access token (RFC 9068 §2.2) and its claims.
+    """Return a JWT access token (RFC 9068 §2.2) and its claims, signed with
+    ``OIDC_ACCESS_TOKEN_ALG`` (RS256 unless set: RFC 9068 §2.1 requires resource servers to
+    support RS256, not ES256).
 
     ``aud`` is the requested resource (RFC 8707; a list for several). Without one it is
     the client itself: the IdP's own UserInfo endpoint accepts the token, and a resource
@@ -101,7 +103,7 @@ def access_token(*, client, sub: str, scope: str, ttl: int,
     claims = {"iss": issuer(), "sub": sub, "aud": aud,
               "client_id": client.client_id, "scope": scope, "jti": new_jti(),
               "iat": issued, "exp": issued + ttl}
-    return sign(claims, "RS256", ACCESS_TOKEN_TYP), claims
+    return sign(claims, current_app.config["OIDC_ACCESS_TOKEN_ALG"], ACCESS_TOKEN_TYP), claims
 
 
 def generate_token(grant_type, client, user=None, scope=None, expires_in=None,

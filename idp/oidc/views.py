@@ -16,7 +16,7 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 from .. import settings
 from ..extensions import csrf, now
 from ..messages import message
-from ..unit_of_work import set_rollback_only, unit_of_work
+from ..unit_of_work import unit_of_work
 from . import authorize as authorize_service
 from . import logout as logout_service
 from .authorize import (
@@ -83,11 +83,7 @@ def consent():
 @bp.post("/oauth/token")
 @csrf.exempt
 def token():
-    with unit_of_work():
-        response = oauth_server().create_token_response()
-        if response.status_code != 200:
-            set_rollback_only()  # a refused request keeps only its failure records
-    return response
+    return oauth_server().create_token_response()
 
 
 @bp.post("/oauth/revoke")
