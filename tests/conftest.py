@@ -3,6 +3,10 @@
 SQLite (default): the schema is migrated once into a template file that each test copies.
 PostgreSQL (``TEST_DATABASE_URL``): the schema is migrated once into a schema private to
 this test process; each test ends by truncating every table.
+
+Besides ``client`` and ``runner``, two fixtures drive the app as a user would: ``oidc``
+(a relying party and its citizen's browser) and ``auth`` (the sign-in form and the
+administrators' TOTP). Rows are made by the plain functions in ``factories.py``.
 """
 
 from __future__ import annotations
@@ -12,13 +16,28 @@ import shutil
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pyotp
 import pytest
 import sqlalchemy as sa
+from flask import request
 from flask_migrate import upgrade
+from joserfc import jwt
+from joserfc.jwk import KeySet
 
 from idp import create_app
-from idp.extensions import db
+from idp.accounts.session import login_user
+from idp.extensions import db, now
 from idp.oidc.keys import KeyStore
+from idp.security import totp
+
+from .factories import (
+    DEFAULT_PASSWORD,
+    RECOVERY_CODE_RE,
+    TOTP_SECRET_RE,
+    auth_params,
+    make_admin,
+    query_of,
+)
 
 IN_CI = os.environ.get("CI") == "true"
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
@@ -200,3 +219,115 @@ def redis_url():
     except redis.RedisError as e:
         require_service("Redis", str(e))
     return REDIS_URL
+
+
+class OIDCActions:
+    """Drive the provider as a relying party and its citizen's browser would.
+
+    Every action runs in the test's ``client`` unless ``browser`` names another test
+    client (a second browser, or the client of another app).
+    """
+
+    def __init__(self, client):
+        self.client = client
+
+    def _browser(self, browser):
+        return self.client if browser is None else browser
+
+    def sign_in(self, user, amr=("pwd",), browser=None):
+        """Start an SSO session for ``user`` and give its cookie to the browser."""
+        browser = self._browser(browser)
+        app = browser.application
+        with app.test_request_context("/login", method="POST"):
+            row = login_user(user, amr=list(amr))
+            raw = request.environ["idp.sso"]["cookie"]
+        browser.set_cookie(app.config["SSO_COOKIE_NAME"], raw, domain="localhost")
+        return row
+
+    def authorize(self, params: dict, browser=None):
+        """Send the authorization request ``params`` (from ``auth_params``)."""
+        return self._browser(browser).get(
+            "/authorize", query_string={k: v for k, v in params.items()
+                                        if not k.startswith("_") and v is not None})
+
+    def get_code(self, client, browser=None, **extra) -> tuple[str, dict]:
+        """Run the authorization request (already signed in, consent given); return the
+        code and the request's parameters."""
+        params = auth_params(client, **extra)
+        response = self.authorize(params, browser=browser)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        answer = query_of(response)
+        assert "code" in answer, answer
+        return answer["code"], params
+
+    def exchange(self, client, secret, code, params, browser=None, **extra):
+        """Redeem ``code`` at the token endpoint; a ``None`` secret sends ``client_id``."""
+        data = {"grant_type": "authorization_code", "code": code,
+                "redirect_uri": params["redirect_uri"], "code_verifier": params["_verifier"],
+                "client_id": None if secret else client.client_id}
+        data.update(extra)
+        return self._browser(browser).post(
+            "/oauth/token", data={k: v for k, v in data.items() if v is not None},
+            auth=(client.client_id, secret) if secret else None)
+
+    def tokens_for(self, client, secret, user, browser=None, **extra) -> dict:
+        """Sign in, authorize and exchange: return the token response body."""
+        self.sign_in(user, browser=browser)
+        code, params = self.get_code(client, browser=browser, **extra)
+        response = self.exchange(client, secret, code, params, browser=browser)
+        assert response.status_code == 200, response.json
+        return response.json
+
+    def decode(self, token: str, browser=None):
+        """Verify a token against the published JWKS (as a relying party would)."""
+        keys = KeySet.import_key_set(self._browser(browser).get("/jwks.json").json)
+        return jwt.decode(token, keys)
+
+
+class AuthActions:
+    """Sign in through the real form, and enrol and use an administrator's TOTP."""
+
+    def __init__(self, client, clock):
+        self.client = client
+        self.clock = clock
+
+    def sign_in(self, user, password: str = DEFAULT_PASSWORD, browser=None) -> None:
+        """Sign in through the real /login form."""
+        browser = self.client if browser is None else browser
+        response = browser.post("/login", data={"id_code": user.id_code, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)
+
+    def enrol(self, user, browser=None) -> tuple[str, list[str]]:
+        """Enrol TOTP through the pages; return the secret and the recovery codes shown."""
+        browser = self.client if browser is None else browser
+        page = browser.get("/admin/enrol").get_data(as_text=True)
+        secret = TOTP_SECRET_RE.search(page)[1]
+        code = pyotp.TOTP(secret).at(now())
+        page = browser.post("/admin/enrol", data={"code": code}).get_data(as_text=True)
+        codes = RECOVERY_CODE_RE.findall(page)
+        assert codes, page
+        return secret, codes
+
+    def code_for(self, user, offset_steps: int = 0) -> str:
+        """Return the TOTP code the admin's phone shows now (from the stored secret)."""
+        db.session.refresh(user)
+        secret = totp._secret_of(user)
+        return pyotp.TOTP(secret).at(now(), counter_offset=offset_steps)
+
+    def admin_session(self, browser=None, **overrides):
+        """Return a signed-in admin who has enrolled TOTP in this browser session."""
+        user = make_admin(**overrides)
+        self.sign_in(user, browser=browser)
+        self.enrol(user, browser=browser)
+        self.clock.advance(30)  # the next TOTP code is a fresh one
+        return user
+
+
+@pytest.fixture
+def oidc(client):
+    return OIDCActions(client)
+
+
+@pytest.fixture
+def auth(client, clock):
+    return AuthActions(client, clock)

@@ -1,11 +1,21 @@
-"""Plain factories for test data: users, registry records and clients."""
+"""Plain factories for test data: users, registry records, clients, admins, and an
+authorization request's parameters (and reading its redirect back).
+
+Actions that drive the app are fixtures in ``conftest.py``.
+"""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import itertools
+import re
+import secrets
 from datetime import date
+from urllib.parse import parse_qs, urlsplit
 
 from idp.accounts.passwords import hash_password
+from idp.admin import admins
 from idp.clients.service import register_client
 from idp.clients.spec import ClientSpec
 from idp.extensions import db
@@ -13,6 +23,10 @@ from idp.identity.national_id import check_digit
 from idp.models import Client, RegistryRecord, User
 
 DEFAULT_PASSWORD = "Secret123"
+RP_REDIRECT = "https://rp.example.ir/cb"
+# What the TOTP enrolment page shows: the secret to type in, then the recovery codes.
+TOTP_SECRET_RE = re.compile(r'class="totp-secret">([A-Z2-7]+)<')
+RECOVERY_CODE_RE = re.compile(r"<li><code>([a-z2-9]{5}-[a-z2-9]{5})</code></li>")
 _serial = itertools.count(100001)
 
 
@@ -53,7 +67,51 @@ def make_user(password: str = DEFAULT_PASSWORD, **overrides) -> User:
 
 def make_client(**overrides) -> tuple[Client, str | None]:
     """Register a client through the real service; return it and its one-time secret."""
-    values = {"name_fa": "پورتال آزمایشی", "redirect_uris": ["https://rp.example.ir/cb"],
+    values = {"name_fa": "پورتال آزمایشی", "redirect_uris": [RP_REDIRECT],
               "scope": "openid profile email phone national_id"}
     values.update(overrides)
     return register_client(ClientSpec(**values))
+
+
+def make_admin(**overrides) -> User:
+    """Create an account (as :func:`make_user`) and make it an administrator."""
+    user = make_user(**overrides)
+    admins.grant_admin(user.id_code)
+    return user
+
+
+def make_portal(**overrides) -> tuple[Client, str | None]:
+    """Register a confidential portal allowed every scope; return it and its secret."""
+    values = {"redirect_uris": [RP_REDIRECT], "first_party": False,
+              "post_logout_redirect_uris": ["https://rp.example.ir/bye"],
+              "grant_types": ["authorization_code", "refresh_token"]}
+    values.update(overrides)
+    return make_client(**values)
+
+
+def pkce_pair() -> tuple[str, str]:
+    """Return a (verifier, S256 challenge) pair."""
+    verifier = secrets.token_urlsafe(48)
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def auth_params(client: Client, **extra) -> dict:
+    """Return the parameters of an authorization request for ``client``.
+
+    ``pkce`` replaces the fresh (verifier, challenge) pair. The verifier is kept under
+    ``_verifier``; keys starting with ``_`` and ``None`` values are not sent.
+    """
+    verifier, challenge = extra.pop("pkce", pkce_pair())
+    params = {"response_type": "code", "client_id": client.client_id,
+              "redirect_uri": client.redirect_uris[0], "scope": "openid profile",
+              "state": "st-1", "nonce": "n-1", "code_challenge": challenge,
+              "code_challenge_method": "S256"}
+    params.update(extra)
+    params["_verifier"] = verifier
+    return params
+
+
+def query_of(response) -> dict:
+    """Return the query parameters of a redirect's ``Location``."""
+    return {k: v[0] for k, v in parse_qs(urlsplit(response.headers["Location"]).query).items()}

@@ -10,8 +10,7 @@ from sqlalchemy import select
 
 from idp.extensions import db
 from idp.models import BackchannelLogoutJob, SmsMessage
-from tests.factories import DEFAULT_PASSWORD, make_user
-from tests.test_oidc_support import auth_params, authorize, exchange, portal, query_of
+from tests.factories import DEFAULT_PASSWORD, auth_params, make_portal, make_user, query_of
 
 NEW = "Kerman1402Desert"
 
@@ -21,10 +20,10 @@ def path_of(response) -> str:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
-def sign_in_through_login(browser, client, user, **extra):
+def sign_in_through_login(oidc, browser, client, user, **extra):
     """/authorize → /login?next=… → POST the form → back to /authorize/resume → code."""
     params = auth_params(client, **extra)
-    response = authorize(browser, params)
+    response = oidc.authorize(params, browser=browser)
     assert urlsplit(response.headers["Location"]).path == "/login"
     login_url = path_of(response)
     page = browser.get(login_url).get_data(as_text=True)
@@ -42,60 +41,64 @@ def code_from(response, client) -> str:
     return query_of(response)["code"]
 
 
-def test_second_portal_needs_no_password(app):
+def test_second_portal_needs_no_password(app, oidc):
     """Signed in at one portal, the citizen is not asked for a password at a second one."""
     user = make_user()
-    eservices, secret_a = portal(first_party=True, name_fa="سرویس‌های غیرحضوری")
-    profile, secret_b = portal(first_party=True, name_fa="پروفایل",
-                               redirect_uris=["https://profile.example.ir/cb"])
+    eservices, secret_a = make_portal(first_party=True, name_fa="سرویس‌های غیرحضوری")
+    profile, secret_b = make_portal(first_party=True, name_fa="پروفایل",
+                                    redirect_uris=["https://profile.example.ir/cb"])
     browser = app.test_client()
-    response, params = sign_in_through_login(browser, eservices, user)
-    tokens = exchange(browser, eservices, secret_a, code_from(response, eservices), params)
+    response, params = sign_in_through_login(oidc, browser, eservices, user)
+    tokens = oidc.exchange(eservices, secret_a, code_from(response, eservices), params,
+                           browser=browser)
     assert tokens.status_code == 200
 
     params = auth_params(profile)
-    response = authorize(browser, params)  # no /login in between
+    response = oidc.authorize(params, browser=browser)  # no /login in between
     assert urlsplit(response.headers["Location"]).path != "/login"
-    answer = exchange(browser, profile, secret_b, code_from(response, profile), params)
+    answer = oidc.exchange(profile, secret_b, code_from(response, profile), params,
+                           browser=browser)
     assert answer.status_code == 200 and "id_token" in answer.json
 
 
-def test_login_hint_reaches_the_form(app):
+def test_login_hint_reaches_the_form(app, oidc):
     """``login_hint`` given to /authorize pre-fills the code on the sign-in page."""
     user = make_user()
-    client, _ = portal(first_party=True)
-    response = authorize(app.test_client(), auth_params(client, login_hint=user.id_code))
+    client, _ = make_portal(first_party=True)
+    response = oidc.authorize(auth_params(client, login_hint=user.id_code),
+                              browser=app.test_client())
     page = app.test_client().get(path_of(response)).get_data(as_text=True)
     assert f'value="{user.id_code}"' in page
 
 
-def test_revoked_consent_is_asked_again(app):
+def test_revoked_consent_is_asked_again(app, oidc):
     """After "revoke access" on the account page, the next authorization shows consent."""
     user = make_user()
-    client, _ = portal()
+    client, _ = make_portal()
     browser = app.test_client()
-    response, _ = sign_in_through_login(browser, client, user)
+    response, _ = sign_in_through_login(oidc, browser, client, user)
     assert urlsplit(response.headers["Location"]).path == "/authorize/consent"
     key = re.search(r"key=([^&]+)", response.headers["Location"])[1]
     response = browser.post("/authorize/consent", data={"key": key, "approve": "1"})
     code_from(response, client)
-    response = authorize(browser, auth_params(client))
+    response = oidc.authorize(auth_params(client), browser=browser)
     code_from(response, client)  # consent remembered
 
     assert browser.post("/account/consents/revoke",
                         data={"client_id": client.client_id}).status_code == 302
-    response = authorize(browser, auth_params(client))
+    response = oidc.authorize(auth_params(client), browser=browser)
     assert urlsplit(response.headers["Location"]).path == "/authorize/consent"
 
 
-def test_recovery_makes_refresh_tokens_fail(app):
+def test_recovery_makes_refresh_tokens_fail(app, oidc):
     """After a password recovery the portal's refresh token is refused."""
     user = make_user()
-    client, secret = portal(first_party=True, scope="openid profile offline_access")
+    client, secret = make_portal(first_party=True, scope="openid profile offline_access")
     browser = app.test_client()
-    response, params = sign_in_through_login(browser, client, user,
+    response, params = sign_in_through_login(oidc, browser, client, user,
                                              scope="openid profile offline_access")
-    tokens = exchange(browser, client, secret, code_from(response, client), params).json
+    tokens = oidc.exchange(client, secret, code_from(response, client), params,
+                           browser=browser).json
     assert "refresh_token" in tokens
 
     other = app.test_client()
@@ -110,14 +113,14 @@ def test_recovery_makes_refresh_tokens_fail(app):
     assert browser.get("/account").status_code == 302  # the SSO session ended too
 
 
-def test_idp_sign_out_triggers_back_channel_logout(app):
+def test_idp_sign_out_triggers_back_channel_logout(app, oidc):
     """Signing out at the IdP queues a logout token for every portal of the session."""
     user = make_user()
-    client, secret = portal(first_party=True,
-                            backchannel_logout_uri="https://rp.example.ir/backchannel")
+    client, secret = make_portal(first_party=True,
+                                 backchannel_logout_uri="https://rp.example.ir/backchannel")
     browser = app.test_client()
-    response, params = sign_in_through_login(browser, client, user)
-    exchange(browser, client, secret, code_from(response, client), params)
+    response, params = sign_in_through_login(oidc, browser, client, user)
+    oidc.exchange(client, secret, code_from(response, client), params, browser=browser)
     browser.post("/account/logout")
     job = db.session.scalar(select(BackchannelLogoutJob))
     assert job is not None and job.client_id == client.client_id

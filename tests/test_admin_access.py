@@ -14,8 +14,7 @@ from idp.messages import message
 from idp.models import AdminRecoveryCode, AuditEvent, SsoSession, User
 from idp.security import totp
 
-from .admin_helpers import admin_session, code_for, enrol, make_admin, sign_in
-from .factories import make_user
+from .factories import make_admin, make_user
 
 ADMIN_PAGES = ["/admin/", "/admin/clients", "/admin/clients/new", "/admin/users",
                "/admin/audit", "/admin/audit.csv", "/admin/registration-tokens"]
@@ -38,10 +37,10 @@ def test_anonymous_visitor_is_sent_to_sign_in(client, path):
 
 
 @pytest.mark.parametrize("path", ADMIN_PAGES + ["/admin/enrol", "/admin/verify"])
-def test_citizen_without_admin_role_is_refused(client, path):
+def test_citizen_without_admin_role_is_refused(client, path, auth):
     """A signed-in citizen gets 403 with a Persian page, and the attempt is audited."""
     user = make_user()
-    sign_in(client, user)
+    auth.sign_in(user)
     response = client.get(path)
     assert response.status_code == 403
     assert "حساب شما دسترسی مدیریتی ندارد" in response.get_data(as_text=True)
@@ -49,22 +48,22 @@ def test_citizen_without_admin_role_is_refused(client, path):
 
 
 @pytest.mark.parametrize("path", ADMIN_PAGES)
-def test_admin_without_totp_is_sent_to_enrolment(client, path):
+def test_admin_without_totp_is_sent_to_enrolment(client, path, auth):
     user = make_admin()
-    sign_in(client, user)
+    auth.sign_in(user)
     response = client.get(path)
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/admin/enrol?next=")
 
 
-def test_enrolment_shows_the_secret_once_and_gives_recovery_codes(client, app):
+def test_enrolment_shows_the_secret_once_and_gives_recovery_codes(client, app, auth):
     """QR and secret appear on the enrolment page only; codes are shown once, stored hashed."""
     user = make_admin()
-    sign_in(client, user)
+    auth.sign_in(user)
     first = client.get("/admin/enrol").get_data(as_text=True)
     assert 'src="data:image/svg+xml' in first
     old_secret = re.search(r'class="totp-secret">([A-Z2-7]+)<', first)[1]
-    secret, codes = enrol(client, user)  # a new visit makes a new secret
+    secret, codes = auth.enrol(user)  # a new visit makes a new secret
     assert secret != old_secret
     assert len(codes) == app.config["ADMIN_RECOVERY_CODES"] == len(set(codes))
 
@@ -83,9 +82,9 @@ def test_enrolment_shows_the_secret_once_and_gives_recovery_codes(client, app):
     assert client.get("/admin/").status_code == 200
 
 
-def test_wrong_enrolment_code_keeps_the_pending_secret(client):
+def test_wrong_enrolment_code_keeps_the_pending_secret(client, auth):
     user = make_admin()
-    sign_in(client, user)
+    auth.sign_in(user)
     page = client.get("/admin/enrol").get_data(as_text=True)
     secret = re.search(r'class="totp-secret">([A-Z2-7]+)<', page)[1]
     wrong = client.post("/admin/enrol", data={"code": "000000"}).get_data(as_text=True)
@@ -93,16 +92,16 @@ def test_wrong_enrolment_code_keeps_the_pending_secret(client):
     assert not live_session(user).is_admin
 
 
-def test_totp_asked_at_each_admin_sign_in(client, clock):
-    user = admin_session(client, clock)
+def test_totp_asked_at_each_admin_sign_in(client, clock, auth):
+    user = auth.admin_session()
     client.post("/account/logout")
-    sign_in(client, user)
+    auth.sign_in(user)
     response = client.get("/admin/clients")
     assert response.status_code == 302
     assert response.headers["Location"] == "/admin/verify?next=/admin/clients"
     page = client.post("/admin/verify", data={"code": "123456"}).get_data(as_text=True)
     assert message("totp_invalid") in page
-    response = client.post("/admin/verify?next=/admin/clients", data={"code": code_for(user)})
+    response = client.post("/admin/verify?next=/admin/clients", data={"code": auth.code_for(user)})
     assert response.headers["Location"] == "/admin/clients"
     row = live_session(user)
     assert row.is_admin and "otp" in row.amr
@@ -110,48 +109,48 @@ def test_totp_asked_at_each_admin_sign_in(client, clock):
     assert [e.data["method"] for e in events("admin_signed_in")] == ["totp", "totp"]
 
 
-def test_a_totp_code_is_accepted_once(client, clock, app):
+def test_a_totp_code_is_accepted_once(client, clock, app, auth):
     """The same code cannot open a second session (replay), even within its 30 s."""
-    user = admin_session(client, clock)
-    code = code_for(user)
+    user = auth.admin_session()
+    code = auth.code_for(user)
     other = app.test_client()
-    sign_in(other, user)
+    auth.sign_in(user, browser=other)
     assert other.post("/admin/verify", data={"code": code}).status_code == 302
     third = app.test_client()
-    sign_in(third, user)
+    auth.sign_in(user, browser=third)
     page = third.post("/admin/verify", data={"code": code}).get_data(as_text=True)
     assert message("totp_invalid") in page
 
 
-def test_unsafe_next_is_ignored(client, clock):
-    user = admin_session(client, clock)
+def test_unsafe_next_is_ignored(client, clock, auth):
+    user = auth.admin_session()
     client.post("/account/logout")
-    sign_in(client, user)
+    auth.sign_in(user)
     response = client.post("/admin/verify?next=https://evil.example/",
-                           data={"code": code_for(user)})
+                           data={"code": auth.code_for(user)})
     assert response.headers["Location"] == "/admin/"
 
 
-def test_recovery_code_works_once(client, clock, app):
+def test_recovery_code_works_once(client, clock, app, auth):
     user = make_admin()
-    sign_in(client, user)
-    _, codes = enrol(client, user)
+    auth.sign_in(user)
+    _, codes = auth.enrol(user)
     second = app.test_client()
-    sign_in(second, user)
+    auth.sign_in(user, browser=second)
     response = second.post("/admin/verify", data={"code": codes[0].upper()})
     assert response.status_code == 302
     assert "۹" in second.get("/admin/").get_data(as_text=True)  # nine codes left
     third = app.test_client()
-    sign_in(third, user)
+    auth.sign_in(user, browser=third)
     page = third.post("/admin/verify", data={"code": codes[0]}).get_data(as_text=True)
     assert message("totp_invalid") in page
     assert [e.data["method"] for e in events("admin_signed_in")][-1] == "recovery"
 
 
-def test_too_many_wrong_codes_end_the_session(client, clock, app):
-    user = admin_session(client, clock)
+def test_too_many_wrong_codes_end_the_session(client, clock, app, auth):
+    user = auth.admin_session()
     client.post("/account/logout")
-    sign_in(client, user)
+    auth.sign_in(user)
     for _ in range(app.config["ADMIN_TOTP_MAX_FAILURES"] - 1):
         assert client.post("/admin/verify", data={"code": "000000"}).status_code == 200
     response = client.post("/admin/verify", data={"code": "000000"})
@@ -160,40 +159,40 @@ def test_too_many_wrong_codes_end_the_session(client, clock, app):
     assert len(events("admin_totp_failed")) == app.config["ADMIN_TOTP_MAX_FAILURES"]
 
 
-def test_wrong_codes_count_across_sign_ins(client, clock, app):
+def test_wrong_codes_count_across_sign_ins(client, clock, app, auth):
     """A new sign-in buys no new guesses: after ADMIN_TOTP_MAX_FAILURES wrong codes the
     step is refused, even with the right code, for ADMIN_TOTP_LOCKOUT_SECONDS."""
-    user = admin_session(client, clock)
+    user = auth.admin_session()
     client.post("/account/logout")
     limit = app.config["ADMIN_TOTP_MAX_FAILURES"]
     # A success clears the count: limit - 1 failures before it, one after it.
-    sign_in(client, user)
+    auth.sign_in(user)
     for _ in range(limit - 1):
         client.post("/admin/verify", data={"code": "000000"})
-    assert client.post("/admin/verify", data={"code": code_for(user)}).status_code == 302
+    assert client.post("/admin/verify", data={"code": auth.code_for(user)}).status_code == 302
     client.post("/account/logout")
     clock.advance(30)
-    sign_in(client, user)
+    auth.sign_in(user)
     assert client.post("/admin/verify", data={"code": "000000"}).status_code == 200
     for _ in range(limit - 1):
         client.post("/admin/verify", data={"code": "000000"})
     assert live_session(user) is None
 
-    sign_in(client, user)
-    response = client.post("/admin/verify", data={"code": code_for(user)})
+    auth.sign_in(user)
+    response = client.post("/admin/verify", data={"code": auth.code_for(user)})
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")
     assert live_session(user) is None
     assert client.get("/admin/").status_code == 302
 
     clock.advance(app.config["ADMIN_TOTP_LOCKOUT_SECONDS"] + 1)
-    sign_in(client, user)
-    response = client.post("/admin/verify", data={"code": code_for(user)})
+    auth.sign_in(user)
+    response = client.post("/admin/verify", data={"code": auth.code_for(user)})
     assert response.headers["Location"] == "/admin/"
     assert client.get("/admin/").status_code == 200
 
 
-def test_admin_session_has_the_shorter_idle_timeout(client, clock, app):
-    admin_session(client, clock)
+def test_admin_session_has_the_shorter_idle_timeout(client, clock, app, auth):
+    auth.admin_session()
     assert client.get("/admin/").status_code == 200
     clock.advance(app.config["ADMIN_IDLE_TIMEOUT"] + 1)
     assert app.config["ADMIN_IDLE_TIMEOUT"] < app.config["SESSION_IDLE_TIMEOUT"]
@@ -201,12 +200,12 @@ def test_admin_session_has_the_shorter_idle_timeout(client, clock, app):
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")
 
 
-def test_grant_and_revoke_admin_from_the_cli(client, clock, runner):
+def test_grant_and_revoke_admin_from_the_cli(client, clock, runner, auth):
     user = make_user()
     result = runner.invoke(args=["users", "grant-admin", user.id_code])
     assert result.exit_code == 0 and db.session.get(User, user.id).is_admin
-    sign_in(client, user)
-    enrol(client, user)
+    auth.sign_in(user)
+    auth.enrol(user)
     assert client.get("/admin/").status_code == 200
 
     result = runner.invoke(args=["users", "revoke-admin", user.id_code])
@@ -224,21 +223,21 @@ def test_grant_and_revoke_admin_from_the_cli(client, clock, runner):
     assert unknown.exit_code == 1 and "user_not_found" in unknown.output
 
 
-def test_grant_admin_reset_totp_makes_the_admin_enrol_again(client, clock, runner):
-    user = admin_session(client, clock)
+def test_grant_admin_reset_totp_makes_the_admin_enrol_again(client, clock, runner, auth):
+    user = auth.admin_session()
     result = runner.invoke(args=["users", "grant-admin", user.id_code, "--reset-totp"])
     assert result.exit_code == 0
     assert client.get("/admin/").status_code == 302  # admin session ended
-    sign_in(client, user)
+    auth.sign_in(user)
     response = client.get("/admin/")
     assert response.headers["Location"].startswith("/admin/enrol")
 
 
-def test_totp_secret_is_encrypted_with_its_own_key(client, app, make_app):
+def test_totp_secret_is_encrypted_with_its_own_key(client, app, make_app, auth):
     """The stored value is a Fernet token; with another key the admin must re-enrol."""
     user = make_admin()
-    sign_in(client, user)
-    secret, _ = enrol(client, user)
+    auth.sign_in(user)
+    secret, _ = auth.enrol(user)
     db.session.refresh(user)
     assert user.totp_secret.startswith("gAAAA") and secret not in user.totp_secret
     assert totp._secret_of(user) == secret

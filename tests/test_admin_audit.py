@@ -16,13 +16,12 @@ from idp.errors import DomainError
 from idp.extensions import db
 from idp.messages import message
 
-from .admin_helpers import admin_session
 from .factories import make_user
 
 
 @pytest.fixture
-def admin(client, clock):
-    return admin_session(client, clock)
+def admin(auth):
+    return auth.admin_session()
 
 
 @pytest.fixture

@@ -14,9 +14,7 @@ from idp.extensions import db
 from idp.messages import message
 from idp.models import AuditEvent, Client
 
-from .admin_helpers import admin_session
-from .factories import make_client, make_user
-from .test_oidc_support import portal, tokens_for
+from .factories import DEFAULT_PASSWORD, make_admin, make_client, make_portal, make_user
 
 SECRET_RE = re.compile(r'<code class="secret">([A-Za-z0-9_\-]{43})</code>')
 FORM = {"name_fa": "پورتال بیمه", "name_en": "Insurance", "client_type": "confidential",
@@ -27,8 +25,8 @@ FORM = {"name_fa": "پورتال بیمه", "name_en": "Insurance", "client_type
 
 
 @pytest.fixture
-def admin(client, clock):
-    return admin_session(client, clock)
+def admin(auth):
+    return auth.admin_session()
 
 
 def events(name):
@@ -116,15 +114,15 @@ def test_rotate_secret_from_the_page_with_grace(client, admin, clock):
     assert events("client_secret_rotated")[0].data == {"grace": 7200}
 
 
-def test_disabled_client_stops_working_at_once(app, client, admin):
+def test_disabled_client_stops_working_at_once(app, client, admin, oidc):
     """After "disable": userinfo refuses its token, introspection says inactive, the token
     endpoint refuses it; enabling restores it."""
-    rp, secret = portal(client_id="rp", first_party=True)
+    rp, secret = make_portal(client_id="rp", first_party=True)
     rs, rs_secret = make_client(client_id="api", client_type="service", redirect_uris=[],
                                 is_resource_server=True)
     citizen = make_user()
     browser = app.test_client()
-    tokens = tokens_for(app, browser, rp, secret, citizen)
+    tokens = oidc.tokens_for(rp, secret, citizen, browser=browser)
     bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
     assert browser.get("/userinfo", headers=bearer).status_code == 200
 
@@ -168,9 +166,6 @@ class TestCsrf:
         return {**app_config, "WTF_CSRF_ENABLED": True}
 
     def test_state_changing_posts_need_the_token(self, app, clock):
-        from .admin_helpers import make_admin
-        from .factories import DEFAULT_PASSWORD
-
         browser = app.test_client()
         user = make_admin()
         token = _token(browser.get("/login"))

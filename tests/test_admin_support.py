@@ -13,13 +13,12 @@ from idp.messages import message
 from idp.models import AuditEvent, Consent, OtpChallenge, SsoSession, User
 from idp.text import fa_digits, mask_mobile
 
-from .admin_helpers import admin_session, sign_in
 from .factories import DEFAULT_PASSWORD, make_client, make_user
 
 
 @pytest.fixture
-def admin(client, clock):
-    return admin_session(client, clock)
+def admin(auth):
+    return auth.admin_session()
 
 
 def last_event(name) -> AuditEvent:
@@ -58,7 +57,7 @@ def test_search_lists_several_accounts_of_one_mobile_and_refuses_vague_queries(c
     assert "پیدا نشد" in none
 
 
-def test_overview_shows_state_sessions_consents_but_no_secrets(app, client, admin):
+def test_overview_shows_state_sessions_consents_but_no_secrets(app, client, admin, auth):
     citizen = make_user()
     portal, _ = make_client(name_fa="پورتال بیمه")
     db.session.add(Consent(user_id=citizen.id, client_id=portal.client_id, scope="openid"))
@@ -68,7 +67,7 @@ def test_overview_shows_state_sessions_consents_but_no_secrets(app, client, admi
                                 resend_after=now() + timedelta(minutes=2)))
     db.session.commit()
     browser = app.test_client()
-    sign_in(browser, citizen)
+    auth.sign_in(citizen, browser=browser)
     page = client.get(f"/admin/users/{citizen.id}").get_data(as_text=True)
     assert citizen.full_name in page and "پورتال بیمه" in page
     assert "نشست‌های فعال (۱)" in page
@@ -79,10 +78,10 @@ def test_overview_shows_state_sessions_consents_but_no_secrets(app, client, admi
     assert last_event("support_user_viewed").actor_id == admin.id
 
 
-def test_lock_ends_sessions_and_blocks_sign_in_until_unlocked(app, client, admin):
+def test_lock_ends_sessions_and_blocks_sign_in_until_unlocked(app, client, admin, auth):
     citizen = make_user()
     browser = app.test_client()
-    sign_in(browser, citizen)
+    auth.sign_in(citizen, browser=browser)
     assert live_sessions(citizen)
     assert client.post(f"/admin/users/{citizen.id}/lock").status_code == 302
     db.session.expire_all()
@@ -97,7 +96,7 @@ def test_lock_ends_sessions_and_blocks_sign_in_until_unlocked(app, client, admin
     db.session.expire_all()
     assert db.session.get(User, citizen.id).status == "active"
     assert last_event("support_unlocked").actor_id == admin.id
-    sign_in(browser, citizen)
+    auth.sign_in(citizen, browser=browser)
 
 
 def test_unlock_lifts_a_temporary_lockout(client, admin):
@@ -122,10 +121,10 @@ def test_force_password_change_at_next_sign_in(app, client, admin):
     assert response.headers["Location"] == "/login/new-password"
 
 
-def test_sign_out_everywhere(app, client, admin):
+def test_sign_out_everywhere(app, client, admin, auth):
     citizen = make_user()
     for _ in range(2):
-        sign_in(app.test_client(), citizen)
+        auth.sign_in(citizen, browser=app.test_client())
     assert len(live_sessions(citizen)) == 2
     client.post(f"/admin/users/{citizen.id}/sign-out")
     assert live_sessions(citizen) == []

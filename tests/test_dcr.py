@@ -16,9 +16,7 @@ from idp.extensions import db
 from idp.messages import MESSAGES
 from idp.models import AuditEvent, Client, InitialAccessToken
 
-from .admin_helpers import admin_session
-from .factories import make_user
-from .test_oidc_support import auth_params, authorize, exchange, query_of, sign_in
+from .factories import auth_params, make_user, query_of
 
 METADATA = {
     "client_name": "Ministry portal", "client_name#fa": "پورتال وزارتخانه",
@@ -137,19 +135,19 @@ def test_discovery_advertises_the_registration_endpoint(client):
     assert meta["registration_endpoint"] == "http://localhost/connect/register"
 
 
-def test_registered_client_completes_a_code_flow(app, client):
+def test_registered_client_completes_a_code_flow(app, client, oidc):
     """A portal registered by automation signs a citizen in like any other."""
     body = register(client, iat()).json
     rp = db.session.scalar(select(Client))
     user = make_user()
     browser = app.test_client()
-    sign_in(app, browser, user)
+    oidc.sign_in(user, browser=browser)
     params = auth_params(rp, scope="openid email")
-    consent = authorize(browser, params)
+    consent = oidc.authorize(params, browser=browser)
     assert urlsplit(consent.headers["Location"]).path == "/authorize/consent"  # not first-party
     key = parse_qs(urlsplit(consent.headers["Location"]).query)["key"][0]
     code = query_of(browser.post("/authorize/consent", data={"key": key, "approve": "1"}))["code"]
-    tokens = exchange(browser, rp, body["client_secret"], code, params)
+    tokens = oidc.exchange(rp, body["client_secret"], code, params, browser=browser)
     assert tokens.status_code == 200, tokens.json
     assert tokens.json["id_token"] and tokens.json["access_token"]
     userinfo = browser.get("/userinfo",
@@ -157,7 +155,7 @@ def test_registered_client_completes_a_code_flow(app, client):
     assert userinfo.json["email"] == user.email
 
 
-def test_registered_public_client_uses_pkce(app, client):
+def test_registered_public_client_uses_pkce(app, client, oidc):
     """A native app registers without a secret; the code exchange needs its PKCE verifier."""
     body = register(client, iat(), {**METADATA, "token_endpoint_auth_method": "none",
                                      "redirect_uris": ["ir.example.portal:/cb"]}).json
@@ -166,15 +164,15 @@ def test_registered_public_client_uses_pkce(app, client):
     assert rp.client_type == "public" and rp.secret_hash is None
     user = make_user()
     browser = app.test_client()
-    sign_in(app, browser, user)
-    without_pkce = authorize(browser, {**auth_params(rp), "code_challenge": None,
-                                       "code_challenge_method": None})
+    oidc.sign_in(user, browser=browser)
+    without_pkce = oidc.authorize({**auth_params(rp), "code_challenge": None,
+                                   "code_challenge_method": None}, browser=browser)
     assert "code" not in query_of(without_pkce)
     params = auth_params(rp)
-    consent = authorize(browser, params)
+    consent = oidc.authorize(params, browser=browser)
     key = parse_qs(urlsplit(consent.headers["Location"]).query)["key"][0]
     code = query_of(browser.post("/authorize/consent", data={"key": key, "approve": "1"}))["code"]
-    tokens = exchange(browser, rp, None, code, params, client_id=rp.client_id)
+    tokens = oidc.exchange(rp, None, code, params, client_id=rp.client_id, browser=browser)
     assert tokens.status_code == 200, tokens.json
 
 
@@ -253,8 +251,8 @@ def test_admin_clients_are_not_manageable_by_dcr(client):
     assert manage(client, "GET", "portal", "anything").status_code == 401
 
 
-def test_admin_page_issues_a_token_shown_once_and_revokes_it(app, client, clock):
-    admin = admin_session(client, clock)
+def test_admin_page_issues_a_token_shown_once_and_revokes_it(app, client, clock, auth):
+    admin = auth.admin_session()
     page = client.post("/admin/registration-tokens", data={
         "label": "وزارت رفاه", "ttl_hours": "24", "max_uses": "3"}).get_data(as_text=True)
     token = re.search(r'<code class="secret">([A-Za-z0-9_\-]{43})</code>', page)[1]

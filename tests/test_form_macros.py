@@ -7,7 +7,6 @@ import re
 
 from idp.messages import message
 
-from .admin_helpers import admin_session
 from .factories import DEFAULT_PASSWORD, make_user
 from .test_registration import Wizard, make_citizen
 
@@ -42,9 +41,9 @@ def test_wizard_fields_link_their_hint_and_errors(client):
     assert re.search(r'<div id="mobile-errors"><div class="field-error" role="alert">', html)
 
 
-def test_admin_fields_sit_in_their_box(client, clock):
+def test_admin_fields_sit_in_their_box(client, clock, auth):
     """Admin pages: each field with its errors in an admin-field box."""
-    admin_session(client, clock)
+    auth.admin_session()
     html = squeeze(client.post("/admin/clients/new", data={"name_fa": ""}).text)
     assert re.search(r'<div class="admin-field"><label for="name_fa">[^<]+</label>'
                      r'<input id="name_fa" [^>]*>' + re.escape(ERROR.format(message("required")))

@@ -11,16 +11,7 @@ from flask_babel import force_locale
 from idp.extensions import now
 from idp.messages import MESSAGES, message
 
-from .admin_helpers import (
-    RECOVERY_RE,
-    SECRET_RE,
-    admin_session,
-    code_for,
-    enrol,
-    make_admin,
-    sign_in,
-)
-from .factories import make_client, make_user
+from .factories import RECOVERY_CODE_RE, TOTP_SECRET_RE, make_admin, make_client, make_user
 
 PERSIAN = re.compile("[\u0600-\u06ff]")
 FORM = {"name_fa": "پورتال بیمه", "name_en": "Insurance", "client_type": "confidential",
@@ -56,23 +47,23 @@ def assert_english(html: str, *texts: str, data: str = "") -> None:
 
 
 @pytest.fixture
-def admin(client, clock):
-    user = admin_session(client, clock)
+def admin(client, auth):
+    user = auth.admin_session()
     client.get("/admin/?lang=en")
     return user
 
 
-def test_enrolment_verification_and_recovery_codes_in_english(client, clock, app):
+def test_enrolment_verification_and_recovery_codes_in_english(client, clock, app, auth):
     user = make_admin()
-    sign_in(client, user)
+    auth.sign_in(user)
     html = page(client, "/admin/enrol?lang=en")
     assert_english(html, "Set up two-step verification", "Or enter this key manually:",
                    "Verification code", "Activate")
     wrong = client.post("/admin/enrol", data={"code": "000000"}).get_data(as_text=True)
     assert "The verification code is wrong or has expired." in wrong
     second = app.test_client()
-    sign_in(second, user)
-    _, codes = enrol(client, user)
+    auth.sign_in(user, browser=second)
+    _, codes = auth.enrol(user)
     html = page(second, "/admin/verify?lang=en")
     assert_english(html, "Administrator two-step verification", "Verify",
                    "enter one of your recovery codes")
@@ -85,19 +76,19 @@ def test_enrolment_verification_and_recovery_codes_in_english(client, clock, app
     assert_english(home, "System administration", f"Welcome, {user.full_name}.",
                    "Your remaining recovery codes", "Security events", "Sign out")
     clock.advance(30)
-    assert code_for(user)  # the enrolled secret is still readable
+    assert auth.code_for(user)  # the enrolled secret is still readable
 
 
-def test_recovery_codes_page_in_english(client):
+def test_recovery_codes_page_in_english(client, auth):
     user = make_admin()
-    sign_in(client, user)
+    auth.sign_in(user)
     html = page(client, "/admin/enrol?lang=en")
-    secret = SECRET_RE.search(html)[1]
+    secret = TOTP_SECRET_RE.search(html)[1]
     html = client.post("/admin/enrol", data={"code": pyotp.TOTP(secret).at(now())}) \
         .get_data(as_text=True)
     assert_english(html, "Recovery codes", "Two-step verification is now active.",
                    "<strong>they will not be shown again.</strong>", "Continue")
-    assert len(RECOVERY_RE.findall(html)) == 10
+    assert len(RECOVERY_CODE_RE.findall(html)) == 10
 
 
 def test_client_pages_in_english(client, admin):
@@ -177,8 +168,8 @@ def test_audit_log_in_english(client, admin):
     assert "The start date must be before the end date." in bad
 
 
-def test_citizen_sees_the_english_refusal(client):
-    sign_in(client, make_user())
+def test_citizen_sees_the_english_refusal(client, auth):
+    auth.sign_in(make_user())
     response = client.get("/admin/?lang=en")
     assert response.status_code == 403
     assert_english(response.get_data(as_text=True), "Access denied", "Error code:", "403")

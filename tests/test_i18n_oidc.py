@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from .factories import make_user
-from .test_oidc_support import auth_params, authorize, portal, sign_in
+from .factories import auth_params, make_portal, make_user
 
 PERSIAN = re.compile(r"[\u0600-\u06FF]")
 
@@ -19,12 +18,12 @@ def _buttons(html: str) -> list[str]:
     return re.findall(r'<input[^>]*type="submit"[^>]*value="([^"]*)"', html)
 
 
-def test_consent_page_follows_ui_locales_en(app, client):
+def test_consent_page_follows_ui_locales_en(app, client, oidc):
     """A portal that sends ui_locales=en gets an English consent page in plain words."""
-    rp, _ = portal(name_en="Test portal")
-    sign_in(app, client, make_user())
-    response = authorize(client, auth_params(rp, scope="openid profile national_id email",
-                                             ui_locales="en"))
+    rp, _ = make_portal(name_en="Test portal")
+    oidc.sign_in(make_user())
+    response = oidc.authorize(auth_params(rp, scope="openid profile national_id email",
+                                          ui_locales="en"))
     assert urlsplit(response.headers["Location"]).path == "/authorize/consent"
     html = client.get(response.headers["Location"]).get_data(as_text=True)
     assert '<html lang="en" dir="ltr">' in html
@@ -38,18 +37,18 @@ def test_consent_page_follows_ui_locales_en(app, client):
     assert "National code, FIDA code" in html and "، " not in html
 
 
-def test_consent_page_english_falls_back_to_the_persian_client_name(app, client):
-    rp, _ = portal()
-    sign_in(app, client, make_user())
-    location = authorize(client, auth_params(rp, ui_locales="en-US")).headers["Location"]
+def test_consent_page_english_falls_back_to_the_persian_client_name(app, client, oidc):
+    rp, _ = make_portal()
+    oidc.sign_in(make_user())
+    location = oidc.authorize(auth_params(rp, ui_locales="en-US")).headers["Location"]
     html = client.get(location).get_data(as_text=True)
     assert _heading(html) == "Allow access for “پورتال آزمایشی”"
 
 
-def test_consent_page_stays_persian_by_default(app, client):
-    rp, _ = portal(name_en="Test portal")
-    sign_in(app, client, make_user())
-    location = authorize(client, auth_params(rp, scope="openid profile")).headers["Location"]
+def test_consent_page_stays_persian_by_default(app, client, oidc):
+    rp, _ = make_portal(name_en="Test portal")
+    oidc.sign_in(make_user())
+    location = oidc.authorize(auth_params(rp, scope="openid profile")).headers["Location"]
     html = client.get(location).get_data(as_text=True)
     assert _heading(html) == "اجازه دسترسی به «پورتال آزمایشی»"
     assert "مشخصات پایه" in html and "نام و نام خانوادگی" in html and "، " in html
@@ -67,9 +66,9 @@ def test_error_page_in_english(client):
     assert "Error code:" in html and "400" in html and not PERSIAN.search(html.split("<main")[-1])
 
 
-def test_logout_confirmation_and_signed_out_pages_in_english(app, client):
-    rp, _ = portal(first_party=True, name_en="Test portal")
-    sign_in(app, client, make_user())
+def test_logout_confirmation_and_signed_out_pages_in_english(app, client, oidc):
+    rp, _ = make_portal(first_party=True, name_en="Test portal")
+    oidc.sign_in(make_user())
     html = client.get("/logout", query_string={"client_id": rp.client_id,
                                                "ui_locales": "en"}).get_data(as_text=True)
     assert _heading(html) == "Sign out"

@@ -12,17 +12,7 @@ from idp.extensions import db
 from idp.grants import consents
 from idp.models import AuthorizationCode, Consent, PendingAuthorization
 
-from .factories import DEFAULT_PASSWORD, make_user
-from .test_oidc_support import (
-    auth_params,
-    authorize,
-    decode,
-    exchange,
-    get_code,
-    portal,
-    query_of,
-    sign_in,
-)
+from .factories import DEFAULT_PASSWORD, auth_params, make_portal, make_user, query_of
 
 ISSUER = "http://localhost"
 
@@ -65,20 +55,20 @@ def test_unknown_client_gets_a_page_not_a_redirect(app, client, client_id):
     assert "شناخته‌شده نیست" in response.get_data(as_text=True)
 
 
-def test_disabled_client_is_refused_at_once(app, client):
-    rp, _ = portal(first_party=True)
+def test_disabled_client_is_refused_at_once(app, client, oidc):
+    rp, _ = make_portal(first_party=True)
     rp.enabled = False
     db.session.commit()
-    response = authorize(client, auth_params(rp))
+    response = oidc.authorize(auth_params(rp))
     assert response.status_code == 400 and "Location" not in response.headers
 
 
 @pytest.mark.parametrize("redirect_uri", ["https://evil.example/cb", "https://rp.example.ir/cb/x",
                                           "https://rp.example.ir/cb?x=1", "", None])
-def test_unregistered_redirect_uri_never_redirects(app, client, redirect_uri):
+def test_unregistered_redirect_uri_never_redirects(app, client, redirect_uri, oidc):
     """Exact matching: prefixes, extra query strings or a missing URI are refused."""
-    rp, _ = portal()
-    response = authorize(client, auth_params(rp, redirect_uri=redirect_uri))
+    rp, _ = make_portal()
+    response = oidc.authorize(auth_params(rp, redirect_uri=redirect_uri))
     assert response.status_code == 400 and "Location" not in response.headers
     assert "نشانی بازگشت" in response.get_data(as_text=True)
 
@@ -96,37 +86,37 @@ def _error_redirect(response, error):
 @pytest.mark.parametrize("pkce", [{"code_challenge": None, "code_challenge_method": None},
                                   {"code_challenge_method": "plain"},
                                   {"code_challenge_method": None}])
-def test_public_client_must_use_s256(app, client, pkce):
+def test_public_client_must_use_s256(app, client, pkce, oidc):
     """Missing PKCE, ``plain`` or a method left out (= plain) are refused for public clients."""
-    rp, _ = portal(client_type="public", first_party=True)
-    sign_in(app, client, make_user())
-    _error_redirect(authorize(client, auth_params(rp, **pkce)), "invalid_request")
+    rp, _ = make_portal(client_type="public", first_party=True)
+    oidc.sign_in(make_user())
+    _error_redirect(oidc.authorize(auth_params(rp, **pkce)), "invalid_request")
 
 
-def test_plain_pkce_refused_for_confidential_clients_too(app, client):
-    rp, _ = portal(first_party=True)
-    sign_in(app, client, make_user())
-    _error_redirect(authorize(client, auth_params(rp, code_challenge_method="plain")),
+def test_plain_pkce_refused_for_confidential_clients_too(app, client, oidc):
+    rp, _ = make_portal(first_party=True)
+    oidc.sign_in(make_user())
+    _error_redirect(oidc.authorize(auth_params(rp, code_challenge_method="plain")),
                     "invalid_request")
 
 
-def test_unsupported_response_type(app, client):
-    rp, _ = portal(first_party=True)
-    _error_redirect(authorize(client, auth_params(rp, response_type="token")),
+def test_unsupported_response_type(app, client, oidc):
+    rp, _ = make_portal(first_party=True)
+    _error_redirect(oidc.authorize(auth_params(rp, response_type="token")),
                     "unsupported_response_type")
 
 
-def test_client_without_the_code_grant_is_unauthorized(app, client):
-    rp, _ = portal(first_party=True, grant_types=["client_credentials"])
-    _error_redirect(authorize(client, auth_params(rp)), "unauthorized_client")
+def test_client_without_the_code_grant_is_unauthorized(app, client, oidc):
+    rp, _ = make_portal(first_party=True, grant_types=["client_credentials"])
+    _error_redirect(oidc.authorize(auth_params(rp)), "unauthorized_client")
 
 
 @pytest.mark.parametrize("scope", ["openid admin", "openid email"])
-def test_invalid_scope(app, client, scope):
+def test_invalid_scope(app, client, scope, oidc):
     """Unknown scopes, and scopes the client is not registered for, are invalid_scope."""
-    rp, _ = portal(scope="openid profile", first_party=True)
-    sign_in(app, client, make_user())
-    _error_redirect(authorize(client, auth_params(rp, scope=scope)), "invalid_scope")
+    rp, _ = make_portal(scope="openid profile", first_party=True)
+    oidc.sign_in(make_user())
+    _error_redirect(oidc.authorize(auth_params(rp, scope=scope)), "invalid_scope")
 
 
 @pytest.mark.parametrize(("extra", "error"), [
@@ -138,36 +128,36 @@ def test_invalid_scope(app, client, scope):
     ({"response_mode": "fragment"}, "invalid_request"),
     ({"id_token_hint": "not.a.token"}, "invalid_request"),
 ])
-def test_bad_openid_parameters(app, client, extra, error):
-    rp, _ = portal(first_party=True)
-    sign_in(app, client, make_user())
-    _error_redirect(authorize(client, auth_params(rp, **extra)), error)
+def test_bad_openid_parameters(app, client, extra, error, oidc):
+    rp, _ = make_portal(first_party=True)
+    oidc.sign_in(make_user())
+    _error_redirect(oidc.authorize(auth_params(rp, **extra)), error)
 
 
-def test_prompt_none_without_session_is_login_required(app, client):
-    rp, _ = portal(first_party=True)
-    _error_redirect(authorize(client, auth_params(rp, prompt="none")), "login_required")
+def test_prompt_none_without_session_is_login_required(app, client, oidc):
+    rp, _ = make_portal(first_party=True)
+    _error_redirect(oidc.authorize(auth_params(rp, prompt="none")), "login_required")
 
 
-def test_prompt_none_without_consent_is_consent_required(app, client):
-    rp, _ = portal()
-    sign_in(app, client, make_user())
-    _error_redirect(authorize(client, auth_params(rp, prompt="none")), "consent_required")
+def test_prompt_none_without_consent_is_consent_required(app, client, oidc):
+    rp, _ = make_portal()
+    oidc.sign_in(make_user())
+    _error_redirect(oidc.authorize(auth_params(rp, prompt="none")), "consent_required")
 
 
-def test_unknown_parameters_are_ignored(app, client):
-    rp, _ = portal(first_party=True)
-    sign_in(app, client, make_user())
-    code, _ = get_code(client, rp, foo="bar", display="page", ui_locales="fa en")
+def test_unknown_parameters_are_ignored(app, client, oidc):
+    rp, _ = make_portal(first_party=True)
+    oidc.sign_in(make_user())
+    code, _ = oidc.get_code(rp, foo="bar", display="page", ui_locales="fa en")
     assert code
 
 
-def test_sign_in_hand_off_parks_the_request(app, client):
+def test_sign_in_hand_off_parks_the_request(app, client, oidc):
     """No session: the request waits server-side, /login signs in, the resume URL answers."""
-    rp, secret = portal(first_party=True)
+    rp, secret = make_portal(first_party=True)
     user = make_user()
     params = auth_params(rp, login_hint=user.id_code)
-    response = authorize(client, params)
+    response = oidc.authorize(params)
     assert response.status_code == 302
     location = urlsplit(response.headers["Location"])
     assert location.path == "/login"
@@ -188,17 +178,17 @@ def test_sign_in_hand_off_parks_the_request(app, client):
     answer = query_of(client.get(next_url))
     assert answer["state"] == "st-1" and answer["iss"] == ISSUER and answer["code"]
     assert db.session.scalar(select(PendingAuthorization)) is None  # used once
-    tokens = exchange(client, rp, secret, answer["code"], params).json
-    assert decode(client, tokens["id_token"]).claims["amr"] == ["pwd"]
+    tokens = oidc.exchange(rp, secret, answer["code"], params).json
+    assert oidc.decode(tokens["id_token"]).claims["amr"] == ["pwd"]
 
 
-def test_resume_with_unknown_or_expired_key(app, client, clock):
-    rp, _ = portal(first_party=True)
-    location = authorize(client, auth_params(rp)).headers["Location"]
+def test_resume_with_unknown_or_expired_key(app, client, clock, oidc):
+    rp, _ = make_portal(first_party=True)
+    location = oidc.authorize(auth_params(rp)).headers["Location"]
     next_url = parse_qs(urlsplit(location).query)["next"][0]
     assert client.get("/authorize/resume?key=nope").status_code == 400
     clock.advance(app.config["OIDC_AUTH_REQUEST_TTL"] + 1)
-    sign_in(app, client, make_user())
+    oidc.sign_in(make_user())
     page = client.get(next_url)
     assert page.status_code == 400 and "مهلت" in page.get_data(as_text=True)
 
@@ -210,72 +200,72 @@ def _login_redirect_key(response) -> str:
     return parse_qs(location.query)["next"][0]
 
 
-def test_prompt_login_forces_a_fresh_sign_in(app, client, clock):
+def test_prompt_login_forces_a_fresh_sign_in(app, client, clock, oidc):
     """prompt=login: the old session is not enough; the new one's auth_time is in the token."""
-    rp, secret = portal(first_party=True)
+    rp, secret = make_portal(first_party=True)
     user = make_user()
-    sign_in(app, client, user)
+    oidc.sign_in(user)
     clock.advance(120)
     params = auth_params(rp, prompt="login")
-    next_url = _login_redirect_key(authorize(client, params))
+    next_url = _login_redirect_key(oidc.authorize(params))
     assert _login_redirect_key(client.get(next_url)) == next_url  # still the old session
     clock.advance(5)
-    fresh = sign_in(app, client, user)
+    fresh = oidc.sign_in(user)
     answer = query_of(client.get(next_url))
-    tokens = exchange(client, rp, secret, answer["code"], params).json
-    claims = decode(client, tokens["id_token"]).claims
+    tokens = oidc.exchange(rp, secret, answer["code"], params).json
+    claims = oidc.decode(tokens["id_token"]).claims
     assert claims["auth_time"] == int(fresh.auth_time.timestamp())
     assert claims["sid"] == fresh.sid
 
 
-def test_prompt_select_account_asks_for_a_sign_in(app, client):
+def test_prompt_select_account_asks_for_a_sign_in(app, client, oidc):
     """prompt=select_account is not ignored: the citizen signs in (chooses the account) again."""
-    rp, _ = portal(first_party=True)
-    sign_in(app, client, make_user())
-    _login_redirect_key(authorize(client, auth_params(rp, prompt="select_account")))
-    assert "code" in query_of(authorize(client, auth_params(rp)))
+    rp, _ = make_portal(first_party=True)
+    oidc.sign_in(make_user())
+    _login_redirect_key(oidc.authorize(auth_params(rp, prompt="select_account")))
+    assert "code" in query_of(oidc.authorize(auth_params(rp)))
 
 
-def test_max_age_forces_login_when_exceeded(app, client, clock):
-    rp, _ = portal(first_party=True)
-    sign_in(app, client, make_user())
+def test_max_age_forces_login_when_exceeded(app, client, clock, oidc):
+    rp, _ = make_portal(first_party=True)
+    oidc.sign_in(make_user())
     clock.advance(600)
-    _login_redirect_key(authorize(client, auth_params(rp, max_age="300")))
-    assert query_of(authorize(client, auth_params(rp, max_age="3600")))["code"]
-    _error_redirect(authorize(client, auth_params(rp, max_age="300", prompt="none")),
+    _login_redirect_key(oidc.authorize(auth_params(rp, max_age="300")))
+    assert query_of(oidc.authorize(auth_params(rp, max_age="3600")))["code"]
+    _error_redirect(oidc.authorize(auth_params(rp, max_age="300", prompt="none")),
                     "login_required")
 
 
-def test_max_age_zero_is_satisfied_by_the_sign_in_it_asked_for(app, client, clock):
+def test_max_age_zero_is_satisfied_by_the_sign_in_it_asked_for(app, client, clock, oidc):
     """max_age=0 behaves like prompt=login: one new sign-in, then the code."""
-    rp, _ = portal(first_party=True)
+    rp, _ = make_portal(first_party=True)
     user = make_user()
-    sign_in(app, client, user)
+    oidc.sign_in(user)
     clock.advance(1)
-    next_url = _login_redirect_key(authorize(client, auth_params(rp, max_age="0")))
+    next_url = _login_redirect_key(oidc.authorize(auth_params(rp, max_age="0")))
     clock.advance(3)
-    sign_in(app, client, user)
+    oidc.sign_in(user)
     clock.advance(2)  # the browser takes a moment to come back
     assert query_of(client.get(next_url))["code"]
 
 
-def test_id_token_hint_for_someone_else(app, client):
+def test_id_token_hint_for_someone_else(app, client, oidc):
     """A hint naming another citizen: prompt=none answers login_required."""
-    rp, secret = portal(first_party=True)
+    rp, secret = make_portal(first_party=True)
     other = make_user()
-    sign_in(app, client, other)
-    code, params = get_code(client, rp)
-    hint = exchange(client, rp, secret, code, params).json["id_token"]
-    sign_in(app, client, make_user())
-    _error_redirect(authorize(client, auth_params(rp, prompt="none", id_token_hint=hint)),
+    oidc.sign_in(other)
+    code, params = oidc.get_code(rp)
+    hint = oidc.exchange(rp, secret, code, params).json["id_token"]
+    oidc.sign_in(make_user())
+    _error_redirect(oidc.authorize(auth_params(rp, prompt="none", id_token_hint=hint)),
                     "login_required")
-    _login_redirect_key(authorize(client, auth_params(rp, id_token_hint=hint)))
+    _login_redirect_key(oidc.authorize(auth_params(rp, id_token_hint=hint)))
 
 
-def test_first_party_client_skips_consent(app, client):
-    rp, _ = portal(first_party=True)
-    sign_in(app, client, make_user())
-    assert query_of(authorize(client, auth_params(rp)))["code"]
+def test_first_party_client_skips_consent(app, client, oidc):
+    rp, _ = make_portal(first_party=True)
+    oidc.sign_in(make_user())
+    assert query_of(oidc.authorize(auth_params(rp)))["code"]
 
 
 def _consent_url(response) -> str:
@@ -284,12 +274,12 @@ def _consent_url(response) -> str:
     return response.headers["Location"]
 
 
-def test_consent_is_asked_stored_and_reused(app, client):
+def test_consent_is_asked_stored_and_reused(app, client, oidc):
     """The consent page lists claims in Persian; approval is stored per user × client."""
-    rp, _ = portal()
+    rp, _ = make_portal()
     user = make_user()
-    sign_in(app, client, user)
-    url = _consent_url(authorize(client, auth_params(rp, scope="openid profile national_id")))
+    oidc.sign_in(user)
+    url = _consent_url(oidc.authorize(auth_params(rp, scope="openid profile national_id")))
     page = client.get(url).get_data(as_text=True)
     assert "پورتال آزمایشی" in page and "کد ملی" in page and "نام پدر" in page
     key = parse_qs(urlsplit(url).query)["key"][0]
@@ -299,57 +289,58 @@ def test_consent_is_asked_stored_and_reused(app, client):
     assert (row.user_id, row.client_id) == (user.id, rp.client_id)
     assert set(row.scope.split()) == {"openid", "profile", "national_id"}
     # Same or fewer scopes: no question; a new scope or prompt=consent: asked again.
-    assert query_of(authorize(client, auth_params(rp, scope="openid profile")))["code"]
-    _consent_url(authorize(client, auth_params(rp, scope="openid email")))
-    _consent_url(authorize(client, auth_params(rp, prompt="consent")))
+    assert query_of(oidc.authorize(auth_params(rp, scope="openid profile")))["code"]
+    _consent_url(oidc.authorize(auth_params(rp, scope="openid email")))
+    _consent_url(oidc.authorize(auth_params(rp, prompt="consent")))
 
 
-def test_consent_denied_is_access_denied(app, client):
-    rp, _ = portal()
-    sign_in(app, client, make_user())
-    url = _consent_url(authorize(client, auth_params(rp)))
+def test_consent_denied_is_access_denied(app, client, oidc):
+    rp, _ = make_portal()
+    oidc.sign_in(make_user())
+    url = _consent_url(oidc.authorize(auth_params(rp)))
     key = parse_qs(urlsplit(url).query)["key"][0]
     _error_redirect(client.post("/authorize/consent", data={"key": key, "deny": "1"}),
                     "access_denied")
     assert db.session.scalar(select(Consent)) is None
 
 
-def test_claims_parameter_counts_as_its_scope_for_consent(app, client):
+def test_claims_parameter_counts_as_its_scope_for_consent(app, client, oidc):
     """Asking for phone_number via ``claims`` asks consent for the phone scope."""
-    rp, _ = portal()
-    sign_in(app, client, make_user())
-    url = _consent_url(authorize(client, auth_params(
+    rp, _ = make_portal()
+    oidc.sign_in(make_user())
+    url = _consent_url(oidc.authorize(auth_params(
         rp, scope="openid", claims='{"userinfo": {"phone_number": {"essential": true}}}')))
     assert "شماره تلفن همراه" in client.get(url).get_data(as_text=True)
 
 
-def test_revoked_consent_is_asked_again(app, client):
+def test_revoked_consent_is_asked_again(app, client, oidc):
     """idp.grants.consents.revoke (the account page's call) withdraws consent and the grants."""
-    rp, secret = portal()
+    rp, secret = make_portal()
     user = make_user()
-    sign_in(app, client, user)
+    oidc.sign_in(user)
     consents.grant(user.id, rp.client_id, {"openid", "profile"})
     db.session.commit()
-    code, params = get_code(client, rp)
-    refresh = exchange(client, rp, secret, code, params).json["refresh_token"]
+    code, params = oidc.get_code(rp)
+    refresh = oidc.exchange(rp, secret, code, params).json["refresh_token"]
     assert [c.client_id for c in consents.list_consents(user.id)] == [rp.client_id]
     assert consents.revoke(user.id, rp.client_id) is True
     assert consents.list_consents(user.id) == []
-    _consent_url(authorize(client, auth_params(rp)))
+    _consent_url(oidc.authorize(auth_params(rp)))
     again = client.post("/oauth/token", data={"grant_type": "refresh_token",
                                               "refresh_token": refresh},
                         auth=(rp.client_id, secret))
     assert again.status_code == 400 and again.json["error"] == "invalid_grant"
 
 
-def test_post_authorization_request_and_csrf_on_consent(app_config, make_app, database_template):
+def test_post_authorization_request_and_csrf_on_consent(app_config, make_app, database_template,
+                                                        oidc):
     """POST /authorize works cross-site; the consent form needs its CSRF token."""
     csrf_app = make_app(WTF_CSRF_ENABLED=True)
     with csrf_app.app_context():
-        rp, _ = portal()
+        rp, _ = make_portal()
         user = make_user()
         browser = csrf_app.test_client()
-        sign_in(csrf_app, browser, user)
+        oidc.sign_in(user, browser=browser)
         params = {k: v for k, v in auth_params(rp).items() if not k.startswith("_")}
         url = _consent_url(browser.post("/authorize", data=params))
         key = parse_qs(urlsplit(url).query)["key"][0]

@@ -17,8 +17,7 @@ from idp.extensions import db
 from idp.models import AuditEvent, BackchannelLogoutJob, SessionClient
 from idp.oidc.logout import EVENT, wait_for_deliveries
 
-from .factories import make_user
-from .test_oidc_support import auth_params, authorize, exchange, get_code, portal, query_of, sign_in
+from .factories import auth_params, make_portal, make_user, query_of
 
 BYE = "https://rp.example.ir/bye"
 
@@ -81,13 +80,13 @@ def app_config(app_config):
     return {**app_config, "OIDC_BACKCHANNEL_TIMEOUT": 10.0}
 
 
-def _sign_in_at(app, browser, clients, user):
+def _sign_in_at(oidc, clients, user):
     """Sign in once and get tokens at every client: one SSO session, several portals."""
-    session = sign_in(app, browser, user)
+    session = oidc.sign_in(user)
     tokens = {}
     for rp, secret in clients:
-        code, params = get_code(browser, rp)
-        tokens[rp.client_id] = exchange(browser, rp, secret, code, params).json
+        code, params = oidc.get_code(rp)
+        tokens[rp.client_id] = oidc.exchange(rp, secret, code, params).json
     return session, tokens
 
 
@@ -96,10 +95,10 @@ def _verify(app, browser, token):
     return jwt.decode(token, keys)
 
 
-def test_rp_initiated_logout_with_hint_redirects_with_state(app, client):
-    rp, secret = portal(first_party=True)
+def test_rp_initiated_logout_with_hint_redirects_with_state(app, client, oidc):
+    rp, secret = make_portal(first_party=True)
     user = make_user()
-    session, tokens = _sign_in_at(app, client, [(rp, secret)], user)
+    session, tokens = _sign_in_at(oidc, [(rp, secret)], user)
     response = client.get("/logout", query_string={
         "id_token_hint": tokens[rp.client_id]["id_token"], "post_logout_redirect_uri": BYE,
         "state": "bye-1", "ui_locales": "fa"})
@@ -107,7 +106,7 @@ def test_rp_initiated_logout_with_hint_redirects_with_state(app, client):
     db.session.refresh(session)
     assert session.ended_at is not None
     # The SSO session is gone: prompt=none now answers login_required …
-    assert query_of(authorize(client, auth_params(rp, prompt="none")))["error"] == \
+    assert query_of(oidc.authorize(auth_params(rp, prompt="none")))["error"] == \
         "login_required"
     # … and the portal's refresh token ended with it.
     again = client.post("/oauth/token", data={"grant_type": "refresh_token",
@@ -117,9 +116,9 @@ def test_rp_initiated_logout_with_hint_redirects_with_state(app, client):
     assert again.json["error"] == "invalid_grant"
 
 
-def test_unregistered_post_logout_uri_is_not_followed(app, client):
-    rp, secret = portal(first_party=True)
-    _, tokens = _sign_in_at(app, client, [(rp, secret)], make_user())
+def test_unregistered_post_logout_uri_is_not_followed(app, client, oidc):
+    rp, secret = make_portal(first_party=True)
+    _, tokens = _sign_in_at(oidc, [(rp, secret)], make_user())
     response = client.get("/logout", query_string={
         "id_token_hint": tokens[rp.client_id]["id_token"],
         "post_logout_redirect_uri": "https://evil.example/bye"})
@@ -127,20 +126,20 @@ def test_unregistered_post_logout_uri_is_not_followed(app, client):
     assert "خارج شدید" in response.get_data(as_text=True)
 
 
-def test_invalid_hint_is_an_error_page(app, client):
-    sign_in(app, client, make_user())
+def test_invalid_hint_is_an_error_page(app, client, oidc):
+    oidc.sign_in(make_user())
     response = client.get("/logout", query_string={"id_token_hint": "a.b.c",
                                                     "post_logout_redirect_uri": BYE})
     assert response.status_code == 400 and "Location" not in response.headers
 
 
-def test_logout_without_hint_asks_first(app_config, make_app):
+def test_logout_without_hint_asks_first(app_config, make_app, oidc):
     """No id_token_hint: a Persian confirmation page; the CSRF-protected POST ends it."""
     csrf_app = make_app(WTF_CSRF_ENABLED=True)
     with csrf_app.app_context():
-        rp, _ = portal(first_party=True)
+        rp, _ = make_portal(first_party=True)
         browser = csrf_app.test_client()
-        session = sign_in(csrf_app, browser, make_user())
+        session = oidc.sign_in(make_user(), browser=browser)
         query = {"client_id": rp.client_id, "post_logout_redirect_uri": BYE, "state": "s9"}
         page = browser.get("/logout", query_string=query)
         text = page.get_data(as_text=True)
@@ -157,11 +156,11 @@ def test_logout_without_hint_asks_first(app_config, make_app):
         db.session.remove()
 
 
-def test_hint_of_another_session_asks_first(app, client):
+def test_hint_of_another_session_asks_first(app, client, oidc):
     """A valid hint that names a different session could be replayed by any page: ask."""
-    rp, secret = portal(first_party=True)
-    _, tokens = _sign_in_at(app, client, [(rp, secret)], make_user())
-    current = sign_in(app, client, make_user())
+    rp, secret = make_portal(first_party=True)
+    _, tokens = _sign_in_at(oidc, [(rp, secret)], make_user())
+    current = oidc.sign_in(make_user())
     page = client.get("/logout", query_string={"id_token_hint": tokens[rp.client_id]["id_token"],
                                                "post_logout_redirect_uri": BYE})
     assert page.status_code == 200 and "آیا می‌خواهید" in page.get_data(as_text=True)
@@ -175,16 +174,16 @@ def test_logout_without_session(app, client):
 
 
 def test_backchannel_logout_reaches_every_client_and_slow_one_does_not_block(
-        app, client, receivers):
+        app, client, receivers, oidc):
     """Two portals get a logout token; a portal that hangs does not hold up the logout."""
     hold = threading.Event()
     fast, slow = receivers(), receivers(hold=hold)
-    a = portal(first_party=True, backchannel_logout_uri=fast.uri)
-    b = portal(first_party=True, backchannel_logout_uri=slow.uri,
-               id_token_signed_response_alg="ES256")
-    silent = portal(first_party=True)  # no back-channel URI: nothing to send
+    a = make_portal(first_party=True, backchannel_logout_uri=fast.uri)
+    b = make_portal(first_party=True, backchannel_logout_uri=slow.uri,
+                    id_token_signed_response_alg="ES256")
+    silent = make_portal(first_party=True)  # no back-channel URI: nothing to send
     user = make_user()
-    session, tokens = _sign_in_at(app, client, [a, b, silent], user)
+    session, tokens = _sign_in_at(oidc, [a, b, silent], user)
     assert db.session.scalar(select(SessionClient.id).where(
         SessionClient.client_id == silent[0].client_id)) is not None
 
@@ -210,11 +209,11 @@ def test_backchannel_logout_reaches_every_client_and_slow_one_does_not_block(
     assert len(jobs) == 2 and all(j.delivered_at is not None for j in jobs)
 
 
-def test_failed_delivery_is_retried_by_the_command(app, client, receivers, runner, clock):
+def test_failed_delivery_is_retried_by_the_command(app, client, receivers, runner, clock, oidc):
     """A portal answering 500 is retried with back-off; the retry gets a fresh token."""
     flaky = receivers(status=500)
-    rp = portal(first_party=True, backchannel_logout_uri=flaky.uri)
-    _, tokens = _sign_in_at(app, client, [rp], make_user())
+    rp = make_portal(first_party=True, backchannel_logout_uri=flaky.uri)
+    _, tokens = _sign_in_at(oidc, [rp], make_user())
     client.get("/logout", query_string={"id_token_hint": tokens[rp[0].client_id]["id_token"]})
     wait_for_deliveries(app)
     db.session.expire_all()
@@ -231,10 +230,10 @@ def test_failed_delivery_is_retried_by_the_command(app, client, receivers, runne
     assert retried["sid"] == first["sid"]
 
 
-def test_unreachable_portal_is_abandoned_after_max_attempts(app, client, runner, clock):
+def test_unreachable_portal_is_abandoned_after_max_attempts(app, client, runner, clock, oidc):
     dead = "http://127.0.0.1:9/backchannel-logout"  # discard port: refused
-    rp = portal(first_party=True, backchannel_logout_uri=dead)
-    _, tokens = _sign_in_at(app, client, [rp], make_user())
+    rp = make_portal(first_party=True, backchannel_logout_uri=dead)
+    _, tokens = _sign_in_at(oidc, [rp], make_user())
     client.get("/logout", query_string={"id_token_hint": tokens[rp[0].client_id]["id_token"]})
     wait_for_deliveries(app)
     for _ in range(app.config["OIDC_BACKCHANNEL_MAX_ATTEMPTS"] + 1):
@@ -248,29 +247,29 @@ def test_unreachable_portal_is_abandoned_after_max_attempts(app, client, runner,
         AuditEvent.event == "backchannel_logout_abandoned")) is not None
 
 
-def test_password_change_style_logout_reaches_portals(app, client, receivers):
+def test_password_change_style_logout_reaches_portals(app, client, receivers, oidc):
     """Any end of a session (here end_all_sessions) sends back-channel logout."""
     from idp.accounts.session import end_all_sessions
 
     receiver = receivers()
-    rp = portal(first_party=True, backchannel_logout_uri=receiver.uri)
+    rp = make_portal(first_party=True, backchannel_logout_uri=receiver.uri)
     user = make_user()
-    _sign_in_at(app, client, [rp], user)
+    _sign_in_at(oidc, [rp], user)
     assert end_all_sessions(user.id, reason="password_changed") == 1
     receiver.wait_for(1)
     wait_for_deliveries(app)
 
 
-def test_offline_access_grants_outlive_the_session(app, client):
+def test_offline_access_grants_outlive_the_session(app, client, oidc):
     """offline_access is shown on the consent page and its refresh token survives logout."""
-    rp, secret = portal(scope="openid profile offline_access")
-    sign_in(app, client, make_user())
+    rp, secret = make_portal(scope="openid profile offline_access")
+    oidc.sign_in(make_user())
     params = auth_params(rp, scope="openid offline_access")
-    consent = authorize(client, params).headers["Location"]
+    consent = oidc.authorize(params).headers["Location"]
     assert "دسترسی ماندگار" in client.get(consent).get_data(as_text=True)
     key = parse_qs(consent.split("?", 1)[1])["key"][0]
     code = query_of(client.post("/authorize/consent", data={"key": key, "approve": "1"}))["code"]
-    tokens = exchange(client, rp, secret, code, params).json
+    tokens = oidc.exchange(rp, secret, code, params).json
     assert tokens["scope"] == "openid offline_access"
     client.get("/logout", query_string={"id_token_hint": tokens["id_token"]})
     again = client.post("/oauth/token", data={"grant_type": "refresh_token",

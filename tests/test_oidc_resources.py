@@ -6,8 +6,7 @@ import pytest
 
 from idp.extensions import db
 
-from .factories import make_client, make_user
-from .test_oidc_support import decode, portal, tokens_for
+from .factories import make_client, make_portal, make_user
 
 ALL = "openid profile email phone national_id"
 
@@ -31,11 +30,11 @@ def revoke(browser, client, secret, token, **extra):
 
 @pytest.mark.parametrize(("method", "in_body"), [("GET", False), ("POST", False),
                                                  ("POST", True)])
-def test_userinfo_claims_by_scope(app, client, method, in_body):
+def test_userinfo_claims_by_scope(app, client, method, in_body, oidc):
     """Each scope releases its claims, in header or form-body bearer style."""
-    rp, secret = portal(first_party=True)
+    rp, secret = make_portal(first_party=True)
     user = make_user(email="ali@example.ir")
-    body = tokens_for(app, client, rp, secret, user, scope=ALL)
+    body = oidc.tokens_for(rp, secret, user, scope=ALL)
     response = userinfo(client, body["access_token"], method, in_body)
     assert response.status_code == 200
     assert response.headers["Access-Control-Allow-Origin"] == "*"
@@ -47,30 +46,30 @@ def test_userinfo_claims_by_scope(app, client, method, in_body):
         "national_code": user.id_code, "father_name": "حسین", "birthdate_jalali": "1369/01/01"}
 
 
-def test_userinfo_releases_only_granted_scopes(app, client):
-    rp, secret = portal(first_party=True)
+def test_userinfo_releases_only_granted_scopes(app, client, oidc):
+    rp, secret = make_portal(first_party=True)
     user = make_user()
-    body = tokens_for(app, client, rp, secret, user, scope="openid phone")
+    body = oidc.tokens_for(rp, secret, user, scope="openid phone")
     assert userinfo(client, body["access_token"]).json == {
         "sub": user.subject, "phone_number": "+98" + user.mobile[1:],
         "phone_number_verified": True}
 
 
-def test_foreign_national_gets_fida_code(app, client):
-    rp, secret = portal(first_party=True)
+def test_foreign_national_gets_fida_code(app, client, oidc):
+    rp, secret = make_portal(first_party=True)
     user = make_user(id_type="fida", id_code="123456789012")
-    body = tokens_for(app, client, rp, secret, user, scope="openid national_id")
+    body = oidc.tokens_for(rp, secret, user, scope="openid national_id")
     info = userinfo(client, body["access_token"]).json
     assert info["fida_code"] == "123456789012" and "national_code" not in info
 
 
-def test_claims_parameter_puts_essential_claims_in_the_id_token(app, client):
-    rp, secret = portal(first_party=True)
+def test_claims_parameter_puts_essential_claims_in_the_id_token(app, client, oidc):
+    rp, secret = make_portal(first_party=True)
     user = make_user()
-    body = tokens_for(app, client, rp, secret, user, scope="openid",
-                      claims='{"id_token": {"national_code": {"essential": true}},'
-                             ' "userinfo": {"given_name": null}}')
-    assert decode(client, body["id_token"]).claims["national_code"] == user.id_code
+    body = oidc.tokens_for(rp, secret, user, scope="openid",
+                           claims='{"id_token": {"national_code": {"essential": true}},'
+                                  ' "userinfo": {"given_name": null}}')
+    assert oidc.decode(body["id_token"]).claims["national_code"] == user.id_code
     assert body["scope"] == "openid profile national_id"
     info = userinfo(client, body["access_token"]).json
     assert info["given_name"] == "علی"
@@ -84,13 +83,13 @@ def test_userinfo_bad_token(app, client, token):
     assert challenge.startswith("Bearer ") and 'error="invalid_token"' in challenge
 
 
-def test_userinfo_without_token_and_with_an_id_token(app, client, clock):
+def test_userinfo_without_token_and_with_an_id_token(app, client, clock, oidc):
     """No token: a bare challenge. An ID token or an expired access token: invalid_token."""
     missing = client.get("/userinfo")
     assert missing.status_code == 401
     assert missing.headers["WWW-Authenticate"] == 'Bearer realm="http://localhost"'
-    rp, secret = portal(first_party=True)
-    body = tokens_for(app, client, rp, secret, make_user())
+    rp, secret = make_portal(first_party=True)
+    body = oidc.tokens_for(rp, secret, make_user())
     assert userinfo(client, body["id_token"]).status_code == 401
     clock.advance(301)
     expired = userinfo(client, body["access_token"])
@@ -98,9 +97,9 @@ def test_userinfo_without_token_and_with_an_id_token(app, client, clock):
         expired.headers["WWW-Authenticate"]
 
 
-def test_revoked_access_token_is_refused_and_inactive(app, client):
-    rp, secret = portal(first_party=True)
-    body = tokens_for(app, client, rp, secret, make_user())
+def test_revoked_access_token_is_refused_and_inactive(app, client, oidc):
+    rp, secret = make_portal(first_party=True)
+    body = oidc.tokens_for(rp, secret, make_user())
     assert introspect(client, rp, secret, body["access_token"]).json["active"] is True
     response = revoke(client, rp, secret, body["access_token"],
                       token_type_hint="access_token")
@@ -111,10 +110,10 @@ def test_revoked_access_token_is_refused_and_inactive(app, client):
     assert introspect(client, rp, secret, body["refresh_token"]).json["active"] is True
 
 
-def test_revoking_the_refresh_token_ends_the_grant(app, client):
+def test_revoking_the_refresh_token_ends_the_grant(app, client, oidc):
     """RFC 7009 §2.1: the access tokens of the same grant die with it."""
-    rp, secret = portal(first_party=True)
-    body = tokens_for(app, client, rp, secret, make_user())
+    rp, secret = make_portal(first_party=True)
+    body = oidc.tokens_for(rp, secret, make_user())
     assert revoke(client, rp, secret, body["refresh_token"]).status_code == 200
     assert userinfo(client, body["access_token"]).status_code == 401
     again = client.post("/oauth/token", data={"grant_type": "refresh_token",
@@ -123,10 +122,10 @@ def test_revoking_the_refresh_token_ends_the_grant(app, client):
     assert again.json["error"] == "invalid_grant"
 
 
-def test_revocation_edge_cases(app, client):
-    rp, secret = portal(first_party=True)
-    other, other_secret = portal(first_party=True)
-    body = tokens_for(app, client, rp, secret, make_user())
+def test_revocation_edge_cases(app, client, oidc):
+    rp, secret = make_portal(first_party=True)
+    other, other_secret = make_portal(first_party=True)
+    body = oidc.tokens_for(rp, secret, make_user())
     assert revoke(client, rp, secret, "unknown-token").status_code == 200  # RFC 7009 §2.2
     foreign = revoke(client, other, other_secret, body["access_token"])
     assert foreign.status_code == 400 and foreign.json["error"] == "invalid_grant"
@@ -136,21 +135,21 @@ def test_revocation_edge_cases(app, client):
     assert unauthenticated.json["error"] == "invalid_client"
 
 
-def test_public_client_revokes_without_a_secret(app, client):
-    spa, _ = portal(first_party=True, client_type="public")
-    body = tokens_for(app, client, spa, None, make_user())
+def test_public_client_revokes_without_a_secret(app, client, oidc):
+    spa, _ = make_portal(first_party=True, client_type="public")
+    body = oidc.tokens_for(spa, None, make_user())
     response = client.post("/oauth/revoke", data={"token": body["refresh_token"],
                                                    "client_id": spa.client_id})
     assert response.status_code == 200
     assert userinfo(client, body["access_token"]).status_code == 401
 
 
-def test_introspection_payloads(app, client):
-    rp, secret = portal(first_party=True)
+def test_introspection_payloads(app, client, oidc):
+    rp, secret = make_portal(first_party=True)
     user = make_user()
-    body = tokens_for(app, client, rp, secret, user)
+    body = oidc.tokens_for(rp, secret, user)
     access = introspect(client, rp, secret, body["access_token"]).json
-    claims = decode(client, body["access_token"]).claims
+    claims = oidc.decode(body["access_token"]).claims
     assert access == {"active": True, "token_type": "Bearer", "scope": "openid profile",
                       "client_id": rp.client_id, "sub": user.subject, "aud": rp.client_id,
                       "iss": "http://localhost", "exp": claims["exp"], "iat": claims["iat"],
@@ -161,26 +160,26 @@ def test_introspection_payloads(app, client):
     assert introspect(client, rp, secret, "nonsense").json == {"active": False}
 
 
-def test_introspection_of_other_clients_tokens(app, client):
+def test_introspection_of_other_clients_tokens(app, client, oidc):
     """A client sees only its own tokens, unless it is flagged as a resource server."""
-    rp, secret = portal(first_party=True)
-    other, other_secret = portal(first_party=True)
+    rp, secret = make_portal(first_party=True)
+    other, other_secret = make_portal(first_party=True)
     api, api_secret = make_client(client_type="service", redirect_uris=[],
                                   is_resource_server=True)
-    body = tokens_for(app, client, rp, secret, make_user())
+    body = oidc.tokens_for(rp, secret, make_user())
     assert introspect(client, other, other_secret, body["access_token"]).json == {
         "active": False}
     assert introspect(client, api, api_secret, body["access_token"]).json["active"] is True
-    spa, _ = portal(first_party=True, client_type="public")
+    spa, _ = make_portal(first_party=True, client_type="public")
     public = client.post("/oauth/introspect", data={"token": body["access_token"],
                                                     "client_id": spa.client_id})
     assert public.json["error"] == "invalid_client"
 
 
-def test_blocked_user_tokens_stop_working(app, client):
-    rp, secret = portal(first_party=True)
+def test_blocked_user_tokens_stop_working(app, client, oidc):
+    rp, secret = make_portal(first_party=True)
     user = make_user()
-    body = tokens_for(app, client, rp, secret, user)
+    body = oidc.tokens_for(rp, secret, user)
     user.status = "disabled"
     db.session.commit()
     assert userinfo(client, body["access_token"]).status_code == 401

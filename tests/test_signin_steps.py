@@ -12,8 +12,7 @@ from idp.extensions import db
 from idp.messages import message
 from idp.models import PendingAuthentication, SsoSession, User
 from idp.security.hashing import sha256
-from tests.admin_helpers import admin_session, code_for, enrol, make_admin
-from tests.factories import DEFAULT_PASSWORD, make_user
+from tests.factories import DEFAULT_PASSWORD, make_admin, make_user
 
 NEW = "Yazd1401Windcatcher"
 
@@ -182,30 +181,30 @@ def test_the_second_factor_comes_after_the_new_password(app):
     assert order == [password, new_password, second_factor]
 
 
-def test_the_admin_step_cannot_be_taken_before_the_sign_in_steps(client, clock):
+def test_the_admin_step_cannot_be_taken_before_the_sign_in_steps(client, clock, auth):
     """A right TOTP code posted while the new-password step is due opens nothing."""
-    user = admin_session(client, clock)
+    user = auth.admin_session()
     client.post("/account/logout")
     support.force_password_change(user.id, actor_id=make_admin().id)
     assert login(client, user).headers["Location"] == "/login/new-password"
-    response = client.post("/admin/verify", data={"code": code_for(user)})
+    response = client.post("/admin/verify", data={"code": auth.code_for(user)})
     assert response.headers["Location"].startswith("/login?next=")
     assert not any(row.ended_at is None for row in sessions())
     assert choose(client).headers["Location"] == "/account"
     [live] = [row for row in sessions() if row.ended_at is None]
     assert live.amr == ["pwd"] and not live.is_admin
-    response = client.post("/admin/verify", data={"code": code_for(user)})
+    response = client.post("/admin/verify", data={"code": auth.code_for(user)})
     assert response.headers["Location"] == "/admin/"
     db.session.refresh(live)
     assert live.amr == ["pwd", "otp", "mfa"] and live.is_admin
 
 
-def test_the_admin_step_goes_to_the_page_that_is_due(client, clock):
+def test_the_admin_step_goes_to_the_page_that_is_due(client, clock, auth):
     """Enrolled admins are sent from the enrolment page to the code page, and back."""
-    user = admin_session(client, clock)
+    user = auth.admin_session()
     client.post("/account/logout")
     login(client, user)
-    response = client.post("/admin/enrol?next=/admin/clients", data={"code": code_for(user)})
+    response = client.post("/admin/enrol?next=/admin/clients", data={"code": auth.code_for(user)})
     assert response.headers["Location"] == "/admin/verify?next=/admin/clients"
     assert not live_admin_sessions()
 
@@ -217,10 +216,10 @@ def test_the_admin_step_goes_to_the_page_that_is_due(client, clock):
     assert not live_admin_sessions()
 
 
-def test_a_live_session_forced_to_change_its_password_still_steps_up(client, clock):
+def test_a_live_session_forced_to_change_its_password_still_steps_up(client, clock, auth):
     """The new-password step belongs to signing in; a step-up of a live session skips it."""
     user = make_admin()
     login(client, user)
     support.force_password_change(user.id, actor_id=make_admin().id)
-    _, codes = enrol(client, user)
+    _, codes = auth.enrol(user)
     assert codes and [row.is_admin for row in live_admin_sessions()] == [True]
