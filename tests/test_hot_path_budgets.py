@@ -13,9 +13,8 @@ from __future__ import annotations
 import pytest
 from flask import current_app
 
-from .factories import make_client, make_user
+from .factories import make_client, make_portal, make_user
 from .statement_budget import assert_budget, commits, reading, statements
-from .test_oidc_support import get_code, portal, sign_in, tokens_for
 
 #: Statements per request, and commits per request (issue 12).
 BUDGETS = {"client_credentials": (2, 1), "refresh": (4, 1), "code": (5, 1),
@@ -58,10 +57,10 @@ def test_client_credentials_budget(app, client):
     check(*measured(call), "client_credentials")
 
 
-def test_refresh_budget(app, client):
+def test_refresh_budget(app, client, oidc):
     """A refresh with rotation: rotate, read the grant and its citizen, write two tokens."""
-    rp, secret = portal(first_party=True)
-    current = [tokens_for(app, client, rp, secret, make_user())["refresh_token"]]
+    rp, secret = make_portal(first_party=True)
+    current = [oidc.tokens_for(rp, secret, make_user())["refresh_token"]]
     auth = (rp.client_id, secret)
 
     def call():
@@ -73,10 +72,10 @@ def test_refresh_budget(app, client):
     check(*measured(call), "refresh")
 
 
-def test_userinfo_budget(app, client):
+def test_userinfo_budget(app, client, oidc):
     """UserInfo: one select of the token, its grant and the citizen's claims."""
-    rp, secret = portal(first_party=True)
-    access = tokens_for(app, client, rp, secret, make_user())["access_token"]
+    rp, secret = make_portal(first_party=True)
+    access = oidc.tokens_for(rp, secret, make_user())["access_token"]
 
     def call():
         return client.get("/userinfo", headers={"Authorization": f"Bearer {access}"})
@@ -87,10 +86,10 @@ def test_userinfo_budget(app, client):
 
 
 @pytest.mark.parametrize("kind", ["access_token", "refresh_token"])
-def test_introspection_budget(app, client, kind):
+def test_introspection_budget(app, client, kind, oidc):
     """Introspection of an access or a refresh token by its client: one select."""
-    rp, secret = portal(first_party=True)
-    token = tokens_for(app, client, rp, secret, make_user())[kind]
+    rp, secret = make_portal(first_party=True)
+    token = oidc.tokens_for(rp, secret, make_user())[kind]
     auth = (rp.client_id, secret)
 
     def call():
@@ -101,14 +100,14 @@ def test_introspection_budget(app, client, kind):
     assert response.json["active"] is True
 
 
-def test_code_exchange_budget(app, client):
+def test_code_exchange_budget(app, client, oidc):
     """A code exchange: find the code with its session and citizen, use it, write the grant."""
-    rp, secret = portal(first_party=True)
+    rp, secret = make_portal(first_party=True)
     auth, redirect_uri = (rp.client_id, secret), rp.redirect_uris[0]
-    sign_in(app, client, make_user())
+    oidc.sign_in(make_user())
 
     def call():
-        code, params = get_code(client, rp)
+        code, params = oidc.get_code(rp)
         return counted(lambda: client.post("/oauth/token", auth=auth, data={
             "grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
             "code_verifier": params["_verifier"]}))

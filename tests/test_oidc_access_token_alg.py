@@ -4,30 +4,29 @@ from __future__ import annotations
 
 import pytest
 
-from .factories import make_client, make_user
-from .test_oidc_support import decode, portal, tokens_for
+from .factories import make_client, make_portal, make_user
 
 
-def test_access_tokens_are_rs256_by_default(app, client):
+def test_access_tokens_are_rs256_by_default(app, client, oidc):
     """RFC 9068 §2.1: RS256 is what every resource server supports."""
     service, secret = make_client(client_type="service", redirect_uris=[], scope="profile")
     body = client.post("/oauth/token", data={"grant_type": "client_credentials"},
                        auth=(service.client_id, secret)).json
-    assert decode(client, body["access_token"]).header["alg"] == "RS256"
+    assert oidc.decode(body["access_token"]).header["alg"] == "RS256"
 
 
-def test_es256_access_tokens_work_everywhere(app, make_app):
+def test_es256_access_tokens_work_everywhere(app, make_app, oidc):
     """ES256 access tokens verify against the JWKS and pass UserInfo and introspection;
     the ID token keeps the client's algorithm, and its at_hash follows that algorithm."""
     es256 = make_app(OIDC_ACCESS_TOKEN_ALG="ES256")
     browser = es256.test_client()
     with es256.app_context():
-        rp, secret = portal(first_party=True)
-        body = tokens_for(es256, browser, rp, secret, make_user())
+        rp, secret = make_portal(first_party=True)
+        body = oidc.tokens_for(rp, secret, make_user(), browser=browser)
         auth = (rp.client_id, secret)
-    access = decode(browser, body["access_token"])
+    access = oidc.decode(browser=browser, token=body["access_token"])
     assert access.header["alg"] == "ES256" and access.header["typ"] == "at+jwt"
-    assert decode(browser, body["id_token"]).header["alg"] == "RS256"
+    assert oidc.decode(browser=browser, token=body["id_token"]).header["alg"] == "RS256"
     userinfo = browser.get("/userinfo", headers={"Authorization": f"Bearer {body['access_token']}"})
     assert userinfo.status_code == 200 and userinfo.json["sub"] == access.claims["sub"]
     introspected = browser.post("/oauth/introspect", data={"token": body["access_token"]},

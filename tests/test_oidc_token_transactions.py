@@ -8,8 +8,7 @@ from sqlalchemy import func, select
 from idp.extensions import db
 from idp.models import AccessToken, AuditEvent, TokenFamily
 
-from .factories import make_user
-from .test_oidc_support import portal, tokens_for
+from .factories import make_portal, make_user
 
 
 def refresh(browser, auth, token, **extra):
@@ -22,13 +21,13 @@ def count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
 
 
-def test_a_refused_refresh_keeps_its_refresh_token(app, client):
+def test_a_refused_refresh_keeps_its_refresh_token(app, client, oidc):
     """A refresh refused after the token was found (a scope never granted, another
     client) rolls its rotation back: the holder can still refresh, and it is no reuse."""
-    rp, secret = portal(first_party=True)
-    other, other_secret = portal(first_party=True)
+    rp, secret = make_portal(first_party=True)
+    other, other_secret = make_portal(first_party=True)
     auth, other_auth = (rp.client_id, secret), (other.client_id, other_secret)
-    body = tokens_for(app, client, rp, secret, make_user())
+    body = oidc.tokens_for(rp, secret, make_user())
     grants, accesses = count(TokenFamily), count(AccessToken)
 
     wider = refresh(client, auth, body["refresh_token"], scope="openid email")
@@ -42,11 +41,11 @@ def test_a_refused_refresh_keeps_its_refresh_token(app, client):
         AuditEvent.event == "refresh_token_reused")) is None
 
 
-def test_a_reused_refresh_token_ends_the_grant_although_the_request_fails(app, client):
+def test_a_reused_refresh_token_ends_the_grant_although_the_request_fails(app, client, oidc):
     """The revocation of a reused token is committed on its own (a failure record)."""
-    rp, secret = portal(first_party=True)
+    rp, secret = make_portal(first_party=True)
     auth = (rp.client_id, secret)
-    body = tokens_for(app, client, rp, secret, make_user())
+    body = oidc.tokens_for(rp, secret, make_user())
     rotated = refresh(client, auth, body["refresh_token"]).json
     reuse = refresh(client, auth, body["refresh_token"])
     assert reuse.status_code == 400 and reuse.json["error"] == "invalid_grant"
