@@ -25,7 +25,7 @@ ROUNDS = 20
 def main() -> None:
     app = Flask(__name__, instance_path=settings.instance_path())
     settings.load(app)
-    hasher = make_hasher(app.config)
+    hasher = make_hasher(settings.of(app))
     password = "Bench1403Citizen"
     stored = hasher.hash(password)
     hasher.verify(stored, password)  # first call: allocations, lazy imports
