@@ -11,6 +11,7 @@ administrators' TOTP). Rows are made by the plain functions in ``factories.py``.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import uuid
@@ -24,7 +25,7 @@ from flask_migrate import upgrade
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from idp import create_app
+from idp import create_app, settings
 from idp.accounts.session import login_user
 from idp.extensions import db, now
 from idp.oidc.keys import KeyStore
@@ -196,6 +197,18 @@ def make_app(app_config):
         with extra.app_context():
             for engine in db.engines.values():
                 engine.dispose()
+
+
+@pytest.fixture
+def configure(app):
+    """Change settings of the running test app, as if it had been started with them."""
+
+    def change(**changes):
+        app.extensions["idp.settings"] = dataclasses.replace(
+            settings.of(app), **{name.lower(): value for name, value in changes.items()})
+        app.config.update(changes)
+
+    return change
 
 
 @pytest.fixture

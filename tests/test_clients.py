@@ -111,8 +111,8 @@ def test_loopback_http_and_native_schemes_are_accepted(app, uri):
     assert client.redirect_uris == [uri]
 
 
-def test_loopback_http_refused_when_setting_is_off(app):
-    app.config["OIDC_ALLOW_HTTP_LOOPBACK"] = False
+def test_loopback_http_refused_when_setting_is_off(app, configure):
+    configure(OIDC_ALLOW_HTTP_LOOPBACK=False)
     with pytest.raises(DomainError) as caught:
         rules.validate(spec(redirect_uris=["http://127.0.0.1:8000/cb"]))
     assert caught.value.code == "redirect_uri_not_https"
@@ -173,8 +173,8 @@ def test_rotation_keeps_the_old_secret_for_the_grace_period(app, clock):
     assert event.client_id == client.client_id and event.data == {"grace": 3600}
 
 
-def test_rotation_grace_defaults_to_the_setting_and_zero_ends_it(app, clock):
-    app.config["CLIENT_SECRET_GRACE_PERIOD"] = 60
+def test_rotation_grace_defaults_to_the_setting_and_zero_ends_it(app, clock, configure):
+    configure(CLIENT_SECRET_GRACE_PERIOD=60)
     client, first = make_client()
     client, second = service.rotate_secret(client.client_id)
     assert client.previous_secret_expires_at == now() + timedelta(seconds=60)

@@ -122,9 +122,9 @@ def test_invalid_metadata_is_refused_without_spending_the_token(client, body, er
     assert register(client, token).status_code == 201  # the token was not spent
 
 
-def test_disabled_setting_hides_the_endpoints(app, client):
+def test_disabled_setting_hides_the_endpoints(app, client, configure):
     token = iat()
-    app.config["DCR_ENABLED"] = False
+    configure(DCR_ENABLED=False)
     response = register(client, token)
     assert response.status_code == 404 and response.is_json
     assert client.get("/connect/register/x").status_code == 404

@@ -71,9 +71,9 @@ def test_unsafe_redirect_uris_are_refused(app, runner, uri):
     assert result.exit_code != 0 and "redirect_uri" in result.output
 
 
-def test_loopback_http_only_outside_production(app, runner):
+def test_loopback_http_only_outside_production(app, runner, configure):
     """http://127.0.0.1 works in development; production turns OIDC_ALLOW_HTTP_LOOPBACK off."""
     assert create(runner, "--redirect-uri", "http://127.0.0.1:8001/cb").exit_code == 0
-    app.config["OIDC_ALLOW_HTTP_LOOPBACK"] = False  # what settings.load does in production
+    configure(OIDC_ALLOW_HTTP_LOOPBACK=False)  # what settings.load does in production
     result = create(runner, "--redirect-uri", "http://localhost:8001/cb")
     assert result.exit_code != 0 and "redirect_uri_not_https" in result.output

@@ -25,6 +25,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import bindparam, event, insert, select, update
 
+from .. import settings
 from ..extensions import db, now
 from ..models import Client, ClientsVersion
 
@@ -128,7 +129,7 @@ def _cache() -> ClientCache:
 
 def find(client_id: str) -> ClientSnapshot | None:
     """Return the snapshot of a registered client (enabled or not), or ``None``."""
-    return _cache().get(client_id, now(), current_app.config["CLIENT_CACHE_SECONDS"])
+    return _cache().get(client_id, now(), settings.current().client_cache_seconds)
 
 
 def changed() -> None:

@@ -15,10 +15,9 @@ import hmac
 import secrets
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import select, update
 
-from .. import audit
+from .. import audit, settings
 from ..errors import DomainError
 from ..extensions import db, now
 from ..models import Client, InitialAccessToken
@@ -33,7 +32,7 @@ TTL_RANGE = (3600, 365 * 86400)  # one hour to one year
 
 
 def enabled() -> bool:
-    return bool(current_app.config["DCR_ENABLED"])
+    return bool(settings.current().dcr_enabled)
 
 
 @transactional
@@ -45,7 +44,7 @@ def issue_initial_token(label: str, ttl: int | None = None, max_uses: int = 1,
     :param ttl: lifetime in seconds (default ``DCR_TOKEN_TTL``).
     :raises DomainError: ``required``, ``iat_ttl_invalid`` or ``max_uses_invalid``.
     """
-    ttl = current_app.config["DCR_TOKEN_TTL"] if ttl is None else ttl
+    ttl = settings.current().dcr_token_ttl if ttl is None else ttl
     if not (label or "").strip():
         raise DomainError("required", field="label")
     if not TTL_RANGE[0] <= ttl <= TTL_RANGE[1]:

@@ -9,8 +9,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from flask import current_app
-
+from .. import settings
 from ..errors import DomainError
 from .spec import (
     AUTH_METHODS,
@@ -43,7 +42,7 @@ def check_redirect_uri(uri: str, field_name: str = "redirect_uris") -> None:
             raise DomainError("redirect_uri_invalid", field=field_name, uri=uri)
     elif parts.scheme == "http":
         loopback = parts.hostname in LOOPBACK_HOSTS
-        if not (loopback and current_app.config["OIDC_ALLOW_HTTP_LOOPBACK"]):
+        if not (loopback and settings.current().oidc_allow_http_loopback):
             raise DomainError("redirect_uri_not_https", field=field_name, uri=uri)
     elif "." not in parts.scheme:
         # Custom schemes must be reverse-DNS names (RFC 8252 §7.1), never javascript: etc.

@@ -12,10 +12,9 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import delete, func, or_, select
 
-from .. import audit
+from .. import audit, settings
 from ..errors import DomainError
 from ..extensions import db, now
 from ..models import Client
@@ -162,7 +161,7 @@ def rotate_secret(client_id: str, actor_id: int | None = None, grace: int | None
         if client.token_endpoint_auth_method not in SECRET_METHODS:
             raise DomainError("client_has_no_secret", field="client_id")
         if grace is None:
-            grace = current_app.config["CLIENT_SECRET_GRACE_PERIOD"]
+            grace = settings.current().client_secret_grace_period
         if grace < 0:
             raise DomainError("grace_invalid", field="grace")
         secret = new_client_secret()

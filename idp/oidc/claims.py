@@ -12,8 +12,8 @@ import hmac
 import json
 
 import jdatetime
-from flask import current_app
 
+from .. import settings
 from ..security.hashing import purpose_key
 from ..text import mobile_e164
 from .metadata import SCOPE_CLAIMS
@@ -47,7 +47,7 @@ def subject_for(user_subject: str, client, salt: bytes) -> str:
 
 def pairwise_salt() -> bytes:
     """Return the pairwise salt: ``OIDC_PAIRWISE_SALT``, else a key derived for the purpose."""
-    salt = current_app.config["OIDC_PAIRWISE_SALT"]
+    salt = settings.current().oidc_pairwise_salt
     return salt.encode() if salt else purpose_key("oidc_pairwise")
 
 

@@ -27,6 +27,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from .. import settings
 from ..extensions import now
 from ..grants import codes
 from ..grants import tokens as grant_tokens
@@ -53,7 +54,7 @@ def build_id_token(*, client, user, scope: str, auth_time: datetime, acr: str | 
     issued = tokens.timestamp()
     body = {"iss": tokens.issuer(), "sub": claims_mod.subject(user, client),
             "aud": client.client_id,
-            "iat": issued, "exp": issued + current_app.config["OIDC_ID_TOKEN_TTL"],
+            "iat": issued, "exp": issued + settings.current().oidc_id_token_ttl,
             "auth_time": int(auth_time.timestamp()), "acr": claims_mod.acr_for(acr, amr),
             "amr": list(amr or [])}
     if nonce:

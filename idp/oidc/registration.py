@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, jsonify, request
 
+from .. import settings
 from ..clients import dcr
 from ..clients.credentials import secret_matches
 from ..clients.spec import ClientSpec
@@ -132,7 +133,7 @@ def client_metadata(client, registration_token: str, secret: str | None = None) 
         "id_token_signed_response_alg": client.id_token_signed_response_alg,
         "subject_type": client.subject_type,
         "registration_access_token": registration_token,
-        "registration_client_uri": current_app.config["ISSUER"] + f"{PATH}/{client.client_id}",
+        "registration_client_uri": settings.current().issuer + f"{PATH}/{client.client_id}",
     }
     if client.name_en:
         data["client_name#en"] = client.name_en

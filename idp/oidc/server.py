@@ -12,6 +12,7 @@ from flask import current_app
 from flask import request as flask_request
 from werkzeug.datastructures import MultiDict
 
+from .. import settings
 from ..settings import SettingsError
 from ..unit_of_work import unit_of_work
 from . import grants, storage, tokens
@@ -33,7 +34,7 @@ class _IssuerRequest(OAuth2Request):
     """
 
     def __init__(self, request):
-        super().__init__(request.method, current_app.config["ISSUER"] + request.full_path,
+        super().__init__(request.method, settings.current().issuer + request.full_path,
                          headers=request.headers)
         self._request = request
         self.payload = FlaskOAuth2Payload(request)
@@ -64,7 +65,7 @@ class StoredRequest(OAuth2Request):
     """A parked authorization request, replayed after sign-in or consent."""
 
     def __init__(self, params: Mapping):
-        super().__init__("GET", current_app.config["ISSUER"] + "/authorize", headers={})
+        super().__init__("GET", settings.current().issuer + "/authorize", headers={})
         self.payload = _StoredPayload(params)
 
     @property
@@ -80,7 +81,7 @@ class Issuer(IssuerParameter):
     """RFC 9207: ``iss`` in every authorization response, errors included."""
 
     def get_issuer(self):
-        return current_app.config["ISSUER"]
+        return settings.current().issuer
 
 
 class _Refused(Exception):
@@ -134,7 +135,7 @@ def init_app(app) -> None:
 
     :raises SettingsError: when ``OIDC_ACCESS_TOKEN_ALG`` names no signing algorithm.
     """
-    if app.config["OIDC_ACCESS_TOKEN_ALG"] not in tokens.ALGORITHMS:
+    if settings.of(app).oidc_access_token_alg not in tokens.ALGORITHMS:
         raise SettingsError(f"OIDC_ACCESS_TOKEN_ALG must be one of {tokens.ALGORITHMS}")
     server = IdpAuthorizationServer()
     server.init_app(app, query_client=storage.find_client, save_token=tokens.save_token)

@@ -103,7 +103,7 @@ def access_token(*, client, sub: str, scope: str, ttl: int,
     claims = {"iss": issuer(), "sub": sub, "aud": aud,
               "client_id": client.client_id, "scope": scope, "jti": new_jti(),
               "iat": issued, "exp": issued + ttl}
-    return sign(claims, current_app.config["OIDC_ACCESS_TOKEN_ALG"], ACCESS_TOKEN_TYP), claims
+    return sign(claims, settings.current().oidc_access_token_alg, ACCESS_TOKEN_TYP), claims
 
 
 def generate_token(grant_type, client, user=None, scope=None, expires_in=None,
@@ -112,7 +112,7 @@ def generate_token(grant_type, client, user=None, scope=None, expires_in=None,
 
     ``resources`` (RFC 8707) become the access token's ``aud``; grants pass them.
     """
-    ttl = expires_in or client.access_token_ttl or current_app.config["OIDC_ACCESS_TOKEN_TTL"]
+    ttl = expires_in or client.access_token_ttl or settings.current().oidc_access_token_ttl
     sub = claims.subject(user, client) if user is not None else client.client_id
     access, _ = access_token(client=client, sub=sub, scope=scope or "", ttl=ttl,
                              resources=resources)
@@ -126,6 +126,6 @@ def generate_token(grant_type, client, user=None, scope=None, expires_in=None,
 
 def save_token(token, request):
     """Record what ``generate_token`` made in the grant opened by the grant class."""
-    ttl = request.client.refresh_token_ttl or current_app.config["OIDC_REFRESH_TOKEN_TTL"]
+    ttl = request.client.refresh_token_ttl or settings.current().oidc_refresh_token_ttl
     grant_tokens.record_tokens(request.family, unverified_claims(token["access_token"]),
                                token.get("refresh_token"), ttl)

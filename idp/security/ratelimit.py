@@ -144,7 +144,7 @@ class RedisCounterStorage(RedisStorage):
 
 def init_app(app) -> None:
     """Attach the limits to the registered views; call after every blueprint is registered."""
-    redis_url = app.config["REDIS_URL"]
+    redis_url = settings.of(app).redis_url
     limiter = Limiter(get_remote_address, app=app, strategy="fixed-window",
                       storage_uri=f"idp+{redis_url}" if redis_url else "idp+memory://",
                       headers_enabled=True, key_prefix="idp")

@@ -29,7 +29,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from flask import current_app
 from sqlalchemy import delete, func, or_, select, update
 
-from .. import audit
+from .. import audit, settings
 from ..errors import DomainError
 from ..extensions import db, now
 from ..models import AdminRecoveryCode, AuditEvent, User
@@ -100,7 +100,7 @@ def pending_enrolment(user: User) -> Enrolment | None:
 
 def _enrolment(user: User, secret: str) -> Enrolment:
     uri = pyotp.TOTP(secret, digits=DIGITS, interval=INTERVAL).provisioning_uri(
-        name=user.id_code, issuer_name=current_app.config["BRAND_SYSTEM"])
+        name=user.id_code, issuer_name=settings.current().brand_system)
     qr = segno.make(uri, error="m").svg_data_uri(scale=5, border=2)
     return Enrolment(secret=secret, uri=uri, qr_data_uri=qr)
 
@@ -182,7 +182,7 @@ def _recent_failures(user: User) -> int:
 
     Counted per account, not per sign-in, so signing in again buys no new guesses.
     """
-    window = current_app.config["ADMIN_TOTP_LOCKOUT_SECONDS"]
+    window = settings.current().admin_totp_lockout_seconds
     last_success = db.session.scalar(select(func.max(AuditEvent.id)).where(
         AuditEvent.event == _PASSED, AuditEvent.user_id == user.id))
     return db.session.scalar(select(func.count(AuditEvent.id)).where(
@@ -192,7 +192,7 @@ def _recent_failures(user: User) -> int:
 
 
 def _too_many() -> NoReturn:
-    minutes = -(-current_app.config["ADMIN_TOTP_LOCKOUT_SECONDS"] // 60)
+    minutes = -(-settings.current().admin_totp_lockout_seconds // 60)
     raise DomainError("totp_too_many", minutes=minutes)
 
 
@@ -201,7 +201,7 @@ def _check_not_locked(user: User) -> None:
 
     :raises DomainError: ``totp_too_many``.
     """
-    if _recent_failures(user) >= current_app.config["ADMIN_TOTP_MAX_FAILURES"]:
+    if _recent_failures(user) >= settings.current().admin_totp_max_failures:
         _too_many()
 
 
@@ -209,7 +209,7 @@ def _failed(user: User, ip: str | None) -> NoReturn:
     user_id = user.id
     with failure_record():
         audit.record(_FAILED, user_id=user_id, ip=ip)
-    if _recent_failures(user) >= current_app.config["ADMIN_TOTP_MAX_FAILURES"]:
+    if _recent_failures(user) >= settings.current().admin_totp_max_failures:
         _too_many()
     raise DomainError("totp_invalid", field="code")
 
@@ -221,7 +221,7 @@ def _hash_recovery(code: str) -> str:
 def _new_recovery_codes(user: User) -> list[str]:
     db.session.execute(delete(AdminRecoveryCode).where(AdminRecoveryCode.user_id == user.id))
     codes = []
-    for _ in range(current_app.config["ADMIN_RECOVERY_CODES"]):
+    for _ in range(settings.current().admin_recovery_codes):
         raw = "".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(10))  # ~49 bits
         codes.append(f"{raw[:5]}-{raw[5:]}")
         db.session.add(AdminRecoveryCode(user_id=user.id, code_hash=_hash_recovery(raw),
