@@ -16,8 +16,8 @@ from flask import current_app
 from .factories import DEFAULT_PASSWORD, auth_params, make_portal, make_user, query_of
 from .statement_budget import reading, statements
 
-#: Statements of the whole round trip (issue 12).
-BUDGET = 12
+#: Statements of the whole round trip (issue 12 asks for at most 12).
+BUDGET = 10
 
 
 def path_of(response) -> str:
@@ -29,6 +29,8 @@ def round_trip(app, rp, user) -> tuple[dict, list[tuple[str, list[str]]]]:
     """Sign ``user`` in at ``rp`` from a fresh browser; return the redirect's query and,
     per request, its name and the statements it sent."""
     browser = app.test_client()
+    # Read before counting: touching an expired ORM row would count the test's own refresh.
+    id_code, redirect_uri = user.id_code, rp.redirect_uris[0]
     measured: list[tuple[str, list[str]]] = []
 
     def send(name, call):
@@ -45,13 +47,13 @@ def round_trip(app, rp, user) -> tuple[dict, list[tuple[str, list[str]]]]:
     page = send("GET /login", lambda: browser.get(login_url))
     assert 'name="password"' in page.get_data(as_text=True)
     response = send("POST /login", lambda: browser.post(login_url, data={
-        "id_code": user.id_code, "password": DEFAULT_PASSWORD}))
+        "id_code": id_code, "password": DEFAULT_PASSWORD}))
     assert response.status_code == 302, response.get_data(as_text=True)
     resume_url = path_of(response)
     assert resume_url.startswith("/authorize/resume")
     response = send("GET /authorize/resume", lambda: browser.get(resume_url))
     assert response.status_code == 302
-    assert response.headers["Location"].startswith(rp.redirect_uris[0])
+    assert response.headers["Location"].startswith(redirect_uri)
     return query_of(response), measured
 
 
@@ -64,7 +66,7 @@ def listing(measured) -> str:
 
 
 def test_signin_round_trip_budget(app):
-    """authorize → login → resume → code: at most 12 statements, one client read each."""
+    """authorize → login → resume → code: at most 10 statements, one client read each."""
     rp, _ = make_portal(first_party=True)
     first, second = make_user(), make_user()
     round_trip(app, rp, first)
