@@ -91,8 +91,11 @@ def current_session() -> SsoSession | None:
     row = None
     raw = request.cookies.get(current_app.config["SSO_COOKIE_NAME"])
     if raw:
-        row = db.session.scalar(select(SsoSession).where(
-            SsoSession.id_hash == sha256(raw), SsoSession.ended_at.is_(None)))
+        # The citizen comes in the same select; current_user() returns it from here.
+        found = db.session.execute(
+            select(SsoSession, User).join(User, User.id == SsoSession.user_id)
+            .where(SsoSession.id_hash == sha256(raw), SsoSession.ended_at.is_(None))).first()
+        row, state["user"] = found if found is not None else (None, None)
         moment = now()
         if row is not None and not is_live(row, moment):
             row = None
@@ -106,7 +109,11 @@ def current_session() -> SsoSession | None:
 def current_user() -> User | None:
     """Return the signed-in user of this request, or ``None``."""
     row = current_session()
-    return db.session.get(User, row.user_id) if row is not None else None
+    if row is None:
+        return None
+    user = _state().get("user")
+    return user if user is not None and user.id == row.user_id \
+        else db.session.get(User, row.user_id)
 
 
 @transactional

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db, now
 from ..models import AuthorizationCode, SessionClient, SsoSession, User
@@ -74,13 +74,17 @@ def consume_code(code: Code) -> bool:
     return db.session.execute(_CONSUME, {"code_id": code.id, "moment": now()}).rowcount == 1
 
 
+#: ``INSERT … ON CONFLICT DO NOTHING`` by dialect (both speak it; Core has no generic form).
+_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
 def record_session_client(session_id: int, client_id: str) -> None:
-    """Remember that a client got tokens in an SSO session (back-channel targets)."""
-    exists = db.session.scalar(select(SessionClient.id).where(
-        SessionClient.session_id == session_id, SessionClient.client_id == client_id))
-    if exists is None:
-        try:
-            with db.session.begin_nested():
-                db.session.add(SessionClient(session_id=session_id, client_id=client_id))
-        except IntegrityError:
-            pass  # a parallel request recorded it first
+    """Remember that a client got tokens in an SSO session (back-channel targets).
+
+    One statement: the unique ``(session_id, client_id)`` pair makes a second code in the
+    session, or a parallel request, a no-op instead of a read before the write.
+    """
+    insert = _INSERTS[db.session.get_bind().dialect.name]
+    db.session.execute(insert(SessionClient.__table__)
+                       .values(session_id=session_id, client_id=client_id)
+                       .on_conflict_do_nothing(index_elements=["session_id", "client_id"]))
