@@ -17,6 +17,7 @@ from flask import current_app, has_request_context, redirect, request, url_for
 from flask import session as flask_session
 from sqlalchemy import select, update
 
+from .. import settings
 from ..extensions import db, now
 from ..models import SsoSession, User
 from ..security.hashing import sha256
@@ -69,7 +70,7 @@ def login_user(user: User, amr: list[str], acr: str | None = None) -> SsoSession
         amr=list(amr), acr=acr, ip=request.remote_addr,
         user_agent=(request.user_agent.string or "")[:300], created_at=moment,
         last_seen_at=moment,
-        expires_at=moment + timedelta(seconds=current_app.config["SESSION_MAX_AGE"]),
+        expires_at=moment + timedelta(seconds=settings.current().session_max_age),
     )
     user.last_login_at = moment
     db.session.add(row)
@@ -89,7 +90,7 @@ def current_session() -> SsoSession | None:
     if "session" in state:
         return state["session"]
     row = None
-    raw = request.cookies.get(current_app.config["SSO_COOKIE_NAME"])
+    raw = request.cookies.get(settings.current().sso_cookie_name)
     if raw:
         # The citizen comes in the same select; current_user() returns it from here.
         found = db.session.execute(

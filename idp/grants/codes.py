@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from .. import settings
 from ..extensions import db, now
 from ..models import AuthorizationCode, SessionClient, SsoSession, User
 from ..security.hashing import sha256
@@ -54,7 +54,7 @@ def save_code(code: str, *, client_id: str, user_id: int, redirect_uri: str, sco
             code_challenge_method=challenge_method, claims=claims,
             resources=resources or None, auth_time=session.auth_time, acr=session.acr,
             amr=list(session.amr or []), sid=session.sid, created_at=moment,
-            expires_at=moment + timedelta(seconds=current_app.config["OIDC_CODE_TTL"]))
+            expires_at=moment + timedelta(seconds=settings.current().oidc_code_ttl))
         db.session.add(row)
         record_session_client(session.id, client_id)
     return row

@@ -16,11 +16,10 @@ from datetime import datetime, timedelta
 
 from authlib.oauth2.rfc6749 import ClientMixin, TokenMixin
 from authlib.oidc.core import AuthorizationCodeMixin
-from flask import current_app
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit
+from .. import audit, settings
 from ..clients import cache as client_cache
 from ..clients.credentials import secret_matches
 from ..extensions import db, now
@@ -227,7 +226,7 @@ def park(client_id: str, params: dict) -> str:
     with unit_of_work():
         db.session.add(PendingAuthorization(
             key_hash=sha256(key), client_id=client_id, params=params, created_at=moment,
-            expires_at=moment + timedelta(seconds=current_app.config["OIDC_AUTH_REQUEST_TTL"])))
+            expires_at=moment + timedelta(seconds=settings.current().oidc_auth_request_ttl)))
     return key
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import delete, select
 
+from ... import settings
 from ...extensions import db, now
 from ...models import PendingAuthentication, User
 from ...security.hashing import sha256
@@ -25,7 +25,7 @@ STASH = "signin"
 
 
 def _ttl() -> int:
-    return current_app.config["PASSWORD_CHANGE_TTL"]
+    return settings.current().password_change_ttl
 
 
 @transactional
