@@ -16,7 +16,6 @@ from ..errors import DomainError
 from ..extensions import db
 from ..identity import jalali
 from ..models import AuditEvent, User
-from ..text import fa_digits
 
 PAGE_SIZE = 50
 CSV_LIMIT = 100_000  # rows in one export; narrow the filters for more
@@ -89,12 +88,10 @@ def event_types() -> list[str]:
 
 
 def format_datetime(moment: datetime | None, persian_digits: bool = True) -> str:
-    """Format an aware instant as Tehran wall time in Jalali: ``۱۴۰۵/۰۹/۰۵ ۱۱:۳۰:۰۰``."""
+    """Format an audit timestamp to the second (empty when there is none)."""
     if moment is None:
         return ""
-    local = moment.astimezone(jalali.TEHRAN)
-    text = f"{jalali.format_date(local.date(), persian_digits=False)} {local:%H:%M:%S}"
-    return fa_digits(text) if persian_digits else text
+    return jalali.format_datetime(moment, persian_digits, seconds=True)
 
 
 def _safe_cell(value: str) -> str:

@@ -83,10 +83,13 @@ def format_date(value: date | None, persian_digits: bool = True) -> str:
     return fa_digits(text) if persian_digits else text
 
 
-def format_datetime(moment: datetime, persian_digits: bool = True) -> str:
-    """Format an aware instant as Tehran wall time in Jalali: ``۱۴۰۵/۰۹/۰۵ ۱۱:۳۰``."""
+def format_datetime(moment: datetime, persian_digits: bool = True,
+                    seconds: bool = False) -> str:
+    """Format an aware instant as Tehran wall time in Jalali: ``۱۴۰۵/۰۹/۰۵ ۱۱:۳۰``
+    (``۱۱:۳۰:۰۰`` with ``seconds``)."""
     local = moment.astimezone(TEHRAN)
-    text = f"{format_date(local.date(), persian_digits=False)} {local:%H:%M}"
+    clock = f"{local:%H:%M:%S}" if seconds else f"{local:%H:%M}"
+    text = f"{format_date(local.date(), persian_digits=False)} {clock}"
     return fa_digits(text) if persian_digits else text
 
 
