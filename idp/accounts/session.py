@@ -42,8 +42,8 @@ def _state() -> dict:
 
 
 def _idle_limit(row: SsoSession) -> int:
-    cfg = current_app.config
-    return cfg["ADMIN_IDLE_TIMEOUT"] if row.is_admin else cfg["SESSION_IDLE_TIMEOUT"]
+    cfg = settings.current()
+    return cfg.admin_idle_timeout if row.is_admin else cfg.session_idle_timeout
 
 
 def is_live(row: SsoSession, moment=None) -> bool:
@@ -205,13 +205,13 @@ def _write_cookie(response):
     raw = _state().get("cookie")
     if raw is None:
         return response
-    cfg = current_app.config
-    name = cfg["SSO_COOKIE_NAME"]
+    cfg = settings.current()
+    name = cfg.sso_cookie_name
     if raw:
-        response.set_cookie(name, raw, httponly=True, secure=cfg["SESSION_COOKIE_SECURE"],
-                            samesite="Lax", path="/", max_age=cfg["SESSION_MAX_AGE"])
+        response.set_cookie(name, raw, httponly=True, secure=cfg.https,
+                            samesite="Lax", path="/", max_age=cfg.session_max_age)
     else:
-        response.delete_cookie(name, path="/", secure=cfg["SESSION_COOKIE_SECURE"],
+        response.delete_cookie(name, path="/", secure=cfg.https,
                                httponly=True, samesite="Lax")
     return response
 

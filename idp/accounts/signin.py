@@ -10,11 +10,10 @@ from __future__ import annotations
 import math
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit
+from .. import audit, settings
 from ..errors import DomainError
 from ..extensions import db, now
 from ..models import LoginThrottle, User
@@ -100,7 +99,7 @@ def _refuse_unknown_code(id_code: str, ip: str | None) -> DomainError:
     time, so "temporarily locked" is no sign that an account exists. The count and the
     audit row are committed by :func:`~idp.unit_of_work.failure_record`.
     """
-    cfg = current_app.config
+    cfg = settings.current()
     code_hash = keyed_hash(id_code, "login_throttle")
     moment = now()
     with failure_record():
@@ -122,9 +121,9 @@ def _refuse_unknown_code(id_code: str, ip: str | None) -> DomainError:
             .values(failures=LoginThrottle.failures + 1, updated_at=moment)
             .returning(LoginThrottle.failures)
         ).scalar_one()
-        if failures < cfg["LOGIN_MAX_FAILURES"]:
+        if failures < cfg.login_max_failures:
             return DomainError("login_failed")
-        seconds = cfg["LOGIN_LOCKOUT_SECONDS"]
+        seconds = cfg.login_lockout_seconds
         db.session.execute(update(LoginThrottle).where(LoginThrottle.code_hash == code_hash)
                            .values(failures=0, locked_until=moment + timedelta(seconds=seconds)))
     return _locked_error(seconds)
@@ -138,7 +137,7 @@ def _count_failure(user: User, ip: str | None) -> DomainError:
     The counter, the lockout and their audit rows are committed by
     :func:`~idp.unit_of_work.failure_record`.
     """
-    cfg = current_app.config
+    cfg = settings.current()
     user_id = user.id
     with failure_record():
         failures = db.session.execute(
@@ -148,9 +147,9 @@ def _count_failure(user: User, ip: str | None) -> DomainError:
         ).scalar_one()
         audit.record("login_failed", user_id=user_id, ip=ip, reason="wrong_password",
                      failures=failures)
-        if failures < cfg["LOGIN_MAX_FAILURES"]:
+        if failures < cfg.login_max_failures:
             return DomainError("login_failed")
-        seconds = cfg["LOGIN_LOCKOUT_SECONDS"]
+        seconds = cfg.login_lockout_seconds
         db.session.execute(update(User).where(User.id == user_id).values(
             failed_logins=0, locked_until=now() + timedelta(seconds=seconds)))
         audit.record("login_lockout", user_id=user_id, ip=ip, seconds=seconds)

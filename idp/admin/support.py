@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
 
-from .. import audit, settings
+from .. import audit
 from ..accounts import session as sso
 from ..errors import DomainError
 from ..extensions import db, now
@@ -67,15 +67,6 @@ def get_user(user_id: int) -> User:
     return user
 
 
-def _is_live(row: SsoSession) -> bool:
-    """Tell whether a session is neither ended, expired nor idle for too long."""
-    cfg = settings.current()
-    idle = cfg.admin_idle_timeout if row.is_admin else cfg.session_idle_timeout
-    moment = now()
-    return (row.ended_at is None and row.expires_at > moment
-            and (moment - row.last_seen_at).total_seconds() <= idle)
-
-
 @transactional
 def overview(user_id: int, actor_id: int, ip: str | None = None) -> Overview:
     """Return what support may see of an account; the viewing is audited."""
@@ -83,7 +74,7 @@ def overview(user_id: int, actor_id: int, ip: str | None = None) -> Overview:
     sessions = select(SsoSession).where(SsoSession.user_id == user.id)
     active = [row for row in db.session.scalars(sessions.where(SsoSession.ended_at.is_(None))
                                                 .order_by(SsoSession.last_seen_at.desc()))
-              if _is_live(row)]
+              if sso.is_live(row)]
     recent = list(db.session.scalars(sessions.order_by(SsoSession.created_at.desc())
                                      .limit(RECENT)))
     consents = list(db.session.execute(

@@ -23,16 +23,16 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import bindparam, event, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from .. import settings
 from ..extensions import db, now
 from ..models import Client, ClientsVersion
+from ..unit_of_work import after_commit
 
 _CLIENTS = Client.__table__
 _VERSION = ClientsVersion.__table__
 _CACHE = "idp.client_cache"
-_CHANGED = "idp.clients_changed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,15 +144,4 @@ def changed() -> None:
         db.session.execute(insert(_VERSION).values(id=1, version=1))
     cache = _cache()
     cache.drop()
-    db.session.info.setdefault(_CHANGED, []).append(cache)
-
-
-@event.listens_for(db.session, "after_commit")
-def _drop_after_commit(session) -> None:
-    for cache in session.info.pop(_CHANGED, []):
-        cache.drop()
-
-
-@event.listens_for(db.session, "after_rollback")
-def _forget_after_rollback(session) -> None:
-    session.info.pop(_CHANGED, None)
+    after_commit(cache.drop)

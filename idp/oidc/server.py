@@ -14,7 +14,7 @@ from werkzeug.datastructures import MultiDict
 
 from .. import settings
 from ..settings import SettingsError
-from ..unit_of_work import unit_of_work
+from ..unit_of_work import set_rollback_only, unit_of_work
 from . import grants, storage, tokens
 from .endpoints import (
     EndSessionEndpoint,
@@ -84,14 +84,6 @@ class Issuer(IssuerParameter):
         return settings.current().issuer
 
 
-class _Refused(Exception):
-    """Carries a token error response out of the unit of work, which then rolls back."""
-
-    def __init__(self, response):
-        super().__init__(response.status_code)
-        self.response = response
-
-
 class IdpAuthorizationServer(AuthorizationServer):
     issuer_parameter = Issuer()
 
@@ -102,13 +94,10 @@ class IdpAuthorizationServer(AuthorizationServer):
         refresh token); what must outlive it (a replay's revocation, a client assertion's
         ``jti``) was committed on its own by a failure record.
         """
-        try:
-            with unit_of_work():
-                response = super().create_token_response(request)
-                if response.status_code != 200:
-                    raise _Refused(response)
-        except _Refused as refused:
-            return refused.response
+        with unit_of_work():
+            response = super().create_token_response(request)
+            if response.status_code != 200:
+                set_rollback_only()
         return response
 
     def load_config(self, config):

@@ -16,7 +16,6 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 from .. import settings
 from ..extensions import csrf, now
 from ..messages import message
-from ..unit_of_work import unit_of_work
 from . import authorize as authorize_service
 from . import logout as logout_service
 from .authorize import (
@@ -89,8 +88,7 @@ def token():
 @bp.post("/oauth/revoke")
 @csrf.exempt
 def revoke():
-    with unit_of_work():
-        return oauth_server().create_endpoint_response("revocation")
+    return oauth_server().create_endpoint_response("revocation")
 
 
 @bp.post("/oauth/introspect")

@@ -144,7 +144,8 @@ class RedisCounterStorage(RedisStorage):
 
 def init_app(app) -> None:
     """Attach the limits to the registered views; call after every blueprint is registered."""
-    redis_url = settings.of(app).redis_url
+    cfg = settings.of(app)
+    redis_url = cfg.redis_url
     limiter = Limiter(get_remote_address, app=app, strategy="fixed-window",
                       storage_uri=f"idp+{redis_url}" if redis_url else "idp+memory://",
                       headers_enabled=True, key_prefix="idp")
@@ -155,7 +156,6 @@ def init_app(app) -> None:
     # we have none, and the decorated views below check their own. Without it an
     # unlimited request (UserInfo, pages) skips ~50 µs of limit resolution.
     app.before_request_funcs[None].remove(limiter._check_request_limit)
-    cfg = settings.of(app)
     for endpoint, (name, methods) in LIMITED_ENDPOINTS.items():
         view = app.view_functions.get(endpoint)
         if view is not None:
