@@ -36,7 +36,7 @@ def test_postgres_pool_is_sized_by_settings(make_app):
     app = make_app(DB_POOL_SIZE=3, DB_MAX_OVERFLOW=1)
     with app.app_context():
         assert db.engine.pool.size() == 3
-        assert "Current Overflow: -3" in db.engine.pool.status()
+        assert db.engine.pool._max_overflow == 1
 
 
 @postgres_only

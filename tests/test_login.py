@@ -95,9 +95,9 @@ def test_malformed_code_is_refused_by_the_form(client, code):
     assert events("login_failed") == []
 
 
-def test_lockout_after_repeated_failures(client, clock, app):
+def test_lockout_after_repeated_failures(client, clock, app, configure):
     """LOGIN_MAX_FAILURES wrong passwords lock the account; it opens again after the delay."""
-    app.config.update(LOGIN_MAX_FAILURES=3, LOGIN_LOCKOUT_SECONDS=600)
+    configure(LOGIN_MAX_FAILURES=3, LOGIN_LOCKOUT_SECONDS=600)
     user = make_user()
     for _ in range(2):
         assert GENERIC in login(client, user.id_code, "Wrong1234").get_data(as_text=True)
@@ -117,12 +117,12 @@ def test_lockout_after_repeated_failures(client, clock, app):
     assert db.session.get(User, user.id).failed_logins == 0
 
 
-def test_unknown_code_locks_exactly_like_an_account(client, clock, app):
+def test_unknown_code_locks_exactly_like_an_account(client, clock, app, configure):
     """An unknown code answers the same pages in the same order as an existing account, so
     "temporarily locked" does not reveal that an account exists."""
     from tests.factories import national_code
 
-    app.config.update(LOGIN_MAX_FAILURES=3, LOGIN_LOCKOUT_SECONDS=600)
+    configure(LOGIN_MAX_FAILURES=3, LOGIN_LOCKOUT_SECONDS=600)
     user, unknown = make_user(), national_code()
     for code in (user.id_code, unknown):
         pages = [login(client, code, "Wrong1234").get_data(as_text=True) for _ in range(4)]

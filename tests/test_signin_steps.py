@@ -122,7 +122,8 @@ def test_another_browser_cannot_continue(app, client):
     assert sessions() == []
     db.session.expire_all()
     assert db.session.get(User, user.id).must_change_password
-    assert choose(client).status_code == 302  # the right browser still can
+    finished = choose(client)  # the right browser still can
+    assert finished.headers["Location"] == "/account" and len(sessions()) == 1
 
 
 def test_the_record_expires(client, clock, app):

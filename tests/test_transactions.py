@@ -81,10 +81,10 @@ def test_a_welcome_sms_the_gateway_refuses_does_not_undo_the_account(app, record
     assert committed(select(RegistrationDraft.id)) == []
 
 
-def test_the_lockout_is_committed_although_the_sign_in_fails(client, app):
+def test_the_lockout_is_committed_although_the_sign_in_fails(client, app, configure):
     """The wrong password that reaches the limit locks the account: the counter, the lock
     and their audit rows outlive the rollback of the sign-in that raised."""
-    app.config.update(LOGIN_MAX_FAILURES=2, LOGIN_LOCKOUT_SECONDS=600)
+    configure(LOGIN_MAX_FAILURES=2, LOGIN_LOCKOUT_SECONDS=600)
     user = make_user()
     login(client, user.id_code, "Wrong1234")
     assert committed(select(User.failed_logins).where(User.id == user.id)) == [(1,)]

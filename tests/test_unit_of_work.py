@@ -165,41 +165,16 @@ def test_a_unit_marked_rollback_only_keeps_only_its_failure_records(app):
 
 
 PACKAGE = Path(idp.__file__).parent
-#: The modules that may call ``commit()``: the unit of work and its failure recorder.
-COMMIT_ALLOWED = {"unit_of_work.py"}
-MAX_COMMIT_SITES = 6
+#: Where a transaction may end: the unit of work and its failure recorder (commit and
+#: rollback), and the readiness probe, which rolls back a broken connection it tested.
+ALLOWED = {"commit": {"unit_of_work.py"}, "rollback": {"unit_of_work.py", "health.py"}}
 
 
-def commit_sites() -> list[str]:
-    """Return ``module:line`` of every ``….commit()`` call in the ``idp`` package."""
-    sites = []
-    for path in sorted(PACKAGE.rglob("*.py")):
-        module = path.relative_to(PACKAGE).as_posix()
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), module)):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                    and node.func.attr == "commit"):
-                sites.append((module, node.lineno))
-    return [f"{module}:{line}" for module, line in sorted(sites)]
-
-
-def test_commit_is_called_only_by_the_unit_of_work():
-    """Transactions end in a handful of places; services open units of work instead."""
-    sites = commit_sites()
-    assert sites, "the scan found no commit() at all: it is looking in the wrong place"
-    outside = [s for s in sites if s.split(":")[0] not in COMMIT_ALLOWED]
-    assert outside == []
-    assert len(sites) <= MAX_COMMIT_SITES, sites
-
-#: Modules converted to units of work (issue 12); the rest of the codebase follows later.
-CONVERTED = ["grants/*.py", "clients/service.py", "clients/cache.py", "oidc/storage.py",
-             "oidc/grants.py", "oidc/endpoints.py", "oidc/tokens.py", "oidc/server.py",
-             "oidc/claims.py"]
-
-
-def transaction_calls(path: Path) -> list[str]:
-    """Return ``name:line`` for every ``….commit()`` or ``….rollback()`` call in ``path``."""
-    return [f"{path.name}:{node.lineno}"
-            for node in ast.walk(ast.parse(path.read_text()))
+def transaction_calls(path: Path, module: str | None = None) -> list[tuple[str, str, int]]:
+    """Return ``(module, "commit"|"rollback", line)`` for every such call in ``path``."""
+    module = module or path.name
+    return [(module, node.func.attr, node.lineno)
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
             and node.func.attr in {"commit", "rollback"}]
 
@@ -209,11 +184,15 @@ def test_transaction_calls_are_found(tmp_path):
     path = tmp_path / "service.py"
     path.write_text("def f(session):\n    if session:\n        session.commit()\n"
                     "    db.session.rollback()\n    session.info.get('commit')\n")
-    assert sorted(transaction_calls(path)) == ["service.py:3", "service.py:4"]
+    assert sorted(transaction_calls(path)) == [("service.py", "commit", 3),
+                                               ("service.py", "rollback", 4)]
 
 
-def test_converted_modules_leave_commits_to_the_unit_of_work():
-    """Grants, client services and the provider's hot paths never commit or roll back."""
-    calls = [call for pattern in CONVERTED for path in sorted(PACKAGE.glob(pattern))
-             for call in transaction_calls(path)]
-    assert calls == []
+def test_only_the_unit_of_work_ends_transactions():
+    """Services open units of work; commit() and rollback() live in a handful of places."""
+    calls = [call for path in sorted(PACKAGE.rglob("*.py"))
+             for call in transaction_calls(path, path.relative_to(PACKAGE).as_posix())]
+    assert any(kind == "commit" for _, kind, _ in calls), "the scan is looking in the wrong place"
+    outside = [call for call in calls if call[0] not in ALLOWED[call[1]]]
+    assert outside == []
+    assert len([c for c in calls if c[1] == "commit"]) <= 6
