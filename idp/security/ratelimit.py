@@ -10,19 +10,29 @@ Both counter stores are our own, registered with ``limits`` under ``idp+…`` sc
 ``limits``' memory storage starts a ``threading.Timer`` on nearly every hit to expire
 keys, and its Redis storage spends three round trips per limited request (the hit, then
 the count and the TTL for the ``X-RateLimit-*`` headers).
+
+Redis going away does not take sign-in down with it: the Redis store then counts in
+process memory (each instance on its own, so limits are looser by the number of
+processes), says so once in the security log, and tries Redis again every
+:data:`REDIS_RETRY_SECONDS`; ``/readyz`` answers 503 meanwhile.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
 
+import redis
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits.storage import RedisStorage, Storage
 
 from .. import settings
+from ..audit import SECURITY
+
+logger = logging.getLogger("idp.security")
 
 # endpoint → (Settings field holding the limit, methods it applies to)
 LIMITED_ENDPOINTS = {
@@ -43,6 +53,9 @@ LIMITED_ENDPOINTS = {
 }
 
 SWEEP_INTERVAL = 60.0  # seconds between purges of expired windows from memory
+REDIS_RETRY_SECONDS = 5.0  # while Redis is down, how often a hit tries it again
+# Redis answers in microseconds on a LAN; a hung connection must not hang sign-in.
+REDIS_SOCKET_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 1.0}
 
 
 class MemoryCounterStorage(Storage):
@@ -106,19 +119,55 @@ class RedisCounterStorage(RedisStorage):
     count and reset time Flask-Limiter reads next for its headers cost no round trip. With
     a fixed window it reads a key only right after hitting it in the same request, so the
     kept reply is that request's; the allow/deny decision is the INCRBY reply itself.
+
+    When Redis fails, the hit is counted in a :class:`MemoryCounterStorage` instead, and
+    so is every hit until ``retry_after`` seconds of ``clock`` have passed; then the next
+    hit tries Redis again. Going down and coming back are each logged once.
     """
 
     STORAGE_SCHEME = ["idp+redis", "idp+rediss", "idp+unix"]
     REPLIES_KEPT = 16  # per thread; a request reads the replies of its own one or two hits
 
-    def __init__(self, uri: str, **options):
-        super().__init__(uri.removeprefix("idp+"), **options)
+    def __init__(self, uri: str, clock: Callable[[], float] = time.monotonic,
+                 retry_after: float = REDIS_RETRY_SECONDS, **options):
+        super().__init__(uri.removeprefix("idp+"), **{**REDIS_SOCKET_OPTIONS, **options})
         self._replies = threading.local()
+        self.fallback = MemoryCounterStorage()
+        self._clock = clock
+        self._retry_after = retry_after
+        self._retry_at: float | None = None  # set while degraded: when to try Redis again
+        self._state = threading.Lock()
+
+    @property
+    def degraded(self) -> bool:
+        """Whether hits are being counted in process memory because Redis failed."""
+        return self._retry_at is not None
 
     def _reply(self, key: str) -> tuple[int, float] | None:
         return getattr(self._replies, "by_key", {}).get(key)
 
+    def _use_redis(self) -> bool:
+        retry_at = self._retry_at
+        return retry_at is None or self._clock() >= retry_at
+
+    def _failed(self, error: redis.RedisError) -> None:
+        with self._state:
+            first = self._retry_at is None
+            self._retry_at = self._clock() + self._retry_after
+        if first:
+            logger.log(SECURITY, "ratelimit_degraded rate-limit counters degraded to per-"
+                       "process memory: Redis unreachable (%s)", type(error).__name__)
+
+    def _recovered(self) -> None:
+        with self._state:
+            was_degraded, self._retry_at = self._retry_at is not None, None
+        if was_degraded:
+            self.fallback.reset()
+            logger.log(SECURITY, "ratelimit_restored rate-limit counters restored to Redis")
+
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        if not self._use_redis():
+            return self.fallback.incr(key, expiry, amount)
         name = self.prefixed_key(key)
         pipe = self.get_connection().pipeline(transaction=False)
         pipe.incrby(name, amount)
@@ -126,7 +175,13 @@ class RedisCounterStorage(RedisStorage):
         # later one should that hit have been lost (Redis 7.0+).
         pipe.expire(name, expiry, nx=True)
         pipe.ttl(name)
-        count, _, ttl = pipe.execute()
+        try:
+            count, _, ttl = pipe.execute()
+        except redis.RedisError as e:
+            self._failed(e)
+            return self.fallback.incr(key, expiry, amount)
+        if self._retry_at is not None:
+            self._recovered()
         replies = getattr(self._replies, "by_key", None)
         if replies is None or len(replies) >= self.REPLIES_KEPT:
             replies = self._replies.by_key = {}
@@ -135,20 +190,39 @@ class RedisCounterStorage(RedisStorage):
 
     def get(self, key: str) -> int:
         reply = self._reply(key)
-        return reply[0] if reply else super().get(key)
+        if reply:
+            return reply[0]
+        if self.degraded:
+            return self.fallback.get(key)
+        try:
+            return super().get(key)
+        except redis.RedisError as e:
+            self._failed(e)
+            return self.fallback.get(key)
 
     def get_expiry(self, key: str) -> float:
         reply = self._reply(key)
-        return reply[1] if reply else super().get_expiry(key)
+        if reply:
+            return reply[1]
+        if self.degraded:
+            return self.fallback.get_expiry(key)
+        try:
+            return super().get_expiry(key)
+        except redis.RedisError as e:
+            self._failed(e)
+            return self.fallback.get_expiry(key)
 
 
 def init_app(app) -> None:
     """Attach the limits to the registered views; call after every blueprint is registered."""
     cfg = settings.of(app)
     redis_url = cfg.redis_url
+    clock = app.extensions["idp.clock"]
+    # While Redis is down, the app's clock decides when to try it again (tests move it).
+    options = {"clock": lambda: clock.now().timestamp()} if redis_url else {}
     limiter = Limiter(get_remote_address, app=app, strategy="fixed-window",
                       storage_uri=f"idp+{redis_url}" if redis_url else "idp+memory://",
-                      headers_enabled=True, key_prefix="idp")
+                      storage_options=options, headers_enabled=True, key_prefix="idp")
     app.extensions["idp.limiter"] = limiter
     if not limiter.enabled:
         return
