@@ -161,6 +161,16 @@ class Settings:
     ratelimit_registration: str = "120 per hour"  # registration wizard/DCR submissions per IP
     ratelimit_token: str = "600 per minute"  # token/introspection/revocation calls per client IP
     proxy_fix_x_for: int = 0  # trusted proxies in front (X-Forwarded-For/Proto); 0 = none
+    # --- CAPTCHA (self-hosted image + audio, past soft limits) --------------------------
+    captcha_enabled: bool = True  # ask for a CAPTCHA past the soft limits below
+    captcha_login_ip_failures: int = 10  # failed sign-ins from one IP in the window
+    captcha_login_account_failures: int = 3  # failed sign-ins for one national/FIDA code
+    # registration/recovery step-1 submissions (each may send an SMS) from one IP
+    captcha_sms_ip_limit: int = 5
+    captcha_sms_target_limit: int = 2  # … for one mobile (registration) or code (recovery)
+    captcha_window: int = 3600  # seconds those counts are kept
+    captcha_ttl: int = 300  # seconds a CAPTCHA challenge may be answered (once)
+    captcha_length: int = 5  # digits in a challenge
 
     @property
     def https(self) -> bool:

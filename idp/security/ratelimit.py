@@ -99,6 +99,10 @@ class MemoryCounterStorage(Storage):
         window = self._windows.get(key)
         return window[1] if window else self._clock()
 
+    def peek(self, key: str) -> int:
+        """Return the count of ``key`` in its current window (0 when none)."""
+        return self.get(key)
+
     def check(self) -> bool:
         return True
 
@@ -129,7 +133,8 @@ class RedisCounterStorage(RedisStorage):
     REPLIES_KEPT = 16  # per thread; a request reads the replies of its own one or two hits
 
     def __init__(self, uri: str, clock: Callable[[], float] = time.monotonic,
-                 retry_after: float = REDIS_RETRY_SECONDS, **options):
+                 retry_after: float = REDIS_RETRY_SECONDS, name: str = "rate-limit",
+                 **options):
         super().__init__(uri.removeprefix("idp+"), **{**REDIS_SOCKET_OPTIONS, **options})
         self._replies = threading.local()
         self.fallback = MemoryCounterStorage()
@@ -137,6 +142,7 @@ class RedisCounterStorage(RedisStorage):
         self._retry_after = retry_after
         self._retry_at: float | None = None  # set while degraded: when to try Redis again
         self._state = threading.Lock()
+        self._name = name  # which counters, in the log lines
 
     @property
     def degraded(self) -> bool:
@@ -155,15 +161,16 @@ class RedisCounterStorage(RedisStorage):
             first = self._retry_at is None
             self._retry_at = self._clock() + self._retry_after
         if first:
-            logger.log(SECURITY, "ratelimit_degraded rate-limit counters degraded to per-"
-                       "process memory: Redis unreachable (%s)", type(error).__name__)
+            logger.log(SECURITY, "ratelimit_degraded %s counters degraded to per-process "
+                       "memory: Redis unreachable (%s)", self._name, type(error).__name__)
 
     def _recovered(self) -> None:
         with self._state:
             was_degraded, self._retry_at = self._retry_at is not None, None
         if was_degraded:
             self.fallback.reset()
-            logger.log(SECURITY, "ratelimit_restored rate-limit counters restored to Redis")
+            logger.log(SECURITY, "ratelimit_restored %s counters restored to Redis",
+                       self._name)
 
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         if not self._use_redis():
@@ -200,6 +207,16 @@ class RedisCounterStorage(RedisStorage):
             self._failed(e)
             return self.fallback.get(key)
 
+    def peek(self, key: str) -> int:
+        """Return the count of ``key`` as Redis has it now (not this thread's last reply)."""
+        if not self._use_redis():
+            return self.fallback.get(key)
+        try:
+            return super().get(key)
+        except redis.RedisError as e:
+            self._failed(e)
+            return self.fallback.get(key)
+
     def get_expiry(self, key: str) -> float:
         reply = self._reply(key)
         if reply:
@@ -213,13 +230,27 @@ class RedisCounterStorage(RedisStorage):
             return self.fallback.get_expiry(key)
 
 
+def app_clock(app) -> Callable[[], float]:
+    """The app's clock as epoch seconds: it decides when a down Redis is tried again."""
+    clock = app.extensions["idp.clock"]
+    return lambda: clock.now().timestamp()
+
+
+def counter_storage(app, name: str) -> MemoryCounterStorage | RedisCounterStorage:
+    """Return a fixed-window counter store of its own for ``name`` (CAPTCHA soft limits):
+    in Redis when ``REDIS_URL`` is set (falling back to memory), else in process memory."""
+    redis_url = settings.of(app).redis_url
+    if redis_url:
+        return RedisCounterStorage(f"idp+{redis_url}", clock=app_clock(app), name=name)
+    return MemoryCounterStorage()
+
+
 def init_app(app) -> None:
     """Attach the limits to the registered views; call after every blueprint is registered."""
     cfg = settings.of(app)
     redis_url = cfg.redis_url
-    clock = app.extensions["idp.clock"]
     # While Redis is down, the app's clock decides when to try it again (tests move it).
-    options = {"clock": lambda: clock.now().timestamp()} if redis_url else {}
+    options = {"clock": app_clock(app)} if redis_url else {}
     limiter = Limiter(get_remote_address, app=app, strategy="fixed-window",
                       storage_uri=f"idp+{redis_url}" if redis_url else "idp+memory://",
                       storage_options=options, headers_enabled=True, key_prefix="idp")
