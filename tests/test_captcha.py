@@ -266,3 +266,14 @@ def test_counts_are_shared_through_redis(make_app, redis_url):
     sign_in(second, UNKNOWN)
     assert challenge_in(first.get("/login").get_data(as_text=True))
     assert challenge_in(second.get("/login").get_data(as_text=True))
+
+
+def test_audio_is_rate_limited_per_ip(make_app):
+    """Drawing the audio costs CPU: the route is limited per IP like SMS requests."""
+    app = make_app(CAPTCHA_ENABLED=True, CAPTCHA_LOGIN_IP_FAILURES=1, RATELIMIT_ENABLED=True,
+                   RATELIMIT_SMS="2 per hour")
+    http = app.test_client()
+    sign_in(http, UNKNOWN)
+    challenge = challenge_in(http.get("/login").get_data(as_text=True))
+    answers = [http.get(f"/captcha/{challenge}.wav").status_code for _ in range(3)]
+    assert answers == [200, 200, 429]

@@ -99,3 +99,16 @@ def test_a_terminated_connection_costs_one_503_then_service_resumes(make_app, ca
     assert first.status_code == 503 and first.json["error"] == "temporarily_unavailable"
     assert_one_quiet_line_per_request(caplog, 1)
     assert http.post("/oauth/token", data=data, auth=(client_id, secret)).status_code == 200
+
+
+def test_pages_behind_a_session_cookie_say_try_later(make_app, tmp_path, caplog):
+    """A browser with an SSO cookie gets the 503 page on /account and /authorize too."""
+    app = make_app(DATABASE_URL=unreachable_urls(tmp_path)["sqlite-missing-directory"])
+    caplog.set_level(logging.INFO)
+    browser = app.test_client()
+    browser.set_cookie(app.config["SSO_COOKIE_NAME"], "a" * 43, domain="localhost")
+    for path in ("/account", "/authorize?client_id=portal&response_type=code&scope=openid"):
+        response = browser.get(path)
+        assert response.status_code == 503, path
+        assert "موقتاً در دسترس نیست" in response.get_data(as_text=True)
+    assert_one_quiet_line_per_request(caplog, 2)

@@ -109,3 +109,16 @@ def test_token_endpoint_survives_redis_going_away(make_app, redis_server):
     response = http.post("/oauth/token", data={"grant_type": "client_credentials"},
                          auth=("nobody", "wrong"))
     assert response.status_code == 401 and response.json["error"] == "invalid_client"
+
+
+def test_captcha_counts_survive_redis_going_away(make_app, redis_server, caplog):
+    """With Redis down the CAPTCHA's soft-limit counts go on in memory: sign-in still
+    works, and the CAPTCHA still appears past the limit."""
+    caplog.set_level(logging.INFO)
+    app = make_app(CAPTCHA_ENABLED=True, CAPTCHA_LOGIN_IP_FAILURES=2,
+                   REDIS_URL=redis_server.url)
+    http = app.test_client()
+    redis_server.stop()
+    assert [http.post("/login", data=FORM).status_code for _ in range(2)] == [200, 200]
+    assert 'name="captcha_id"' in http.get("/login").get_data(as_text=True)
+    assert len(security_lines(caplog, "captcha counters degraded")) == 1

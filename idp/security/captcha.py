@@ -20,6 +20,7 @@ from __future__ import annotations
 import hmac
 import io
 import secrets
+import threading
 from datetime import timedelta
 
 from flask import current_app, request
@@ -44,6 +45,7 @@ LIMITS = {
 _COUNTERS = "idp.captcha.counters"
 _MEDIA = "idp.captcha.media"
 _NEEDED = "idp.captcha.needed"  # request.environ: this request's form must show one
+SOUNDS_KEPT = 16  # audio files kept per process (about 110 KB each)
 
 
 def _counters():
@@ -150,9 +152,24 @@ def image(challenge_id: str) -> bytes | None:
 
 
 def audio(challenge_id: str) -> bytes | None:
-    """The challenge spoken digit by digit as a WAV file, or ``None``."""
+    """The challenge spoken digit by digit as a WAV file, or ``None``.
+
+    Drawing it costs about 0.6 s of CPU, so the last few are kept per process (a player
+    often asks twice) and the route is rate-limited per IP like SMS requests.
+    """
     answer = _answer_of(challenge_id)
-    return None if answer is None else bytes(_media()["audio"].generate(answer))
+    if answer is None:
+        return None
+    media = _media()
+    kept = media["sounds"]
+    body = kept.get((challenge_id, answer))
+    if body is None:
+        body = bytes(media["audio"].generate(answer))
+        with media["lock"]:
+            if len(kept) >= SOUNDS_KEPT:
+                kept.pop(next(iter(kept)))
+            kept[(challenge_id, answer)] = body
+    return body
 
 
 def _media() -> dict:
@@ -161,7 +178,8 @@ def _media() -> dict:
         from captcha.audio import AudioCaptcha
         from captcha.image import ImageCaptcha
 
-        media = {"image": ImageCaptcha(width=200, height=70), "audio": AudioCaptcha()}
+        media = {"image": ImageCaptcha(width=200, height=70), "audio": AudioCaptcha(),
+                 "sounds": {}, "lock": threading.Lock()}
         current_app.extensions[_MEDIA] = media
     return media
 

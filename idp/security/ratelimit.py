@@ -50,6 +50,9 @@ LIMITED_ENDPOINTS = {
     "oidc.introspect": ("ratelimit_token", ["POST"]),
     "oidc.revoke": ("ratelimit_token", ["POST"]),
     "dcr.register": ("ratelimit_registration", ["POST"]),
+    # A CAPTCHA's audio costs about 0.6 s of CPU to draw, its image about 15 ms.
+    "accounts.captcha_audio": ("ratelimit_sms", ["GET"]),
+    "accounts.captcha_image": ("ratelimit_login", ["GET"]),
 }
 
 SWEEP_INTERVAL = 60.0  # seconds between purges of expired windows from memory
