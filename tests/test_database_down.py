@@ -112,3 +112,24 @@ def test_pages_behind_a_session_cookie_say_try_later(make_app, tmp_path, caplog)
         assert response.status_code == 503, path
         assert "موقتاً در دسترس نیست" in response.get_data(as_text=True)
     assert_one_quiet_line_per_request(caplog, 2)
+
+
+@pytest.mark.skipif(not TEST_DATABASE_URL, reason="needs PostgreSQL (TEST_DATABASE_URL)")
+def test_pool_timeout_answers_503(make_app, caplog):
+    """Every pooled connection busy past the pool timeout: 503 with Retry-After, not 500."""
+    app = make_app(DB_POOL_SIZE=1, DB_MAX_OVERFLOW=0,
+                   SQLALCHEMY_ENGINE_OPTIONS={"pool_timeout": 0.2})
+    caplog.set_level(logging.INFO)
+    with app.app_context():
+        from idp.extensions import db
+
+        held = db.engine.connect()  # the only connection the pool may open
+        try:
+            response = app.test_client().post("/oauth/token",
+                                              data={"grant_type": "client_credentials"},
+                                              auth=("portal", "secret"))
+        finally:
+            held.close()
+    assert response.status_code == 503 and response.json["error"] == "temporarily_unavailable"
+    assert "Retry-After" in response.headers
+    assert_one_quiet_line_per_request(caplog, 1)
