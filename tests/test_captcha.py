@@ -258,7 +258,7 @@ def test_captcha_texts_in_english(client, captcha_on):
     assert "Digits in the security image" in page
 
 
-def test_counts_are_shared_through_redis(make_app, redis_url):
+def test_counts_are_shared_through_redis(app, make_app, redis_url):
     """With REDIS_URL the soft-limit counts are shared by every instance."""
     config = {"CAPTCHA_ENABLED": True, "CAPTCHA_LOGIN_IP_FAILURES": 2, "REDIS_URL": redis_url}
     first, second = make_app(**config).test_client(), make_app(**config).test_client()
@@ -268,11 +268,10 @@ def test_counts_are_shared_through_redis(make_app, redis_url):
     assert challenge_in(second.get("/login").get_data(as_text=True))
 
 
-def test_audio_is_rate_limited_per_ip(make_app):
+def test_audio_is_rate_limited_per_ip(app, make_app):
     """Drawing the audio costs CPU: the route is limited per IP like SMS requests."""
-    app = make_app(CAPTCHA_ENABLED=True, CAPTCHA_LOGIN_IP_FAILURES=1, RATELIMIT_ENABLED=True,
-                   RATELIMIT_SMS="2 per hour")
-    http = app.test_client()
+    http = make_app(CAPTCHA_ENABLED=True, CAPTCHA_LOGIN_IP_FAILURES=1, RATELIMIT_ENABLED=True,
+                    RATELIMIT_SMS="2 per hour").test_client()
     sign_in(http, UNKNOWN)
     challenge = challenge_in(http.get("/login").get_data(as_text=True))
     answers = [http.get(f"/captcha/{challenge}.wav").status_code for _ in range(3)]

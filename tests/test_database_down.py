@@ -75,11 +75,11 @@ def test_english_page_when_the_database_is_unreachable(make_app, tmp_path):
 
 
 @pytest.mark.skipif(not TEST_DATABASE_URL, reason="needs PostgreSQL (TEST_DATABASE_URL)")
-def test_a_terminated_connection_costs_one_503_then_service_resumes(make_app, caplog):
+def test_a_terminated_connection_costs_one_503_then_service_resumes(app, make_app, caplog):
     """pg_terminate_backend on the pooled connection: the next request answers 503, the
     pool drops that connection, and the request after it is served normally."""
-    app = make_app()
-    with app.app_context():
+    served = make_app()  # its own pool (``app`` empties the tables afterwards)
+    with served.app_context():
         client_row, secret = make_client(client_type="service", redirect_uris=[],
                                          grant_types=["client_credentials"], scope="openid")
         client_id = client_row.client_id
@@ -87,13 +87,13 @@ def test_a_terminated_connection_costs_one_503_then_service_resumes(make_app, ca
 
         pid = db.session.scalar(sa.text("SELECT pg_backend_pid()"))
         db.session.remove()  # back to the pool: the next request gets this connection
-        url = app.config["SQLALCHEMY_DATABASE_URI"]
+        url = served.config["SQLALCHEMY_DATABASE_URI"]
     killer = sa.create_engine(url)
     with killer.begin() as conn:
         assert conn.scalar(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
     killer.dispose()
     caplog.set_level(logging.INFO)
-    http = app.test_client()
+    http = served.test_client()
     data = {"grant_type": "client_credentials"}
     first = http.post("/oauth/token", data=data, auth=(client_id, secret))
     assert first.status_code == 503 and first.json["error"] == "temporarily_unavailable"
@@ -117,15 +117,15 @@ def test_pages_behind_a_session_cookie_say_try_later(make_app, tmp_path, caplog)
 @pytest.mark.skipif(not TEST_DATABASE_URL, reason="needs PostgreSQL (TEST_DATABASE_URL)")
 def test_pool_timeout_answers_503(make_app, caplog):
     """Every pooled connection busy past the pool timeout: 503 with Retry-After, not 500."""
-    app = make_app(DB_POOL_SIZE=1, DB_MAX_OVERFLOW=0,
-                   SQLALCHEMY_ENGINE_OPTIONS={"pool_timeout": 0.2})
+    served = make_app(DB_POOL_SIZE=1, DB_MAX_OVERFLOW=0,
+                      SQLALCHEMY_ENGINE_OPTIONS={"pool_timeout": 0.2})
     caplog.set_level(logging.INFO)
-    with app.app_context():
+    with served.app_context():
         from idp.extensions import db
 
         held = db.engine.connect()  # the only connection the pool may open
         try:
-            response = app.test_client().post("/oauth/token",
+            response = served.test_client().post("/oauth/token",
                                               data={"grant_type": "client_credentials"},
                                               auth=("portal", "secret"))
         finally:

@@ -71,16 +71,15 @@ def security_lines(caplog, text: str) -> list[str]:
             if r.levelno == SECURITY and text in r.getMessage()]
 
 
-def test_sign_in_survives_redis_going_away_and_uses_it_again(make_app, redis_server,
+def test_sign_in_survives_redis_going_away_and_uses_it_again(app, make_app, redis_server,
                                                              clock, caplog):
     """Redis stops: /login answers normally on per-process counters (still limited),
     one SECURITY line says so, /readyz answers 503; Redis back: its counters count again."""
     import redis
 
     caplog.set_level(logging.INFO)
-    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_LOGIN="3 per minute",
-                   REDIS_URL=redis_server.url)
-    http = app.test_client()
+    http = make_app(RATELIMIT_ENABLED=True, RATELIMIT_LOGIN="3 per minute",
+                    REDIS_URL=redis_server.url).test_client()
     assert http.post("/login", data=FORM).status_code == 200
     assert http.get("/readyz").status_code == 200
 
@@ -103,21 +102,19 @@ def test_sign_in_survives_redis_going_away_and_uses_it_again(make_app, redis_ser
 
 def test_token_endpoint_survives_redis_going_away(make_app, redis_server):
     """The token endpoint answers (here 401 for an unknown client), never 500, without Redis."""
-    app = make_app(RATELIMIT_ENABLED=True, REDIS_URL=redis_server.url)
-    http = app.test_client()
+    http = make_app(RATELIMIT_ENABLED=True, REDIS_URL=redis_server.url).test_client()
     redis_server.stop()
     response = http.post("/oauth/token", data={"grant_type": "client_credentials"},
                          auth=("nobody", "wrong"))
     assert response.status_code == 401 and response.json["error"] == "invalid_client"
 
 
-def test_captcha_counts_survive_redis_going_away(make_app, redis_server, caplog):
+def test_captcha_counts_survive_redis_going_away(app, make_app, redis_server, caplog):
     """With Redis down the CAPTCHA's soft-limit counts go on in memory: sign-in still
     works, and the CAPTCHA still appears past the limit."""
     caplog.set_level(logging.INFO)
-    app = make_app(CAPTCHA_ENABLED=True, CAPTCHA_LOGIN_IP_FAILURES=2,
-                   REDIS_URL=redis_server.url)
-    http = app.test_client()
+    http = make_app(CAPTCHA_ENABLED=True, CAPTCHA_LOGIN_IP_FAILURES=2,
+                    REDIS_URL=redis_server.url).test_client()
     redis_server.stop()
     assert [http.post("/login", data=FORM).status_code for _ in range(2)] == [200, 200]
     assert 'name="captcha_id"' in http.get("/login").get_data(as_text=True)
