@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FLASK_APP := idp
+WORKERS ?= 2
 
 .PHONY: run serve test lint bench migration clean
 
@@ -21,8 +22,9 @@ run: $(STAMP)
 
 ## Serve http://127.0.0.1:5000 with the production server (Granian, 2 workers), not the
 ## development one; `make run` once first (migrations, keys, demo data).
+## WORKERS=n changes the worker count; GRANIAN_WORKERS gives it to Granian and the IdP alike.
 serve: $(STAMP)
-	$(BIN)/granian --interface wsgi --host 127.0.0.1 --port 5000 --workers 2 \
+	GRANIAN_WORKERS=$(WORKERS) $(BIN)/granian --interface wsgi --host 127.0.0.1 --port 5000 \
 	  --blocking-threads 4 wsgi:app
 
 ## Run the whole test suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set).

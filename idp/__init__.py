@@ -48,7 +48,7 @@ def create_app(config: dict | None = None, *, require_keys: bool = True) -> Flas
     )
     from .extensions import SystemClock, csrf, db, migrate
     from .oidc.documents import StaticDocuments
-    from .security import headers, ratelimit
+    from .security import captcha, headers, ratelimit
 
     app.extensions["idp.clock"] = clock or SystemClock()
     database.init_app(app)  # engine options first: db.init_app creates the engines
@@ -60,6 +60,7 @@ def create_app(config: dict | None = None, *, require_keys: bool = True) -> Flas
     i18n.init_app(app)
     app.context_processor(lambda: {"brand": _brand(cfg)})
     headers.init_app(app)
+    captcha.init_app(app)
     for package in (identity, sms, accounts, registration, admin, oidc, health, commands):
         package.init_app(app)
     ratelimit.init_app(app)  # after the blueprints: it wraps their views

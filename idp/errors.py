@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from flask import jsonify, render_template, request
+from flask import current_app, jsonify, render_template, request
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
+
+from .text import mask_personal_numbers
 
 # Paths whose callers are programs: they get RFC 6749-style JSON errors.
 JSON_PREFIXES = ("/oauth/", "/userinfo", "/connect/", "/.well-known/", "/jwks.json",
                  "/healthz", "/readyz")
+#: Seconds a client is asked to wait (``Retry-After``) while the database is unreachable.
+DATABASE_RETRY_AFTER = 30
 
 
 class DomainError(Exception):
@@ -33,9 +38,31 @@ def handle_http_error(error: HTTPException):
     return render_template("errors/error.html", status=error.code), error.code
 
 
-def handle_unexpected(error: Exception):
-    from flask import current_app
+def database_unreachable(error: Exception) -> bool:
+    """Whether ``error`` means the database cannot be reached or its connection was lost
+    (refused, terminated, a pool timeout), rather than a bug in a statement."""
+    return isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError
+                      | sa_exc.TimeoutError | sa_exc.DisconnectionError) or (
+        isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated)
 
+
+def handle_database_error(error: sa_exc.SQLAlchemyError):
+    """Answer 503 with ``Retry-After`` while the database is unreachable, logging one line
+    (the driver's reason, never the statement or its parameters) and no traceback."""
+    if not database_unreachable(error):
+        return handle_unexpected(error)
+    reason = getattr(error, "orig", None) or error
+    first_line = (str(reason).strip().splitlines() or [""])[0]
+    current_app.logger.error("database unavailable on %s %s: %s: %s", request.method,
+                             request.path, type(reason).__name__,
+                             mask_personal_numbers(first_line))
+    headers = {"Retry-After": str(DATABASE_RETRY_AFTER), "Cache-Control": "no-store"}
+    if _wants_json():
+        return jsonify(error="temporarily_unavailable"), 503, headers
+    return render_template("errors/error.html", status=503), 503, headers
+
+
+def handle_unexpected(error: Exception):
     current_app.logger.exception("unhandled error on %s", request.path)
     if _wants_json():
         return jsonify(error="server_error"), 500
@@ -44,4 +71,5 @@ def handle_unexpected(error: Exception):
 
 def init_app(app) -> None:
     app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(sa_exc.SQLAlchemyError, handle_database_error)
     app.register_error_handler(Exception, handle_unexpected)

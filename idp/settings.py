@@ -7,7 +7,8 @@ Load order (later wins):
    or the file named by ``IDP_CONFIG``;
 3. ``IDP_<NAME>`` environment variables (``IDP_ISSUER``, ``IDP_SMS_BACKEND`` …; a setting
    that is not a string is read as JSON, so ``IDP_OIDC_ACCESS_TOKEN_TTL=600`` is an int),
-   plus the conventional ``DATABASE_URL`` and ``REDIS_URL``;
+   plus the conventional ``DATABASE_URL`` and ``REDIS_URL``, and the worker count the
+   server is given (``GRANIAN_WORKERS``, else ``WEB_CONCURRENCY``) for ``WORKERS``;
 4. the mapping given to :func:`idp.create_app`.
 
 A TOML key or ``IDP_`` variable that is neither a setting nor one of
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 import os
 import secrets
 import tomllib
@@ -61,6 +63,9 @@ class Settings:
     db_pool_recycle: int = 1800  # seconds before a pooled connection is replaced (idle drops)
     db_pool_pre_ping: bool = False  # ping each connection on checkout: a round trip per request
     log_level: str = "INFO"  # root log level; security events use the SECURITY level (25)
+    # worker processes serving the app (Granian's GRANIAN_WORKERS or WEB_CONCURRENCY when
+    # set); more than one needs REDIS_URL in production
+    workers: int = 1
     # --- branding (docs/FLOWS.md, "Branding") -------------------------------------
     brand_organisation: str = "سازمان تأمین اجتماعی"  # organisation name on every page
     brand_system: str = "سامانه مدیریت کاربران"  # system name in the header and <title>
@@ -156,6 +161,16 @@ class Settings:
     ratelimit_registration: str = "120 per hour"  # registration wizard/DCR submissions per IP
     ratelimit_token: str = "600 per minute"  # token/introspection/revocation calls per client IP
     proxy_fix_x_for: int = 0  # trusted proxies in front (X-Forwarded-For/Proto); 0 = none
+    # --- CAPTCHA (self-hosted image + audio, past soft limits) --------------------------
+    captcha_enabled: bool = True  # ask for a CAPTCHA past the soft limits below
+    captcha_login_ip_failures: int = 10  # failed sign-ins from one IP in the window
+    captcha_login_account_failures: int = 3  # failed sign-ins for one national/FIDA code
+    # registration/recovery step-1 submissions (each may send an SMS) from one IP
+    captcha_sms_ip_limit: int = 5
+    captcha_sms_target_limit: int = 2  # … for one mobile (registration) or code (recovery)
+    captcha_window: int = 3600  # seconds those counts are kept
+    captcha_ttl: int = 300  # seconds a CAPTCHA challenge may be answered (once)
+    captcha_length: int = 5  # digits in a challenge
 
     @property
     def https(self) -> bool:
@@ -195,6 +210,9 @@ _PREFIX = "IDP_"
 
 # Values that mean "not configured" for SECRET_KEY.
 _WEAK_SECRETS = {"", "dev", "secret", "change-me", "changeme"}
+#: The strength rule for SECRET_KEY and HASH_KEY in production (see :func:`weak_key`).
+KEY_MIN_LENGTH = 32
+KEY_MIN_BITS = 96
 
 
 class SettingsError(SystemExit):
@@ -246,6 +264,12 @@ def load(app, config: dict | None = None) -> Settings:
     for name in ("DATABASE_URL", "REDIS_URL"):
         if os.environ.get(name) and not os.environ.get(f"{_PREFIX}{name}"):
             app.config[name] = os.environ[name]
+    for name in ("GRANIAN_WORKERS", "WEB_CONCURRENCY"):
+        if os.environ.get(name) and not os.environ.get(f"{_PREFIX}WORKERS"):
+            raw = os.environ[name]
+            app.config["WORKERS"] = _typed("WORKERS", int(raw) if raw.isdigit() else raw,
+                                           lambda k, name=name: name)
+            break
     app.config.update({key: _typed(key, value, lambda k: f"{k} given to create_app")
                        for key, value in config.items()})
     app.config["ENV"] = env
@@ -359,6 +383,30 @@ def _instance_secret(folder: Path) -> str:
     return path.read_text().strip()
 
 
+def weak_key(value: str) -> str | None:
+    """Return why ``value`` is too weak for ``SECRET_KEY`` or ``HASH_KEY``, or ``None``.
+
+    A key must be at least :data:`KEY_MIN_LENGTH` characters, must not repeat a shorter
+    string (``"ab" * 16``, ``"0123456789" * 4``), and must carry at least
+    :data:`KEY_MIN_BITS` bits by a character-frequency (Shannon) estimate: its length times
+    the entropy of its own characters' frequencies. One repeated character scores 0 bits; a
+    ``secrets.token_hex(16)`` about 110, ``token_hex(32)`` about 240. The estimate cannot see
+    every pattern (a dictionary phrase of varied letters passes); generate keys with
+    ``secrets``.
+    """
+    length = len(value)
+    if value.strip().lower() in _WEAK_SECRETS or length < KEY_MIN_LENGTH:
+        return f"is empty, a default or shorter than {KEY_MIN_LENGTH} characters"
+    if any(value[shift:] == value[:-shift] for shift in range(1, length // 2 + 1)):
+        return "repeats a shorter string"
+    counts = [value.count(c) for c in set(value)]
+    bits = -sum(n * math.log2(n / length) for n in counts)
+    if bits < KEY_MIN_BITS:
+        return (f"has too little entropy (about {bits:.0f} bits estimated, {KEY_MIN_BITS} "
+                "needed): generate it with secrets.token_hex(32)")
+    return None
+
+
 def check(settings: Settings, keys_present: bool, require_keys: bool = True) -> None:
     """Refuse production settings that would make the IdP unsafe.
 
@@ -369,15 +417,25 @@ def check(settings: Settings, keys_present: bool, require_keys: bool = True) -> 
     if settings.env != "production":
         return
     secret_key = settings.secret_key
-    if secret_key.strip().lower() in _WEAK_SECRETS or len(secret_key) < 32:
-        raise SettingsError("SECRET_KEY is empty, a default or shorter than 32 characters")
-    if len(settings.hash_key) < 32 or settings.hash_key == secret_key:
-        raise SettingsError("HASH_KEY must be set (32+ characters) and differ from SECRET_KEY")
+    if reason := weak_key(secret_key):
+        raise SettingsError(f"SECRET_KEY {reason}")
+    if settings.hash_key == secret_key:
+        raise SettingsError("HASH_KEY must be set and differ from SECRET_KEY")
+    if reason := weak_key(settings.hash_key):
+        raise SettingsError(f"HASH_KEY {reason}")
     if urlsplit(settings.issuer).scheme != "https":
         raise SettingsError(f"IDP_ISSUER must be an https URL, not {settings.issuer!r}")
     if settings.identity_backend != "http":
         raise SettingsError("IDENTITY_BACKEND must be 'http' (the local registry is for tests)")
+    if not settings.identity_http_url:
+        raise SettingsError("IDENTITY_HTTP_URL is empty: the http identity adapter needs "
+                            "the registry service's URL")
     if settings.sms_backend != "http":
         raise SettingsError("SMS_BACKEND must be 'http' (the outbox only stores messages)")
+    if not settings.sms_http_url:
+        raise SettingsError("SMS_HTTP_URL is empty: SMS_BACKEND=http needs the provider's URL")
+    if settings.workers > 1 and not settings.redis_url:
+        raise SettingsError(f"WORKERS is {settings.workers} but REDIS_URL is empty: per-process "
+                            "rate-limit counters would multiply every limit by the workers")
     if require_keys and not keys_present:
         raise SettingsError(f"no signing keys in {settings.keys_dir}; run 'flask keys rotate'")

@@ -103,6 +103,7 @@ def base_config(tmp_path, keys_dir, database_url: str) -> dict:
         "INSTANCE_PATH": str(tmp_path / "instance"),
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
+        "CAPTCHA_ENABLED": False,  # on in the CAPTCHA tests only
         "SERVER_NAME": "localhost",
         # Cheap argon2 parameters keep the suite fast; production uses the OWASP profile.
         "PASSWORD_ARGON2_TIME_COST": 1,

@@ -24,6 +24,14 @@ from idp.models import Client, RegistryRecord, User
 
 DEFAULT_PASSWORD = "Secret123"
 RP_REDIRECT = "https://rp.example.ir/cb"
+#: Keys that pass the production strength rule (test values, never used anywhere real).
+PRODUCTION_SECRET_KEY = "b8ac7d31647ba5bd487ea278169bdfc147961b7913cc4684f858fd1c6996fcfb"
+PRODUCTION_HASH_KEY = "DjUOzUJawEXTEq-0dmiRGWRHt07naiUWltWb7zcXYr8"
+#: What production requires besides the keys: https issuer, HTTP adapters with their URLs.
+PRODUCTION_ADAPTERS = {
+    "ISSUER": "https://login.example.ir", "IDENTITY_BACKEND": "http",
+    "IDENTITY_HTTP_URL": "https://registry.example.ir", "SMS_BACKEND": "http",
+    "SMS_HTTP_URL": "https://sms.example.ir/send"}
 # What the TOTP enrolment page shows: the secret to type in, then the recovery codes.
 TOTP_SECRET_RE = re.compile(r'class="totp-secret">([A-Z2-7]+)<')
 RECOVERY_CODE_RE = re.compile(r"<li><code>([a-z2-9]{5}-[a-z2-9]{5})</code></li>")

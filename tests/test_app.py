@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,8 @@ import pytest
 
 from idp import create_app, settings
 from idp.settings import SettingsError
+
+from .factories import PRODUCTION_HASH_KEY, PRODUCTION_SECRET_KEY
 
 #: The repository holding these tests: subprocesses run there so ``import wsgi`` finds its
 #: ``wsgi.py`` (and its ``idp``) whatever directory pytest was started from.
@@ -72,10 +75,11 @@ def _production(tmp_path, session_keys, **overrides):
     keys = tmp_path / "prod-keys"
     if not keys.exists():
         shutil.copytree(session_keys, keys)
-    return {"ENV": "production", "SECRET_KEY": "x" * 40, "HASH_KEY": "h" * 40,
-            "ISSUER": "https://login.example.ir",
-            "IDENTITY_BACKEND": "http", "SMS_BACKEND": "http", "KEYS_DIR": str(keys),
-            "INSTANCE_PATH": str(tmp_path / "i"), **overrides}
+    return {"ENV": "production", "SECRET_KEY": PRODUCTION_SECRET_KEY,
+            "HASH_KEY": PRODUCTION_HASH_KEY, "ISSUER": "https://login.example.ir",
+            "IDENTITY_BACKEND": "http", "IDENTITY_HTTP_URL": "https://registry.example.ir",
+            "SMS_BACKEND": "http", "SMS_HTTP_URL": "https://sms.example.ir/send",
+            "KEYS_DIR": str(keys), "INSTANCE_PATH": str(tmp_path / "i"), **overrides}
 
 
 def test_production_with_safe_settings_starts(tmp_path, session_keys):
@@ -90,7 +94,18 @@ def test_production_with_safe_settings_starts(tmp_path, session_keys):
         ({"SECRET_KEY": ""}, "SECRET_KEY"),
         ({"SECRET_KEY": "change-me"}, "SECRET_KEY"),
         ({"HASH_KEY": ""}, "HASH_KEY"),
-        ({"HASH_KEY": "x" * 40}, "HASH_KEY"),
+        ({"HASH_KEY": PRODUCTION_SECRET_KEY}, "HASH_KEY"),
+        # One repeated character, a repeated pattern, too few different characters.
+        ({"SECRET_KEY": "x" * 40}, "SECRET_KEY"),
+        ({"HASH_KEY": "h" * 64}, "HASH_KEY"),
+        ({"SECRET_KEY": "0123456789" * 4}, "SECRET_KEY"),
+        ({"HASH_KEY": "Ab3$" * 16}, "HASH_KEY"),
+        ({"SECRET_KEY": "password-password-password-passw"}, "SECRET_KEY"),
+        ({"HASH_KEY": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaab1"}, "HASH_KEY"),
+        ({"SMS_HTTP_URL": ""}, "SMS_HTTP_URL"),
+        ({"IDENTITY_HTTP_URL": ""}, "IDENTITY_HTTP_URL"),
+        # Per-process rate-limit counters multiply the limits by the worker count.
+        ({"WORKERS": 2}, "REDIS_URL"),
         ({"ISSUER": "http://login.example.ir"}, "https"),
         ({"IDENTITY_BACKEND": "local"}, "IDENTITY_BACKEND"),
         ({"SMS_BACKEND": "outbox"}, "SMS_BACKEND"),
@@ -108,6 +123,29 @@ def test_production_refusals(tmp_path, session_keys, override, reason):
     message = str(excinfo.value)
     assert reason in message and "\n" not in message
     assert not (tmp_path / "empty").exists() or not any((tmp_path / "empty").iterdir())
+
+
+@pytest.mark.parametrize("key", [
+    secrets.token_hex(32), secrets.token_hex(16), secrets.token_urlsafe(32),
+    secrets.token_urlsafe(24)])
+def test_production_accepts_generated_keys(tmp_path, session_keys, key):
+    """Keys made by ``secrets`` (hex or URL-safe, 32 characters or more) pass the rule."""
+    create_app(_production(tmp_path, session_keys, SECRET_KEY=key, HASH_KEY=key[::-1]))
+
+
+def test_several_workers_start_with_redis(tmp_path, session_keys):
+    app = create_app(_production(tmp_path, session_keys, WORKERS=4,
+                                 REDIS_URL="redis://127.0.0.1:1/0"))
+    assert settings.of(app).workers == 4
+
+
+@pytest.mark.parametrize("variable", ["GRANIAN_WORKERS", "WEB_CONCURRENCY", "IDP_WORKERS"])
+def test_worker_count_is_read_from_the_server_environment(tmp_path, session_keys,
+                                                          monkeypatch, variable):
+    """The worker count Granian (or a platform) is given counts for the REDIS_URL rule."""
+    monkeypatch.setenv(variable, "3")
+    with pytest.raises(SettingsError, match="REDIS_URL"):
+        create_app(_production(tmp_path, session_keys))
 
 
 def test_production_refusal_exits_nonzero(tmp_path):

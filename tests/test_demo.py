@@ -12,6 +12,8 @@ from idp.clients.service import get_client
 from idp.extensions import db
 from idp.models import RegistryRecord, User
 
+from .factories import PRODUCTION_ADAPTERS, PRODUCTION_HASH_KEY, PRODUCTION_SECRET_KEY
+
 
 def test_demo_seed_is_idempotent_and_usable(app, runner, client):
     first = runner.invoke(args=["demo", "seed"])
@@ -33,9 +35,8 @@ def test_demo_seed_is_idempotent_and_usable(app, runner, client):
 class TestProduction:
     @pytest.fixture
     def app_config(self, app_config):
-        return {**app_config, "ENV": "production", "HASH_KEY": "h" * 40,
-                "ISSUER": "https://login.example.ir", "IDENTITY_BACKEND": "http",
-                "SMS_BACKEND": "http"}
+        return {**app_config, "ENV": "production", "SECRET_KEY": PRODUCTION_SECRET_KEY,
+                "HASH_KEY": PRODUCTION_HASH_KEY, **PRODUCTION_ADAPTERS}
 
     def test_demo_seed_refused_in_production(self, runner):
         """No demo citizens, portals or account in production."""

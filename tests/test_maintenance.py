@@ -15,6 +15,7 @@ from idp.models import (
     AuditEvent,
     AuthorizationCode,
     BackchannelLogoutJob,
+    CaptchaChallenge,
     InitialAccessToken,
     LoginThrottle,
     OtpChallenge,
@@ -91,6 +92,9 @@ def seed(clock):
         BackchannelLogoutJob(client_id="rp", uri="https://rp.example.ir/bc", logout_token="c",
                              attempts=1, next_attempt_at=t + HOUR),
     ]
+    # CAPTCHA challenges: gone once expired.
+    rows += [CaptchaChallenge(id="old", answer="12345", expires_at=t - HOUR),
+             CaptchaChallenge(id="live", answer="12345", expires_at=t + HOUR)]
     # Audit events: one past retention, one just inside it.
     retention = timedelta(days=current_app.config["AUDIT_RETENTION_DAYS"])
     rows += [AuditEvent(event="login_ok", created_at=t - retention - HOUR),
@@ -127,7 +131,7 @@ def test_purge_removes_only_expired_rows(app, runner, clock):
         "access_tokens": 1, "refresh_tokens": 1, "token_families": 2, "used_jtis": 1,
         "backchannel_logout_jobs": 2, "initial_access_tokens": 1, "otp_throttles": 1,
         "login_throttles": 1,
-        "recovery_requests": 1,
+        "recovery_requests": 1, "captcha_challenges": 1,
     }
     for model in (AuthorizationCode, RegistrationDraft, PendingAuthorization, SsoSession,
                   UsedJti, InitialAccessToken, AccessToken, RefreshToken):
@@ -138,6 +142,7 @@ def test_purge_removes_only_expired_rows(app, runner, clock):
     assert sorted(db.session.scalars(select(BackchannelLogoutJob.logout_token))) == ["c", "d"]
     assert db.session.scalars(select(OtpThrottle.mobile)).all() == ["09120000002"]
     assert db.session.scalars(select(LoginThrottle.code_hash)).all() == ["recent"]
+    assert db.session.scalars(select(CaptchaChallenge.id)).all() == ["live"]
     assert sorted(db.session.scalars(select(RecoveryRequest.key_hash))) == ["live-rr",
                                                                             "recent-rr"]
     assert sorted(db.session.scalars(select(TokenFamily.id))) == sorted(

@@ -15,6 +15,8 @@ from idp import create_app, settings
 from idp.commands.keys import keys_cli
 from idp.settings import SettingsError
 
+from .factories import PRODUCTION_ADAPTERS, PRODUCTION_HASH_KEY, PRODUCTION_SECRET_KEY
+
 
 @pytest.fixture
 def start(tmp_path, session_keys):
@@ -175,9 +177,9 @@ def production_without_keys(tmp_path, monkeypatch):
     # What the flask command changes in the process, undone after the test.
     monkeypatch.setenv("FLASK_RUN_FROM_CLI", "true")
     monkeypatch.setattr(sys, "path", list(sys.path))
-    for name, value in {"ENV": "production", "SECRET_KEY": "x" * 40, "HASH_KEY": "h" * 40,
-                        "ISSUER": "https://login.example.ir", "IDENTITY_BACKEND": "http",
-                        "SMS_BACKEND": "http", "KEYS_DIR": str(tmp_path / "keys"),
+    for name, value in {"ENV": "production", "SECRET_KEY": PRODUCTION_SECRET_KEY,
+                        "HASH_KEY": PRODUCTION_HASH_KEY, **PRODUCTION_ADAPTERS,
+                        "KEYS_DIR": str(tmp_path / "keys"),
                         "INSTANCE_PATH": str(tmp_path / "i")}.items():
         monkeypatch.setenv(f"IDP_{name}", value)
     return tmp_path / "keys"

@@ -14,7 +14,14 @@ from urllib.parse import urlsplit
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField
-from wtforms.validators import AnyOf, EqualTo, InputRequired, Length, ValidationError
+from wtforms.validators import (
+    AnyOf,
+    EqualTo,
+    InputRequired,
+    Length,
+    Optional,
+    ValidationError,
+)
 
 from ..identity.national_id import is_valid_fida_code, is_valid_national_code
 from ..messages import MESSAGES, message
@@ -79,7 +86,16 @@ def _new_password_fields():
     return password, confirm
 
 
-class LoginForm(FlaskForm):
+class CaptchaFields:
+    """The CAPTCHA's fields, for a form that may ask for one (``_macros/captcha.html``);
+    whether it must is decided by :func:`idp.security.captcha.require`."""
+
+    captcha_id = HiddenField(validators=[Optional(), Length(max=32)])
+    captcha_answer = StringField(_l("رقم‌های تصویر امنیتی"), filters=[normalize_digits],
+                                 validators=[Optional(), Length(max=16)])
+
+
+class LoginForm(CaptchaFields, FlaskForm):
     id_code = IdCodeField()
     password = PasswordField(_l("گذرواژه"), validators=[_required()])
 
@@ -144,7 +160,7 @@ class ConsentForm(FlaskForm):
     client_id = HiddenField(validators=[_required()])
 
 
-class RecoveryStartForm(FlaskForm):
+class RecoveryStartForm(CaptchaFields, FlaskForm):
     id_code = IdCodeField()
     # One method today (SMS), shown as a radio button; more may follow.
     method = StringField(_l("روش بازیابی"), default="sms", validators=[

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from .. import settings
 from ..errors import DomainError
 from ..forms import error_text, form_error
+from ..security import captcha
 from . import recovery, session
 from .forms import ActionForm, CodeForm, NewPasswordForm, RecoveryStartForm, safe_next
 from .views import bp
@@ -31,8 +32,12 @@ def recover():
     next_url = safe_next(request.args.get("next"))
     form = RecoveryStartForm()
     if form.validate_on_submit():
+        ip = request.remote_addr
         try:
-            key = recovery.start(form.id_code.data, next_url=next_url, ip=request.remote_addr)
+            captcha.require("recovery", ip=ip, target=form.id_code.data,
+                            challenge_id=form.captcha_id.data, answer=form.captcha_answer.data)
+            captcha.count("recovery", ip=ip, target=form.id_code.data)
+            key = recovery.start(form.id_code.data, next_url=next_url, ip=ip)
         except DomainError as e:
             form_error(form, e)
         else:

@@ -19,6 +19,7 @@ from ..models import (
     AuditEvent,
     AuthorizationCode,
     BackchannelLogoutJob,
+    CaptchaChallenge,
     InitialAccessToken,
     LoginThrottle,
     OtpChallenge,
@@ -70,6 +71,7 @@ def _rules(moment: datetime) -> list[tuple[str, type, object]]:
             and_(BackchannelLogoutJob.attempts >= cfg.oidc_backchannel_max_attempts,
                  BackchannelLogoutJob.next_attempt_at < moment))),
         ("initial_access_tokens", InitialAccessToken, InitialAccessToken.expires_at < moment),
+        ("captcha_challenges", CaptchaChallenge, CaptchaChallenge.expires_at < moment),
     ]
 
 

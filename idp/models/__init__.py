@@ -6,7 +6,14 @@ from .base import Base
 from .client import Client, ClientsVersion
 from .recovery import RecoveryRequest
 from .registry import RegistryRecord
-from .security import LoginThrottle, OtpChallenge, OtpThrottle, RegistrationDraft, SmsMessage
+from .security import (
+    CaptchaChallenge,
+    LoginThrottle,
+    OtpChallenge,
+    OtpThrottle,
+    RegistrationDraft,
+    SmsMessage,
+)
 from .session import (
     BackchannelLogoutJob,
     PendingAuthentication,
@@ -23,6 +30,7 @@ __all__ = [
     "AuditEvent",
     "AuthorizationCode",
     "BackchannelLogoutJob",
+    "CaptchaChallenge",
     "Base",
     "Client",
     "ClientsVersion",

@@ -84,3 +84,17 @@ class SmsMessage(Base):
     text: Mapped[str] = mapped_column(Text)
     template: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CaptchaChallenge(Base):
+    """A CAPTCHA shown on a form: answered once (the row is deleted by the answer), then gone.
+
+    The answer is kept as it is: the image and the audio are drawn from it on request, it
+    opens nothing by itself, and the row lives ``CAPTCHA_TTL`` seconds.
+    """
+
+    __tablename__ = "captcha_challenges"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # random, in the page
+    answer: Mapped[str] = mapped_column(String(16))
+    expires_at: Mapped[datetime] = mapped_column(index=True)

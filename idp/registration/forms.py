@@ -16,6 +16,7 @@ from wtforms import HiddenField, PasswordField, RadioField, SelectField, StringF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import EqualTo, InputRequired, Length, ValidationError
 
+from ..accounts.forms import CaptchaFields
 from ..errors import DomainError
 from ..i18n import localized_digits
 from ..identity import jalali
@@ -46,7 +47,7 @@ class StartForm(FlaskForm):
     next = HiddenField()
 
 
-class CodeAndMobileForm(FlaskForm):
+class CodeAndMobileForm(CaptchaFields, FlaskForm):
     """Step 1: national/FIDA code and mobile; ``id_type`` decides which code is valid."""
 
     id_code = StringField(_l("کد ملی"), filters=[normalize_digits], validators=[_required()])

@@ -25,6 +25,7 @@ from ..forms import add_error, error_text, form_error
 from ..i18n import current_locale
 from ..identity import jalali
 from ..messages import message
+from ..security import captcha
 from ..text import mask_mobile
 from . import services, wizard
 from .forms import (
@@ -147,6 +148,13 @@ def _step1(draft):
         "id_code": draft.id_code, "mobile": draft.mobile})
     account_exists = False
     if form.validate_on_submit():
+        try:
+            captcha.require("registration", ip=request.remote_addr, target=form.mobile.data,
+                            challenge_id=form.captcha_id.data, answer=form.captcha_answer.data)
+        except DomainError as e:
+            form_error(form, e)
+            return _render("step1.html", draft, form=form, account_exists=False)
+        captcha.count("registration", ip=request.remote_addr, target=form.mobile.data)
         wizard.keep_typed(draft, 1, {"id_code": form.id_code.data, "mobile": form.mobile.data})
         try:
             sent = services.submit_code_and_mobile(draft, form.id_code.data, form.mobile.data,

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from flask import render_template, request
 
-from ...forms import error_text
+from ...forms import form_error
+from ...security import captcha
 from .. import signin
 from ..forms import LoginForm, normalize_id_code
 
@@ -36,9 +37,13 @@ def render(ctx, form):
 
 
 def submit(ctx, form) -> None:
+    captcha.require("login", ip=request.remote_addr, target=form.id_code.data,
+                    challenge_id=form.captcha_id.data, answer=form.captcha_answer.data)
     ctx.user = signin.authenticate(form.id_code.data, form.password.data,
                                    ip=request.remote_addr)
 
 
 def refuse(ctx, form, error) -> None:
-    form.form_errors.append(error_text(error))
+    if error.code in ("login_failed", "account_temporarily_locked"):
+        captcha.count("login", ip=request.remote_addr, target=form.id_code.data)
+    form_error(form, error)
