@@ -493,8 +493,11 @@ def test_started_from_a_portal_signs_in_and_returns(wizard, client):
     wizard.step3()
     wizard.step4()
     answer = wizard.confirm()
-    assert answer.headers["Location"] == "/authorize?client_id=eservices"
+    assert answer.headers["Location"] == "/register/done?next=/authorize?client_id%3Deservices"
     assert "idp_session=" in ";".join(answer.headers.getlist("Set-Cookie"))
+    done = client.get(answer.headers["Location"]).text  # the system message, then «ادامه»
+    assert "ثبت نام شما با موفقیت انجام شد." in done
+    assert '<a href="/authorize?client_id=eservices" class="btn btn-primary">ادامه</a>' in done
     session = db.session.scalars(select(SsoSession)).one()
     assert session.amr == ["sms"]  # the SMS code of step 1 was the proof, no password typed
 
@@ -522,7 +525,8 @@ def test_prompt_create_registers_then_answers_the_portal(wizard, client, oidc, s
     wizard.step2()
     wizard.step3()
     wizard.step4()
-    assert wizard.confirm().headers["Location"] == resume
+    done = wizard.confirm().headers["Location"]
+    assert parse_qs(urlsplit(done).query)["next"] == [resume]
     answer = query_of(client.get(resume))
     assert answer["state"] == params["state"] and "code" in answer, answer
     tokens = oidc.exchange(rp, secret, answer["code"], params).json
@@ -546,7 +550,8 @@ def test_register_link_of_the_sign_in_page_keeps_the_portal(wizard, client):
     wizard.step2()
     wizard.step3()
     wizard.step4()
-    assert wizard.confirm().headers["Location"] == portal
+    done = wizard.confirm().headers["Location"]
+    assert parse_qs(urlsplit(done).query)["next"] == [portal]
 
 
 def test_already_registered_links_to_sign_in_with_the_portal(client, app):
