@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FLASK_APP := idp
 
-.PHONY: run serve test lint bench migration clean
+.PHONY: run serve demo test e2e lint bench migration clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,9 +25,25 @@ serve: $(STAMP)
 	$(BIN)/granian --interface wsgi --host 127.0.0.1 --port 5000 --workers 2 \
 	  --blocking-threads 4 wsgi:app
 
+## The IdP and the two demo portals (examples/portal): http://127.0.0.1:5000, :5001 (eservices)
+## and :5002 (profile); migrates and seeds instance/ first. Ctrl-C stops all three.
+demo: $(STAMP)
+	$(BIN)/python examples/portal/run_demo.py
+
 ## Run the whole test suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set).
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## Browser tests (e2e/): Debian's chromium driven by Playwright against the IdP and both demo
+## portals on loopback ports; screenshots and logs in e2e/output/. Not part of `make test`.
+E2E_STAMP := $(VENV)/.e2e-installed
+$(E2E_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,e2e]'
+	touch $(E2E_STAMP)
+
+e2e: $(E2E_STAMP)
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+	$(BIN)/python -m pytest e2e $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check idp tests
