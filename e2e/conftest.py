@@ -15,6 +15,7 @@ import os
 import re
 import socket
 import sqlite3
+import time
 from datetime import date
 from pathlib import Path
 
@@ -84,6 +85,22 @@ class Database:
                 return record
         raise LookupError(f"no free {id_type} registry record")
 
+    def logout_jobs(self, client_id: str | None = None) -> list[sqlite3.Row]:
+        sql = "SELECT * FROM backchannel_logout_jobs"
+        return self.rows(sql + " WHERE client_id = ?", client_id) if client_id \
+            else self.rows(sql)
+
+    def wait_for_logouts(self, timeout: float = 30) -> None:
+        """Wait until every back-channel logout the IdP queued has been attempted."""
+        deadline = time.monotonic() + timeout
+        while any(job["delivered_at"] is None and job["attempts"] == 0
+                  for job in self.logout_jobs()):
+            assert time.monotonic() < deadline, "back-channel logouts not attempted"
+            time.sleep(0.1)
+
+    def user(self, id_code: str) -> sqlite3.Row:
+        return self.rows("SELECT * FROM users WHERE id_code = ?", id_code)[0]
+
     def last_sms_id(self) -> int:
         return self.rows("SELECT coalesce(max(id), 0) AS n FROM sms_outbox")[0]["n"]
 
@@ -145,6 +162,9 @@ class Person:
         self.context.on("console", self._console)
         self.context.on("weberror", lambda e: self.errors.append(f"page error: {e.error}"))
         self.page = self.context.new_page()
+        self.visited: list[str] = []  # every URL the tab navigated to
+        self.page.on("framenavigated", lambda frame: frame.parent_frame is None
+                     and self.visited.append(frame.url))
         self.shots = OUTPUT / "screenshots" / name
         self.shots.mkdir(parents=True, exist_ok=True)
         self.count = 0
