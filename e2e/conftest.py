@@ -123,6 +123,10 @@ def servers(tmp_path_factory):
     processes, urls = launcher.start(idp_port, {"eservices": eservices, "profile": profile},
                                      instance, env=env, log_dir=logs)
     seed = urls.pop("seed")
+    idp_env = {**os.environ, **env, "FLASK_APP": "idp", "IDP_INSTANCE_PATH": str(instance),
+               "IDP_ISSUER": urls["idp"]}
+    urls["flask"] = lambda *args, **kw: launcher.flask(idp_env, *args, capture_output=True,
+                                                       text=True, **kw).stdout
     code, password = re.search(r"national code (\d+), password (\S+)", seed).groups()
     urls["demo"] = {"id_code": code, "password": password}
     urls["db"] = Database(instance / "idp.sqlite3")

@@ -50,7 +50,7 @@ def prove_mobile(person: Person, record: dict) -> None:
     expect_step(person, 2)
 
 
-def fill_identity(person: Person, record: dict, **overrides) -> None:
+def fill_identity(person: Person, record: dict, jalali=None, **overrides) -> None:
     page = person.page
     values = {"first_name": record["first_name"], "last_name": record["last_name"],
               "father_name": record["father_name"],
@@ -58,7 +58,7 @@ def fill_identity(person: Person, record: dict, **overrides) -> None:
     values.update(overrides)
     for name, value in values.items():
         page.locator(f"input[name={name}]").fill(value)
-    year, month, day = overrides.get("jalali", record["jalali"])
+    year, month, day = jalali or record["jalali"]
     page.locator("select[name=birth_year]").select_option(str(year))
     page.locator("select[name=birth_month]").select_option(str(month))
     page.locator("select[name=birth_day]").select_option(str(day))
