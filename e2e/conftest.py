@@ -15,6 +15,8 @@ import os
 import re
 import socket
 import sqlite3
+import subprocess
+import sys
 import time
 from datetime import date
 from pathlib import Path
@@ -125,8 +127,15 @@ def servers(tmp_path_factory):
     seed = urls.pop("seed")
     idp_env = {**os.environ, **env, "FLASK_APP": "idp", "IDP_INSTANCE_PATH": str(instance),
                "IDP_ISSUER": urls["idp"]}
-    urls["flask"] = lambda *args, **kw: launcher.flask(idp_env, *args, capture_output=True,
-                                                       text=True, **kw).stdout
+
+    def flask(*args: str) -> str:
+        """Run a `flask` command against the live IdP's instance; return its output."""
+        done = subprocess.run([sys.executable, "-m", "flask", *args], env=idp_env, cwd=ROOT,
+                              capture_output=True, text=True, check=False)
+        assert done.returncode == 0, f"flask {args}: {done.stdout}{done.stderr}"
+        return done.stdout
+
+    urls["flask"] = flask
     code, password = re.search(r"national code (\d+), password (\S+)", seed).groups()
     urls["demo"] = {"id_code": code, "password": password}
     urls["db"] = Database(instance / "idp.sqlite3")
