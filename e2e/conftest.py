@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -28,6 +29,7 @@ from playwright.sync_api import sync_playwright
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUT = Path(os.environ.get("E2E_OUTPUT", ROOT / "e2e" / "output"))
 CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu"]
 PORT_RANGE = range(int(os.environ.get("E2E_PORT_START", "18500")), 65535)
 AXE = ROOT / "e2e" / "assets" / "axe.min.js"
 AXE_VERSION = "4.14.1"
@@ -116,6 +118,7 @@ class Database:
 
 @pytest.fixture(scope="session")
 def servers(tmp_path_factory):
+    shutil.rmtree(OUTPUT / "screenshots", ignore_errors=True)  # this run's pictures only
     launcher = _launcher()
     idp_port, eservices, profile = free_ports(3)
     instance = tmp_path_factory.mktemp("instance")
@@ -153,7 +156,7 @@ def taken():
 def browser():
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
 

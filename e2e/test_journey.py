@@ -42,6 +42,7 @@ def test_1_register_from_eservices(citizen, record):
     code = record["id_code"]
     assert shown["masked-code"] == code[:3] + "*****" + code[-2:]
     assert shown["amr"] == "sms"
+    expect(page.locator("main")).not_to_contain_text(code)  # masked everywhere on the page
     citizen.step("eservices-signed-in")
 
 

@@ -29,6 +29,7 @@ from joserfc.errors import InvalidKeyIdError, JoseError
 from joserfc.jwk import KeySet
 
 BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
+MASKED = {"national_code", "fida_code", "phone_number"}
 
 
 class SessionStore:
@@ -138,8 +139,10 @@ def create_app(config: dict | None = None) -> Flask:
             return redirect(url_for("home"))
         claims, info = user["claims"], user["userinfo"]
         auth_time = datetime.fromtimestamp(claims["auth_time"], UTC)
+        # Identifiers are personal data: shown masked, even in the table of received claims.
+        shown = {k: mask(str(v)) if k in MASKED else v for k, v in info.items()}
         return render_template(
-            "me.html", user=user, claims=claims, info=info,
+            "me.html", user=user, claims=claims, info=info, shown=shown,
             code=mask(info.get("national_code") or info.get("fida_code") or ""),
             auth_time=auth_time.astimezone(ZoneInfo("Asia/Tehran")).strftime("%Y-%m-%d %H:%M:%S"))
 
