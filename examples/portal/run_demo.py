@@ -24,7 +24,7 @@ PORTALS = [("eservices", "خدمات غیرحضوری", "#1f4e79"), ("profile", 
 
 
 def flask(env: dict, *args: str, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "flask", *args], env=env, cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "flask", *args], env=env, cwd=ROOT,  # noqa: S603
                           check=True, **kwargs)
 
 
