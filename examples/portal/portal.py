@@ -19,6 +19,7 @@ from __future__ import annotations
 import secrets
 import threading
 from datetime import UTC, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from authlib.integrations.base_client import OAuthError
@@ -69,7 +70,7 @@ class SessionStore:
 
 
 def create_app(config: dict | None = None) -> Flask:
-    app = Flask(__name__)
+    app = Flask(__name__, root_path=str(Path(__file__).resolve().parent))
     app.config.from_prefixed_env("PORTAL")
     app.config.update(config or {})
     name = app.config["CLIENT_ID"]
