@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -31,6 +32,7 @@ from joserfc.jwk import KeySet
 
 BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 MASKED = {"national_code", "fida_code", "phone_number"}
+CLOCK_SKEW = 30  # seconds of clock difference tolerated with the IdP
 
 
 class SessionStore:
@@ -112,6 +114,7 @@ def create_app(config: dict | None = None) -> Flask:
     @app.get("/reauth")
     def reauth():
         # max_age=0: the IdP asks for the password again; the SSO session stays.
+        session["reauth_at"] = int(time.time())
         return to_idp(max_age=0)
 
     @app.get("/callback")
@@ -125,6 +128,9 @@ def create_app(config: dict | None = None) -> Flask:
         except OAuthError as error:
             return render_template("home.html", user=None, error=error.error), 400
         claims = dict(token["userinfo"])  # the validated ID token's claims
+        asked_at = session.pop("reauth_at", None)
+        if asked_at is not None and claims["auth_time"] < asked_at - CLOCK_SKEW:
+            abort(400)  # OIDC Core §3.1.2.1: max_age=0 must bring a new sign-in
         userinfo = dict(idp.userinfo(token=token))
         store.end(session.pop("key", None))
         session.clear()  # a fresh cookie session after sign-in
