@@ -100,7 +100,9 @@ def main() -> None:
     parser.add_argument("--profile-port", type=int, default=5002)
     parser.add_argument("--instance", type=Path, default=ROOT / "instance")
     args = parser.parse_args()
-    signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill PID` stops all three too
+    # Ctrl-C (SIGINT, even when started in the background) and `kill PID` stop all three.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     processes, urls = start(args.idp_port, {"eservices": args.eservices_port,
                                             "profile": args.profile_port},
                             args.instance.resolve())
