@@ -78,6 +78,9 @@ def create_app(config: dict | None = None) -> Flask:
     name = app.config["CLIENT_ID"]
     # Portals on one host share cookies across ports: give each its own cookie name.
     app.config["SESSION_COOKIE_NAME"] = f"portal_{name}"
+    # Lax: no cross-site POST carries it (the «خروج» form), yet the IdP's redirect back does.
+    # Behind https also set SESSION_COOKIE_SECURE = True.
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     base_url = app.config["BASE_URL"].rstrip("/")
     store = SessionStore()
     seen_jti: set[str] = set()  # logout tokens are single use (a real portal expires these)
