@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export FLASK_APP := idp
 WORKERS ?= 2
 
-.PHONY: run serve test lint bench migration clean
+.PHONY: run serve demo test e2e lint bench migration clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,12 +27,28 @@ serve: $(STAMP)
 	GRANIAN_WORKERS=$(WORKERS) $(BIN)/granian --interface wsgi --host 127.0.0.1 --port 5000 \
 	  --blocking-threads 4 wsgi:app
 
+## The IdP and the two demo portals (examples/portal): http://127.0.0.1:5000, :5001 (eservices)
+## and :5002 (profile); migrates and seeds instance/ first. Ctrl-C stops all three.
+demo: $(STAMP)
+	$(BIN)/python examples/portal/run_demo.py
+
 ## Run the whole test suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set).
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+## Browser tests (e2e/): Debian's chromium driven by Playwright against the IdP and both demo
+## portals on loopback ports; screenshots and logs in e2e/output/. Not part of `make test`.
+E2E_STAMP := $(VENV)/.e2e-installed
+$(E2E_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,e2e]'
+	touch $(E2E_STAMP)
+
+e2e: $(E2E_STAMP)
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+	$(BIN)/python -m pytest e2e $(PYTEST_ARGS)
+
 lint: $(STAMP)
-	$(BIN)/ruff check idp tests
+	$(BIN)/ruff check idp tests e2e examples
 
 ## Benchmark the hot paths on SQLite and PostgreSQL, write bench/results/ (bench/README.md).
 ## Not part of `make test`. Settings from the environment or the command line: BENCH_DB,

@@ -43,3 +43,23 @@ class TestProduction:
         result = runner.invoke(args=["demo", "seed"])
         assert result.exit_code != 0 and "refused in production" in result.output
         assert db.session.scalar(select(func.count(User.id))) == 0
+
+
+def test_demo_portals_follow_their_base_url(app, runner):
+    """make demo / make e2e run the portals on other ports: the clients follow them."""
+    first = runner.invoke(args=["demo", "seed"])
+    assert first.exit_code == 0, first.output
+    client = get_client("eservices")
+    assert client.redirect_uris == ["http://127.0.0.1:5001/callback"]
+    moved = runner.invoke(args=["demo", "seed", "--portal", "eservices=http://127.0.0.1:18511"])
+    assert moved.exit_code == 0, moved.output
+    db.session.expire_all()
+    client = get_client("eservices")
+    assert client.redirect_uris == ["http://127.0.0.1:18511/callback"]
+    assert client.post_logout_redirect_uris == ["http://127.0.0.1:18511/"]
+    assert client.backchannel_logout_uri == "http://127.0.0.1:18511/backchannel-logout"
+    secret = re.search(r"Demo client eservices: client_secret=(\S+)", moved.output)[1]
+    assert secret_matches(client, secret)
+    assert get_client("profile").redirect_uris == ["http://127.0.0.1:5002/callback"]
+    refused = runner.invoke(args=["demo", "seed", "--portal", "bank=http://127.0.0.1:1"])
+    assert refused.exit_code != 0 and "--portal" in refused.output

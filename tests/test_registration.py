@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -13,7 +14,7 @@ from idp.extensions import db
 from idp.models import AuditEvent, RegistrationDraft, SmsMessage, SsoSession, User
 from idp.security.hashing import sha256
 
-from .factories import make_registry_record, make_user
+from .factories import auth_params, make_portal, make_registry_record, make_user, query_of
 
 PASSWORD = "Registr8tion"
 PERSIAN = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
@@ -492,10 +493,46 @@ def test_started_from_a_portal_signs_in_and_returns(wizard, client):
     wizard.step3()
     wizard.step4()
     answer = wizard.confirm()
-    assert answer.headers["Location"] == "/authorize?client_id=eservices"
+    assert answer.headers["Location"] == "/register/done?next=/authorize?client_id%3Deservices"
     assert "idp_session=" in ";".join(answer.headers.getlist("Set-Cookie"))
+    done = client.get(answer.headers["Location"]).text  # the system message, then «ادامه»
+    assert "ثبت نام شما با موفقیت انجام شد." in done
+    assert '<a href="/authorize?client_id=eservices" class="btn btn-primary">ادامه</a>' in done
     session = db.session.scalars(select(SsoSession)).one()
     assert session.amr == ["sms"]  # the SMS code of step 1 was the proof, no password typed
+
+
+@pytest.mark.parametrize("signed_in", [False, True])
+def test_prompt_create_registers_then_answers_the_portal(wizard, client, oidc, signed_in):
+    """prompt=create (Initiating User Registration via OpenID Connect 1.0): the portal's
+    request goes to the wizard, even from a signed-in browser, and comes back to the portal
+    with a code for the new citizen."""
+    assert "create" in client.get("/.well-known/openid-configuration").json[
+        "prompt_values_supported"]
+    rp, secret = make_portal(first_party=True)
+    if signed_in:
+        oidc.sign_in(make_user())
+    params = auth_params(rp, prompt="create", scope="openid national_id")
+    response = oidc.authorize(params)
+    assert response.status_code == 302
+    location = urlsplit(response.headers["Location"])
+    assert location.path == "/register"
+    resume = parse_qs(location.query)["next"][0]
+    assert resume.startswith("/authorize/resume?key=")
+    assert wizard.start(next=resume).status_code == 302
+    wizard.step1()
+    wizard.verify()
+    wizard.step2()
+    wizard.step3()
+    wizard.step4()
+    done = wizard.confirm().headers["Location"]
+    assert parse_qs(urlsplit(done).query)["next"] == [resume]
+    answer = query_of(client.get(resume))
+    assert answer["state"] == params["state"] and "code" in answer, answer
+    tokens = oidc.exchange(rp, secret, answer["code"], params).json
+    assert oidc.decode(tokens["id_token"]).claims["amr"] == ["sms"]
+    info = client.get("/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"})
+    assert info.json["national_code"] == wizard.record.id_code
 
 
 def test_register_link_of_the_sign_in_page_keeps_the_portal(wizard, client):
@@ -513,7 +550,8 @@ def test_register_link_of_the_sign_in_page_keeps_the_portal(wizard, client):
     wizard.step2()
     wizard.step3()
     wizard.step4()
-    assert wizard.confirm().headers["Location"] == portal
+    done = wizard.confirm().headers["Location"]
+    assert parse_qs(urlsplit(done).query)["next"] == [portal]
 
 
 def test_already_registered_links_to_sign_in_with_the_portal(client, app):

@@ -23,14 +23,18 @@ from .registry import seed_registry
 demo_cli = AppGroup("demo", help="Demo data for a development IdP.")
 
 
+#: The demo portals (examples/portal, ``make demo``): client id, names, default base URL.
 DEMO_CLIENTS = [
-    ("eservices", "سرویس‌های غیرحضوری", "e-services", 8001),
-    ("profile", "پروفایل", "profile", 8002),
+    ("eservices", "خدمات غیرحضوری", "e-services", "http://127.0.0.1:5001"),
+    ("profile", "پروفایل", "profile", "http://127.0.0.1:5002"),
 ]
 
 
 @demo_cli.command("seed")
-def demo_seed():
+@click.option("--portal", "portals", multiple=True, metavar="CLIENT_ID=BASE_URL",
+              help="Where a demo portal runs (default eservices=http://127.0.0.1:5001, "
+                   "profile=http://127.0.0.1:5002); its redirect URIs follow.")
+def demo_seed(portals):
     """Seed the registry and the demo portals; print how to use them (development only)."""
     if settings.current().env == "production":
         raise click.ClickException("demo data is refused in production")
@@ -38,13 +42,20 @@ def demo_seed():
         seed_registry(10, 1403)
     credentials_file = Path(current_app.instance_path) / "demo-clients.json"
     saved = json.loads(credentials_file.read_text()) if credentials_file.exists() else {}
-    for client_id, name_fa, name_en, port in DEMO_CLIENTS:
-        exists = db.session.scalar(select(Client.id).where(Client.client_id == client_id))
-        if exists and client_id in saved:
+    bases = {client_id: base for client_id, *_, base in DEMO_CLIENTS}
+    for item in portals:
+        client_id, _, base = item.partition("=")
+        if client_id not in bases or not base.startswith("http"):
+            raise click.BadParameter(f"expected eservices=URL or profile=URL, got {item!r}",
+                                     param_hint="--portal")
+        bases[client_id] = base.rstrip("/")
+    for client_id, name_fa, name_en, _ in DEMO_CLIENTS:
+        base = bases[client_id]
+        row = db.session.scalar(select(Client).where(Client.client_id == client_id))
+        if row is not None and client_id in saved and row.redirect_uris == [f"{base}/callback"]:
             continue
-        base = f"http://127.0.0.1:{port}"
-        with unit_of_work():  # a lost secret: the client is registered again
-            if exists:
+        with unit_of_work():  # a lost secret or a moved portal: the client is registered again
+            if row is not None:
                 db.session.execute(Client.__table__.delete()
                                    .where(Client.client_id == client_id))
             _, secret = clients_service.register_client(ClientSpec(
@@ -58,9 +69,9 @@ def demo_seed():
         json.dump(saved, f)
     issuer = settings.current().issuer
     click.echo(f"Issuer: {issuer}  (discovery: {issuer}/.well-known/openid-configuration)")
-    for client_id, *_rest, port in DEMO_CLIENTS:
+    for client_id, *_ in DEMO_CLIENTS:
         click.echo(f"Demo client {client_id}: client_secret={saved[client_id]} "
-                   f"redirect_uri=http://127.0.0.1:{port}/callback")
+                   f"redirect_uri={bases[client_id]}/callback")
     citizen = _demo_citizen()
     click.echo(f"Demo citizen (sign in at {issuer}/login): national code {citizen.id_code}, "
                f"password {DEMO_PASSWORD}")

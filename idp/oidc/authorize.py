@@ -6,6 +6,8 @@
    max_age, claims, id_token_hint, unsupported request objects) answer by redirect;
 3. sign-in: no session, ``prompt=login``, ``max_age`` exceeded or a hint for someone
    else → the request is parked server-side and the browser goes to ``/login``;
+   ``prompt=create`` (Initiating User Registration via OpenID Connect 1.0) → parked too,
+   and the browser goes to the registration wizard, which signs the new citizen in;
 4. consent: first-party clients skip it; others need a stored consent covering the
    scopes or see the consent page;
 5. a code is issued, bound to the SSO session.
@@ -66,6 +68,14 @@ class LoginRedirect:
 
 
 @dataclass(frozen=True)
+class RegisterRedirect:
+    """The request is parked under ``key``; the browser registers (``prompt=create``),
+    is signed in by the wizard, then resumes it."""
+
+    key: str
+
+
+@dataclass(frozen=True)
 class ConsentRedirect:
     """The request is parked under ``key``; the browser goes to the consent page."""
 
@@ -91,7 +101,8 @@ class ErrorPage:
 
 
 #: Everything an authorization step can end in.
-AuthorizeOutcome = ClientResponse | LoginRedirect | ConsentRedirect | ConsentPage | ErrorPage
+AuthorizeOutcome = (ClientResponse | LoginRedirect | RegisterRedirect | ConsentRedirect
+                    | ConsentPage | ErrorPage)
 
 
 @dataclass
@@ -177,7 +188,10 @@ def _run(params: dict, pending, key: str | None) -> AuthorizeOutcome:
     if user is None:
         if "none" in prompts:  # OIDC Core §3.1.2.1: prompt=none never shows a page
             return _error(checked, LoginRequiredError(), pending)
-        return _to_login(key or storage.park(checked.client.client_id, params), params)
+        key = key or storage.park(checked.client.client_id, params)
+        if "create" in prompts:
+            return RegisterRedirect(key)
+        return _to_login(key, params)
     granted = checked.client.first_party or (
         "consent" not in prompts and consents.covers(user.id, checked.client.client_id,
                                                      checked.scope))
@@ -198,7 +212,8 @@ def _signed_in(checked: Checked, pending):
     if session is None or user is None or user.status != "active":
         return None, None
     # One account per browser: choosing an account means signing in again (Core §3.1.2.1).
-    fresh = bool({"login", "select_account"} & checked.prompts)
+    # prompt=create asks for a new account: only a sign-in after parking (the wizard's) counts.
+    fresh = bool({"login", "select_account", "create"} & checked.prompts)
     if checked.hint and checked.hint.get("sub") != claims_mod.subject(user, checked.client):
         fresh = True  # the client expects someone else: sign in again
     # A sign-in that happened after this request was parked satisfies prompt=login and

@@ -51,6 +51,8 @@ def build(cfg: Settings) -> dict:
         "introspection_endpoint_auth_signing_alg_values_supported": ["RS256", "ES256"],
         "code_challenge_methods_supported": ["S256"],
         "claims_parameter_supported": True,
+        # Initiating User Registration via OpenID Connect 1.0 §4: "create" must be listed.
+        "prompt_values_supported": ["none", "login", "consent", "select_account", "create"],
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
         "authorization_response_iss_parameter_supported": True,

@@ -25,6 +25,7 @@ from .authorize import (
     ConsentRedirect,
     ErrorPage,
     LoginRedirect,
+    RegisterRedirect,
 )
 from .forms import ConsentForm, LogoutForm
 from .server import oauth_server
@@ -128,6 +129,8 @@ def _answer(outcome: AuthorizeOutcome, form: ConsentForm | None = None) -> Respo
         case LoginRedirect(key=key, login_hint=login_hint):
             return redirect(url_for("accounts.login", next=url_for("oidc.resume", key=key),
                                     login_hint=login_hint))
+        case RegisterRedirect(key=key):
+            return redirect(url_for("registration.start", next=url_for("oidc.resume", key=key)))
         case ConsentRedirect(key=key):
             return redirect(url_for("oidc.consent", key=key))
         case ConsentPage(key=key, client=client, scopes=scopes, offline=offline):

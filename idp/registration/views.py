@@ -252,7 +252,8 @@ def _step5(draft):
             form.form_errors.append(error_text(e))
         else:
             next_url = next_url if user is not None else None
-            response = redirect(next_url or url_for("registration.done"))
+            # From a portal: the system message first, then «ادامه» back to the portal.
+            response = redirect(url_for("registration.done", next=next_url))
             if user is not None and next_url:
                 sso.login_user(user, amr=["sms"])  # the citizen just proved the mobile
             flash(message("registration_done"), "success")
@@ -269,5 +270,7 @@ STEPS = {1: _step1, 2: _step2, 3: _step3, 4: _step4, 5: _step5}
 
 @bp.get("/done")
 def done():
-    """After registering: the system message (flashed) and the way to sign in."""
-    return render_template("registration/done.html", step=6, draft=None)
+    """After registering: the system message (flashed) and the way on: back to the portal
+    that sent the citizen (``next``, already signed in), else to the sign-in page."""
+    return render_template("registration/done.html", step=6, draft=None,
+                           next_url=safe_next(request.args.get("next")))
