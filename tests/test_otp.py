@@ -107,9 +107,9 @@ def test_resend_only_after_the_cooldown(app, clock):
     with pytest.raises(DomainError) as e:
         otp.issue_code("registration", "d", MOBILE)
     assert (e.value.code, e.value.params) == ("otp_resend_too_soon", {"seconds": 90})
-    assert otp.seconds_until_resend(MOBILE) == 90
+    assert otp.seconds_until_resend("registration", MOBILE) == 90
     clock.advance(90)
-    assert otp.seconds_until_resend(MOBILE) == 0
+    assert otp.seconds_until_resend("registration", MOBILE) == 0
     otp.issue_code("registration", "d", MOBILE)
     second = sent_code()
     if first != second:
