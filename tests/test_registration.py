@@ -290,17 +290,24 @@ def test_restart_discards_the_draft(wizard):
     assert "شروع ثبت نام" in wizard.client.get("/register").text
 
 
-@pytest.mark.parametrize(("typed", "message"), [
-    ("0012345678", "کد ملی واردشده معتبر نیست"),
-    ("1111111111", "کد ملی واردشده معتبر نیست"),
-    ("12345", "کد ملی واردشده معتبر نیست"),
-    ("", "پر کردن این فیلد الزامی است."),
-])
-def test_bad_national_code(wizard, typed, message):
-    """A bad check digit, repeated digits or a short code is refused beside the field."""
+LENGTH = "کد ملی ده رقم دارد؛ لطفاً همه رقم‌های آن را وارد کنید."
+CHECK_DIGIT = "رقم کنترل (رقم آخر) این کد ملی با نه رقم دیگر نمی‌خواند؛"
+NOT_VALID = "کد ملی واردشده معتبر نیست؛ لطفاً آن را دوباره بررسی کنید."
+
+
+@pytest.mark.parametrize(("typed", "message", "not_said"), [
+    ("0012345678", CHECK_DIGIT, LENGTH),
+    ("1111111111", NOT_VALID, LENGTH),
+    ("12345", LENGTH, CHECK_DIGIT),
+    ("12345678901", LENGTH, CHECK_DIGIT),
+    ("", "پر کردن این فیلد الزامی است.", LENGTH),
+], ids=["check-digit", "repeated", "short", "long", "empty"])
+def test_bad_national_code(wizard, typed, message, not_said):
+    """A wrong length and a wrong check digit are told apart; repeated digits are refused."""
     wizard.start()
     answer = wizard.step1(id_code=typed)
     assert answer.status_code == 200 and message in answer.text
+    assert not_said not in answer.text
     assert f'value="{typed}"' in answer.text or not typed
     assert outbox() == []
 
