@@ -551,3 +551,15 @@ def test_cookie_lifetime_follows_activity(wizard):
     answer = wizard.client.get("/register/step/1")
     cookie = [c for c in answer.headers.getlist("Set-Cookie") if "idp_registration=" in c]
     assert cookie and "Max-Age=1800" in cookie[0] and "HttpOnly" in cookie[0]
+
+
+@pytest.mark.parametrize(("id_type", "total"), [("national", "10"), ("fida", "12")])
+def test_digit_counter_follows_the_user_type(wizard, id_type, total):
+    """The code field's counter counts to the chosen type's length (12 for FIDA from the
+    first digit), and the script takes that total from the field."""
+    wizard.start(id_type)
+    page = wizard.client.get("/register/step/1").text
+    field = re.search(r'<input[^>]*name="id_code"[^>]*>', page)[0]
+    assert f'data-digit-total="{total}"' in field
+    script = (Path(__file__).parents[1] / "static" / "js" / "accounts.js").read_text()
+    assert "input.dataset.digitTotal" in script
