@@ -356,3 +356,14 @@ def test_unsent_code_answers_like_an_unknown_account(app, configure):
     assert len(outbox()) == 1
     assert answers[0] == answers[1]
     assert fa_digits("4") in answers[0][1]  # attempts left, not "no longer valid"
+
+
+def test_one_live_countdown_on_the_code_step(app):
+    """The code step has one countdown, on the «ارسال دوباره کد» button, like
+    registration's; no frozen «… ثانیه» sentence beside it."""
+    browser = app.test_client()
+    start(browser, make_user().id_code)
+    page = browser.get("/recover/code").text
+    assert page.count("data-resend-wait=") == 1 and 'data-resend-wait="120"' in page
+    assert "ثانیه" not in page
+    assert "ارسال دوباره کد" in page

@@ -563,3 +563,38 @@ def test_digit_counter_follows_the_user_type(wizard, id_type, total):
     assert f'data-digit-total="{total}"' in field
     script = (Path(__file__).parents[1] / "static" / "js" / "accounts.js").read_text()
     assert "input.dataset.digitTotal" in script
+
+
+def test_one_live_countdown_on_the_code_step(wizard):
+    """The code step has one countdown, on the «ارسال دوباره کد» button (the script ticks
+    it); no second, frozen sentence beside it."""
+    wizard.start()
+    wizard.step1()
+    page = wizard.client.get("/register/step/1").text
+    assert page.count("data-resend-wait=") == 1 and 'data-resend-wait="120"' in page
+    assert "(پس از" not in page and "ثانیه" not in page
+    assert "ارسال دوباره کد" in page
+
+
+def test_notices_are_shown_on_every_step(wizard):
+    """The five notices are shown (compact, not folded away) on the first page and on
+    every step."""
+    pages = [wizard.client.get("/register").text]
+    wizard.start()
+    pages.append(wizard.client.get("/register/step/1").text)
+    wizard.step1()
+    wizard.verify()
+    pages.append(wizard.client.get("/register/step/2").text)
+    for page in pages:
+        assert "<details" not in page and 'class="notices' in page
+        assert "باید به نام خود شما" in page and "گذرواژه خود را نزد خود نگه دارید" in page
+
+
+def test_success_text_is_inside_the_system_message_box(wizard):
+    """As in the user guide, «ثبت نام شما با موفقیت انجام شد.» is inside «پیام سیستم»."""
+    wizard.through_step(4)
+    answer = wizard.confirm()
+    done = wizard.client.get(answer.headers["Location"]).text
+    box = re.search(r'<section class="card[^"]*">(.*?)</section>', done, re.S)[1]
+    assert "پیام سیستم" in box and "ثبت نام شما با موفقیت انجام شد." in box
+    assert done.count("ثبت نام شما با موفقیت انجام شد.") == 1

@@ -247,7 +247,9 @@ def _step5(draft):
             response = redirect(next_url or url_for("registration.done"))
             if user is not None and next_url:
                 sso.login_user(user, amr=["sms"])  # the citizen just proved the mobile
-            flash(message("registration_done"), "success")
+                flash(message("registration_done"), "success")
+            else:  # shown inside the «پیام سیستم» box of the done page
+                sso.stash("registration_done", True)
             return _clear_cookie(response)
     values = services.review(draft)
     return _render("step5.html", draft, form=form, values=values,
@@ -261,5 +263,7 @@ STEPS = {1: _step1, 2: _step2, 3: _step3, 4: _step4, 5: _step5}
 
 @bp.get("/done")
 def done():
-    """After registering: the system message (flashed) and the way to sign in."""
-    return render_template("registration/done.html", step=6, draft=None)
+    """After registering: the system message and the way to sign in."""
+    done_now = sso.unstash("registration_done", max_age=600, pop=True)
+    return render_template("registration/done.html", step=6, draft=None,
+                           success=message("registration_done") if done_now else None)
