@@ -245,7 +245,7 @@ def logout_deliveries(client_id: str) -> LogoutDeliveries:
         BackchannelLogoutJob.client_id == client_id, BackchannelLogoutJob.delivered_at.is_(None))
         .order_by(BackchannelLogoutJob.id)))
     pending = [j for j in jobs if j.attempts < limit]
-    errors = [j.last_error for j in jobs if j.last_error]  # the newest job's last
+    errors = [j.last_error for j in jobs if j.last_error]  # by job id: the newest is last
     return LogoutDeliveries(
         pending=len(pending), abandoned=len(jobs) - len(pending),
         last_error=errors[-1] if errors else None,

@@ -8,8 +8,8 @@ code of a ``(purpose, subject)`` counts. A mobile gets a new code of a purpose o
 does not delay a recovery code), and at most ``OTP_HOURLY_LIMIT`` codes of any purpose in
 any hour.
 
-Every limit is enforced by the database (a conditional ``UPDATE`` on the mobile's
-``otp_throttles`` row, counts of ``otp_challenges`` rows, a conditional ``UPDATE`` to
+Every limit is enforced by the database (a conditional ``UPDATE`` on the ``(purpose,
+mobile)`` row of ``otp_throttles``, counts of ``otp_challenges`` rows, a conditional ``UPDATE`` to
 consume), so several app instances share them and concurrent requests cannot slip past.
 """
 
