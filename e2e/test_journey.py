@@ -61,7 +61,6 @@ def test_2_profile_is_signed_in_without_a_password(citizen, record):
     citizen.step("profile-signed-in")
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 re-auth defect, fixed on branch h11-sso")
 def test_3_reauthentication_at_profile_keeps_eservices(citizen, record, servers):
     """«ورود دوباره» (max_age=0) asks for the password; eservices stays signed in."""
     db = servers["db"]

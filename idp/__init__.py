@@ -44,6 +44,7 @@ def create_app(config: dict | None = None, *, require_keys: bool = True) -> Flas
         identity,
         oidc,
         registration,
+        site,
         sms,
     )
     from .extensions import SystemClock, csrf, db, migrate
@@ -61,7 +62,8 @@ def create_app(config: dict | None = None, *, require_keys: bool = True) -> Flas
     app.context_processor(lambda: {"brand": _brand(cfg)})
     headers.init_app(app)
     captcha.init_app(app)
-    for package in (identity, sms, accounts, registration, admin, oidc, health, commands):
+    for package in (identity, sms, accounts, registration, admin, oidc, health, site,
+                    commands):
         package.init_app(app)
     ratelimit.init_app(app)  # after the blueprints: it wraps their views
     if cfg.proxy_fix_x_for:

@@ -110,7 +110,7 @@ class Settings:
     # --- one-time SMS codes --------------------------------------------------------
     otp_ttl: int = 120  # seconds a code is valid
     otp_max_attempts: int = 5  # wrong tries before a code is dead
-    otp_resend_after: int = 120  # seconds before a new code may be sent
+    otp_resend_after: int = 120  # seconds before a new code of the same purpose may be sent
     otp_hourly_limit: int = 5  # codes per mobile per hour
     # HMAC key for stored codes; derived from HASH_KEY if empty
     otp_secret: str = field(default="", **_SECRET)

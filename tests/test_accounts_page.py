@@ -279,7 +279,7 @@ def test_mobile_code_expires_and_resend_waits(app, clock):
     browser.post("/account/mobile/resend")
     assert len(outbox("09351234567")) == 1  # too soon
     page = browser.get("/account/mobile/verify").get_data(as_text=True)
-    assert "ارسال مجدد" in page
+    assert "ارسال دوباره کد" in page
     clock.advance(app.config["OTP_TTL"] + 1)
     response = browser.post("/account/mobile/verify",
                             data={"code": code_in(outbox("09351234567")[0])})

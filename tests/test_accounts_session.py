@@ -22,16 +22,18 @@ def live_sessions(user_id):
 
 
 def test_session_id_is_rotated_at_sign_in(client):
-    """Signing in again ends the old session and sets a new random id."""
+    """Signing in again sets a new random id; the session (and its ``sid``) lives on."""
     user = make_user()
     login(client, user)
     first = client.get_cookie("idp_session").value
+    sid = db.session.scalar(select(SsoSession.sid))
     login(client, user)
     second = client.get_cookie("idp_session").value
     assert first != second
     rows = list(db.session.scalars(select(SsoSession).order_by(SsoSession.id)))
-    assert len(rows) == 2 and rows[0].ended_at is not None and rows[1].ended_at is None
-    # The cookie holds only the random id; the row stores its hash.
+    assert len(rows) == 1 and rows[0].ended_at is None and rows[0].sid == sid
+    # The cookie holds only the random id; the row stores its hash (of the new one).
+    assert rows[0].id_hash == sso.sha256(second)
     assert first not in {rows[0].id_hash, rows[0].sid}
 
 

@@ -12,6 +12,7 @@ from idp.accounts.devices import describe
 from idp.extensions import db
 from idp.models import SmsMessage
 from idp.security import otp
+from idp.text import fa_digits
 from tests.factories import make_user
 
 SYSTEM = "سامانه مدیریت کاربران"
@@ -40,15 +41,18 @@ def test_password_changed_notice(app):
     ("mobile_change", "کد تأیید شماره همراه جدید شما: "),
 ])
 def test_code_messages_end_with_the_webotp_line(app, purpose, line):
-    """Recovery and mobile-change codes: their own wording, 2 minutes, the WebOTP line last."""
-    otp.issue_code(purpose, "42", "09121112233")
+    """Recovery and mobile-change codes: their own wording, 2 minutes, the WebOTP line last;
+    the Persian lines have Persian digits only, even when the page was English."""
+    with app.test_request_context("/?lang=en"):
+        otp.issue_code(purpose, "42", "09121112233")
     [sms] = sent()
     code = re.search(r"#([0-9]{6})$", sms.text)[1]
     lines = sms.text.split("\n")
     assert sms.mobile == "09121112233" and sms.template == f"otp_{purpose}"
-    assert lines[0] == SYSTEM and lines[1] == line + code
-    assert "این کد 2 دقیقه اعتبار دارد" in lines[2]
-    assert lines[-1] == f"@localhost #{code}"
+    assert lines[0] == SYSTEM and lines[1] == line + fa_digits(code)
+    assert "این کد ۲ دقیقه اعتبار دارد" in lines[2]
+    assert not re.search(r"[0-9]", "\n".join(lines[:-1]))
+    assert lines[-1] == f"@localhost #{code}"  # WebOTP (ASCII by its format)
 
 
 @pytest.mark.parametrize(("agent", "text"), [

@@ -190,3 +190,34 @@ class TestCsrf:
 def _token(response) -> str:
     return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
                      response.get_data(as_text=True))[1]
+
+
+def test_client_page_shows_undelivered_logouts(app, client, admin, oidc, clock, runner):
+    """Back-channel logouts a portal did not accept are listed on its page: how many wait,
+    how many were given up, the last error and the next attempt."""
+    from idp.oidc.logout import wait_for_deliveries
+
+    portal, secret = make_portal(first_party=True,
+                                 backchannel_logout_uri="http://127.0.0.1:9/bc")  # refused
+    detail = client.get(f"/admin/clients/{portal.client_id}").get_data(as_text=True)
+    assert "همه خروج‌ها رسیده‌اند" in detail
+    citizen = app.test_client()
+
+    def sign_in_and_out():
+        oidc.sign_in(make_user(), browser=citizen)
+        code, params = oidc.get_code(portal, browser=citizen)
+        oidc.exchange(portal, secret, code, params, browser=citizen)
+        citizen.post("/account/logout")
+        wait_for_deliveries(app)  # the first attempt fails
+
+    sign_in_and_out()
+    for _ in range(app.config["OIDC_BACKCHANNEL_MAX_ATTEMPTS"] - 1):
+        clock.advance(250)  # past the back-off (30, 60, 120, 240 s), within the admin's idle limit
+        runner.invoke(args=["oidc", "deliver-logouts"])
+        client.get("/admin/clients")
+    sign_in_and_out()  # a second job, tried once
+    detail = client.get(f"/admin/clients/{portal.client_id}").get_data(as_text=True)
+    section = detail[detail.index("خروج از پورتال"):]
+    assert re.search(r"در انتظار ارسال</th>\s*<td>۱</td>", section), section
+    assert re.search(r"رها شده</th>\s*<td>۱</td>", section), section
+    assert "ConnectError" in section and "نوبت بعدی" in section

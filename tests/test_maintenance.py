@@ -70,8 +70,9 @@ def seed(clock):
     ]
     # Send throttles and recovery requests: likewise kept a day.
     rows += [
-        OtpThrottle(mobile="09120000001", next_send_at=t - timedelta(days=2)),
-        OtpThrottle(mobile="09120000002", next_send_at=t - HOUR),
+        OtpThrottle(purpose="registration", mobile="09120000001",
+                    next_send_at=t - timedelta(days=2)),
+        OtpThrottle(purpose="registration", mobile="09120000002", next_send_at=t - HOUR),
         LoginThrottle(code_hash="old", failures=2, updated_at=t - timedelta(days=2)),
         LoginThrottle(code_hash="recent", failures=2, updated_at=t - HOUR),
         RecoveryRequest(key_hash="old-rr", code_hash="c", sent_at=t, expires_at=t - HOUR,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -276,3 +277,23 @@ def test_offline_access_grants_outlive_the_session(app, client, oidc):
                                               "refresh_token": tokens["refresh_token"]},
                         auth=(rp.client_id, secret))
     assert again.status_code == 200
+
+
+def test_failed_delivery_is_logged_without_the_token(app, client, receivers, runner, clock,
+                                                     oidc, caplog):
+    """Each failed attempt is a WARNING naming the portal and the attempt, never the token."""
+    caplog.set_level(logging.WARNING, logger="idp.oidc")
+    flaky = receivers(status=503)
+    rp = make_portal(first_party=True, backchannel_logout_uri=flaky.uri)
+    _, tokens = _sign_in_at(oidc, [rp], make_user())
+    client.get("/logout", query_string={"id_token_hint": tokens[rp[0].client_id]["id_token"]})
+    wait_for_deliveries(app)
+    clock.advance(300)
+    runner.invoke(args=["oidc", "deliver-logouts"])
+    failures = [r for r in caplog.records if r.name == "idp.oidc" and "back-channel" in
+                r.getMessage()]
+    assert [r.levelno for r in failures] == [logging.WARNING] * 2
+    first, second = (r.getMessage() for r in failures)
+    assert rp[0].client_id in first and "attempt 1 of 5" in first and "HTTP 503" in first
+    assert "attempt 2 of 5" in second
+    assert flaky.tokens and not any(t in caplog.text for t in flaky.tokens)

@@ -320,3 +320,50 @@ def test_codes_are_stored_only_as_hmac(app):
     assert user.id_code not in row.code_hash
     assert code_in(outbox()[0]) not in challenge.code_hmac
     assert row.expires_at - row.created_at == timedelta(seconds=app.config["RECOVERY_TTL"])
+
+
+def test_recovery_right_after_a_registration_code_sends_its_own(app, clock):
+    """A registration code sent to the mobile a minute ago does not hold back the
+    recovery code: the resend delay is counted per purpose."""
+    from idp.security import otp
+
+    user = make_user()
+    otp.issue_code("registration", "draft-1", user.mobile)
+    clock.advance(60)
+    browser = app.test_client()
+    start(browser, user.id_code)
+    sms = outbox()[-1]
+    assert len(outbox()) == 2 and sms.mobile == user.mobile
+    response = browser.post("/recover/code", data={"code": code_in(sms)})
+    assert response.status_code == 302 and response.headers["Location"].endswith(
+        "/recover/password")
+
+
+def test_unsent_code_answers_like_an_unknown_account(app, configure):
+    """When an account's code cannot be sent (its mobile is over the hourly cap), a typed
+    code gets the same answer as for a code without an account (no existence signal)."""
+    from idp.security import otp
+
+    configure(OTP_HOURLY_LIMIT=1)
+    user = make_user()
+    otp.issue_code("mobile_change", str(user.id), user.mobile)  # the mobile's one SMS
+    known, unknown = app.test_client(), app.test_client()
+    answers = []
+    for browser, id_code in ((known, user.id_code), (unknown, UNKNOWN)):
+        start(browser, id_code)
+        typo = browser.post("/recover/code", data={"code": "123456"})
+        answers.append((typo.status_code, page(typo)))
+    assert len(outbox()) == 1
+    assert answers[0] == answers[1]
+    assert fa_digits("4") in answers[0][1]  # attempts left, not "no longer valid"
+
+
+def test_one_live_countdown_on_the_code_step(app):
+    """The code step has one countdown, on the «ارسال دوباره کد» button, like
+    registration's; no frozen «… ثانیه» sentence beside it."""
+    browser = app.test_client()
+    start(browser, make_user().id_code)
+    page = browser.get("/recover/code").text
+    assert page.count("data-resend-wait=") == 1 and 'data-resend-wait="120"' in page
+    assert "ثانیه" not in page
+    assert "ارسال دوباره کد" in page

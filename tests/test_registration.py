@@ -291,17 +291,24 @@ def test_restart_discards_the_draft(wizard):
     assert "شروع ثبت نام" in wizard.client.get("/register").text
 
 
-@pytest.mark.parametrize(("typed", "message"), [
-    ("0012345678", "کد ملی واردشده معتبر نیست"),
-    ("1111111111", "کد ملی واردشده معتبر نیست"),
-    ("12345", "کد ملی واردشده معتبر نیست"),
-    ("", "پر کردن این فیلد الزامی است."),
-])
-def test_bad_national_code(wizard, typed, message):
-    """A bad check digit, repeated digits or a short code is refused beside the field."""
+LENGTH = "کد ملی ده رقم دارد؛ لطفاً همه رقم‌های آن را وارد کنید."
+CHECK_DIGIT = "رقم کنترل (رقم آخر) این کد ملی با نه رقم دیگر نمی‌خواند؛"
+NOT_VALID = "کد ملی واردشده معتبر نیست؛ لطفاً آن را دوباره بررسی کنید."
+
+
+@pytest.mark.parametrize(("typed", "message", "not_said"), [
+    ("0012345678", CHECK_DIGIT, LENGTH),
+    ("1111111111", NOT_VALID, LENGTH),
+    ("12345", LENGTH, CHECK_DIGIT),
+    ("12345678901", LENGTH, CHECK_DIGIT),
+    ("", "پر کردن این فیلد الزامی است.", LENGTH),
+], ids=["check-digit", "repeated", "short", "long", "empty"])
+def test_bad_national_code(wizard, typed, message, not_said):
+    """A wrong length and a wrong check digit are told apart; repeated digits are refused."""
     wizard.start()
     answer = wizard.step1(id_code=typed)
     assert answer.status_code == 200 and message in answer.text
+    assert not_said not in answer.text
     assert f'value="{typed}"' in answer.text or not typed
     assert outbox() == []
 
@@ -582,3 +589,50 @@ def test_cookie_lifetime_follows_activity(wizard):
     answer = wizard.client.get("/register/step/1")
     cookie = [c for c in answer.headers.getlist("Set-Cookie") if "idp_registration=" in c]
     assert cookie and "Max-Age=1800" in cookie[0] and "HttpOnly" in cookie[0]
+
+
+@pytest.mark.parametrize(("id_type", "total"), [("national", "10"), ("fida", "12")])
+def test_digit_counter_follows_the_user_type(wizard, id_type, total):
+    """The code field's counter counts to the chosen type's length (12 for FIDA from the
+    first digit), and the script takes that total from the field."""
+    wizard.start(id_type)
+    page = wizard.client.get("/register/step/1").text
+    field = re.search(r'<input[^>]*name="id_code"[^>]*>', page)[0]
+    assert f'data-digit-total="{total}"' in field
+    script = (Path(__file__).parents[1] / "static" / "js" / "accounts.js").read_text()
+    assert "input.dataset.digitTotal" in script
+
+
+def test_one_live_countdown_on_the_code_step(wizard):
+    """The code step has one countdown, on the «ارسال دوباره کد» button (the script ticks
+    it); no second, frozen sentence beside it."""
+    wizard.start()
+    wizard.step1()
+    page = wizard.client.get("/register/step/1").text
+    assert page.count("data-resend-wait=") == 1 and 'data-resend-wait="120"' in page
+    assert "(پس از" not in page and "ثانیه" not in page
+    assert "ارسال دوباره کد" in page
+
+
+def test_notices_are_shown_on_every_step(wizard):
+    """The five notices are shown (compact, not folded away) on the first page and on
+    every step."""
+    pages = [wizard.client.get("/register").text]
+    wizard.start()
+    pages.append(wizard.client.get("/register/step/1").text)
+    wizard.step1()
+    wizard.verify()
+    pages.append(wizard.client.get("/register/step/2").text)
+    for page in pages:
+        assert "<details" not in page and 'class="notices' in page
+        assert "باید به نام خود شما" in page and "گذرواژه خود را نزد خود نگه دارید" in page
+
+
+def test_success_text_is_inside_the_system_message_box(wizard):
+    """As in the user guide, «ثبت نام شما با موفقیت انجام شد.» is inside «پیام سیستم»."""
+    wizard.through_step(4)
+    answer = wizard.confirm()
+    done = wizard.client.get(answer.headers["Location"]).text
+    box = re.search(r'<section class="card[^"]*">(.*?)</section>', done, re.S)[1]
+    assert "پیام سیستم" in box and "ثبت نام شما با موفقیت انجام شد." in box
+    assert done.count("ثبت نام شما با موفقیت انجام شد.") == 1

@@ -195,4 +195,4 @@ def confirm_mobile_change(user: User, code: str, ip: str | None = None) -> str:
 
 def seconds_until_resend(mobile: str) -> int:
     """Seconds before another code may be sent to ``mobile`` (for the page's countdown)."""
-    return otp.seconds_until_resend(mobile)
+    return otp.seconds_until_resend("mobile_change", mobile)

@@ -6,8 +6,9 @@
    probe which codes are registered. Only an active account's mobile gets an SMS.
 2. ``verify``: the 6-digit code, with the limits of every SMS code (``OTP_TTL``,
    ``OTP_MAX_ATTEMPTS``, ``OTP_RESEND_AFTER``, ``OTP_HOURLY_LIMIT``). A request without an
-   account gets a phantom challenge (:func:`otp.issue_phantom`) that no code matches and
-   that goes through the same ``otp.verify_code``, so its answers are a real one's.
+   account, or whose code could not be sent (the mobile's hourly cap, the gateway down),
+   gets a phantom challenge (:func:`otp.issue_phantom`) that no code matches and that goes
+   through the same ``otp.verify_code``, so its answers are a real one's.
 3. ``finish``: the new password under the password rules; every SSO session and refresh
    token of the account is revoked and an SMS notice is sent.
 
@@ -73,6 +74,9 @@ def _send_code(row: RecoveryRequest) -> None:
         otp.issue_code(PURPOSE, str(row.id), user.mobile)
     except DomainError as e:  # per-mobile limit or SMS gateway down: answer as usual
         logger.warning("recovery code for user %s not sent: %s", user.id, e.code)
+        # Typed codes must then be answered as for a code without an account ("n tries
+        # left"), not "no longer valid", which would tell that the account exists.
+        otp.issue_phantom(PURPOSE, str(row.id))
 
 
 def start(id_code: str, next_url: str | None = None, ip: str | None = None) -> str:

@@ -55,12 +55,17 @@ def is_live(row: SsoSession, moment=None) -> bool:
 
 @transactional
 def login_user(user: User, amr: list[str], acr: str | None = None) -> SsoSession:
-    """Start a new SSO session for ``user``; the response sets the new cookie.
+    """Sign ``user`` in on this browser; the response sets a new cookie.
 
-    Any session the browser already had is ended first, so the id is rotated at
-    sign-in (no session fixation).
+    The cookie value is always new (no session fixation). When the browser's live
+    session is already ``user``'s, this is a re-authentication (``prompt=login``,
+    ``max_age``, or the password typed again): the session keeps its ``sid`` and the
+    portals' grants, gets a new ``auth_time`` and adds ``amr`` to its methods. A session
+    of another account is ended first (its portals get back-channel logout).
     """
     previous = current_session()
+    if previous is not None and previous.user_id == user.id:
+        return _reauthenticate(previous, user, amr, acr)
     if previous is not None:
         end_sessions([previous], reason="replaced")
     raw = secrets.token_urlsafe(32)
@@ -74,6 +79,22 @@ def login_user(user: User, amr: list[str], acr: str | None = None) -> SsoSession
     )
     user.last_login_at = moment
     db.session.add(row)
+    state = _state()
+    state["session"] = row
+    state["cookie"] = raw
+    return row
+
+
+def _reauthenticate(row: SsoSession, user: User, amr: list[str], acr: str | None) -> SsoSession:
+    """Renew ``row`` after its citizen proved themselves again (OIDC Core §3.1.2.1:
+    ``auth_time`` is the time of this authentication); the absolute lifetime stays."""
+    raw = secrets.token_urlsafe(32)
+    moment = now()
+    row.id_hash = sha256(raw)
+    row.auth_time = row.last_seen_at = user.last_login_at = moment
+    row.amr = [*(row.amr or []), *(m for m in amr if m not in (row.amr or []))]
+    row.acr = acr or row.acr
+    row.ip = request.remote_addr
     state = _state()
     state["session"] = row
     state["cookie"] = raw

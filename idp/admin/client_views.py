@@ -65,6 +65,7 @@ def client_detail(client_id):
         return render_template("admin/not_found.html"), 404
     return render_template("admin/client_detail.html", client=client,
                            summary=service.client_summary(client), action_form=ActionForm(),
+                           deliveries=service.logout_deliveries(client.client_id),
                            rotate_form=RotateSecretForm(grace_hours=_default_grace_hours()))
 
 

@@ -10,14 +10,15 @@ metadata rules live in ``idp.clients.rules``, the secrets in ``idp.clients.crede
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, or_, select
 
 from .. import audit, settings
 from ..errors import DomainError
 from ..extensions import db, now
-from ..models import Client
+from ..models import BackchannelLogoutJob, Client
 from ..unit_of_work import unit_of_work
 from . import cache
 from .credentials import hash_client_secret, new_client_secret
@@ -224,3 +225,28 @@ def client_summary(client: Client) -> dict:
     data["previous_secret_expires_at"] = (client.previous_secret_expires_at.isoformat()
                                           if client.previous_secret_expires_at else None)
     return data
+
+
+@dataclass(frozen=True)
+class LogoutDeliveries:
+    """Back-channel logouts a client has not accepted yet (``pending``: still retried;
+    ``abandoned``: given up after ``OIDC_BACKCHANNEL_MAX_ATTEMPTS``)."""
+
+    pending: int
+    abandoned: int
+    last_error: str | None
+    next_attempt_at: datetime | None
+
+
+def logout_deliveries(client_id: str) -> LogoutDeliveries:
+    """Summarise the undelivered back-channel logout jobs of a client (admin client page)."""
+    limit = settings.current().oidc_backchannel_max_attempts
+    jobs = list(db.session.scalars(select(BackchannelLogoutJob).where(
+        BackchannelLogoutJob.client_id == client_id, BackchannelLogoutJob.delivered_at.is_(None))
+        .order_by(BackchannelLogoutJob.id)))
+    pending = [j for j in jobs if j.attempts < limit]
+    errors = [j.last_error for j in jobs if j.last_error]  # by job id: the newest is last
+    return LogoutDeliveries(
+        pending=len(pending), abandoned=len(jobs) - len(pending),
+        last_error=errors[-1] if errors else None,
+        next_attempt_at=min((j.next_attempt_at for j in pending), default=None))

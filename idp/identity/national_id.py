@@ -44,8 +44,10 @@ def parse_id_code(value: str | None, id_type: str) -> str:
     (:func:`idp.text.normalize_digits`); the result must then be well-formed.
 
     :param id_type: ``"national"`` (10 digits with check digit) or ``"fida"`` (12 digits).
-    :raises DomainError: ``national_code_invalid`` or ``fida_code_invalid`` (field
-        ``id_code``); ``required`` when nothing was typed.
+    :raises DomainError: ``national_code_length`` (not ten digits),
+        ``national_code_check_digit`` (the tenth digit does not follow from the nine
+        others), ``national_code_invalid`` (repeated digits, zero serial) or
+        ``fida_code_invalid`` (field ``id_code``); ``required`` when nothing was typed.
     :raises ValueError: for an unknown ``id_type`` (a programming error).
     """
     if id_type not in ID_TYPES:
@@ -54,6 +56,10 @@ def parse_id_code(value: str | None, id_type: str) -> str:
     if not code:
         raise DomainError("required", field="id_code")
     if id_type == "national" and not is_valid_national_code(code):
+        if not _TEN.fullmatch(code):
+            raise DomainError("national_code_length", field="id_code")
+        if len(set(code)) > 1 and code[3:9] != "000000":  # well-formed but for its check digit
+            raise DomainError("national_code_check_digit", field="id_code")
         raise DomainError("national_code_invalid", field="id_code")
     if id_type == "fida" and not is_valid_fida_code(code):
         raise DomainError("fida_code_invalid", field="id_code")

@@ -32,11 +32,14 @@ class OtpChallenge(Base):
 
 
 class OtpThrottle(Base):
-    """When the next code may be sent to a mobile: one row per mobile, claimed with a
-    conditional UPDATE so concurrent requests on several app instances send one code."""
+    """When the next code of a purpose may be sent to a mobile: one row per (purpose,
+    mobile), claimed with a conditional UPDATE so concurrent requests on several app
+    instances send one code. Per purpose, so a registration code does not hold back the
+    recovery code of the same mobile."""
 
     __tablename__ = "otp_throttles"
 
+    purpose: Mapped[str] = mapped_column(String(32), primary_key=True)
     mobile: Mapped[str] = mapped_column(String(11), primary_key=True)
     next_send_at: Mapped[datetime]
 

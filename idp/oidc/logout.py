@@ -15,6 +15,7 @@ token, since the first one expires after two minutes.
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
@@ -34,6 +35,7 @@ from . import storage, tokens
 from .outbound import OutboundError, http
 from .server import oauth_server
 
+logger = logging.getLogger("idp.oidc")
 EVENT = "http://schemas.openid.net/event/backchannel-logout"
 LOGOUT_TOKEN_TTL = 120  # seconds
 _BACKOFF_BASE, _BACKOFF_MAX = 30, 3600  # seconds between retries: 30, 60, 120 … ≤ 1 h
@@ -188,6 +190,10 @@ def deliver(job_ids: list[int] | None = None, limit: int = 200) -> tuple[int, in
         except OutboundError as e:
             error = str(e)[:300]
         _record(job, error, cfg["OIDC_BACKCHANNEL_MAX_ATTEMPTS"])
+        if error is not None:  # the portal and attempt only: the logout token is a credential
+            logger.warning("back-channel logout to %s failed (attempt %d of %d): %s",
+                           job.client_id, job.attempts, cfg["OIDC_BACKCHANNEL_MAX_ATTEMPTS"],
+                           error)
         delivered, failed = (delivered + 1, failed) if error is None else (delivered, failed + 1)
     return delivered, failed
 

@@ -153,7 +153,7 @@ def resend_code(draft: RegistrationDraft) -> None:
 
 
 def seconds_until_resend(draft: RegistrationDraft) -> int:
-    return otp.seconds_until_resend(draft.mobile) if draft.mobile else 0
+    return otp.seconds_until_resend(OTP_PURPOSE, draft.mobile) if draft.mobile else 0
 
 
 @transactional

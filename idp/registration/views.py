@@ -256,7 +256,7 @@ def _step5(draft):
             response = redirect(url_for("registration.done", next=next_url))
             if user is not None and next_url:
                 sso.login_user(user, amr=["sms"])  # the citizen just proved the mobile
-            flash(message("registration_done"), "success")
+            sso.stash("registration_done", True)  # shown inside the «پیام سیستم» box
             return _clear_cookie(response)
     values = services.review(draft)
     return _render("step5.html", draft, form=form, values=values,
@@ -270,7 +270,9 @@ STEPS = {1: _step1, 2: _step2, 3: _step3, 4: _step4, 5: _step5}
 
 @bp.get("/done")
 def done():
-    """After registering: the system message (flashed) and the way on: back to the portal
-    that sent the citizen (``next``, already signed in), else to the sign-in page."""
+    """After registering: the system message and the way on: back to the portal that
+    sent the citizen (``next``, already signed in), else to the sign-in page."""
+    done_now = sso.unstash("registration_done", max_age=600, pop=True)
     return render_template("registration/done.html", step=6, draft=None,
-                           next_url=safe_next(request.args.get("next")))
+                           next_url=safe_next(request.args.get("next")),
+                           success=message("registration_done") if done_now else None)

@@ -16,7 +16,7 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 # Pages with personal data and protocol answers must never be cached (RFC 6749 §5.1);
 # static files and the public discovery/JWKS documents may be.
 NO_STORE = (("Cache-Control", "no-store"), ("Pragma", "no-cache"))
-CACHEABLE_PREFIXES = ("/static/", "/jwks.json", "/.well-known/")
+CACHEABLE_PREFIXES = ("/static/", "/favicon.ico", "/jwks.json", "/.well-known/")
 
 
 def security_headers(cfg: settings.Settings) -> tuple[tuple[str, str], ...]:

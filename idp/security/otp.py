@@ -3,11 +3,13 @@
 A code is 6 digits from :mod:`secrets`, stored only as an HMAC (``keyed_hash(code,
 "otp")``; a plain hash of six digits falls to brute force), valid for ``OTP_TTL``
 seconds, dead after ``OTP_MAX_ATTEMPTS`` wrong tries and usable once. Only the newest
-code of a ``(purpose, subject)`` counts. A mobile gets a new code only ``OTP_RESEND_AFTER``
-seconds after the previous one and at most ``OTP_HOURLY_LIMIT`` codes in any hour.
+code of a ``(purpose, subject)`` counts. A mobile gets a new code of a purpose only
+``OTP_RESEND_AFTER`` seconds after the previous one of that purpose (a registration code
+does not delay a recovery code), and at most ``OTP_HOURLY_LIMIT`` codes of any purpose in
+any hour.
 
-Every limit is enforced by the database (a conditional ``UPDATE`` on the mobile's
-``otp_throttles`` row, counts of ``otp_challenges`` rows, a conditional ``UPDATE`` to
+Every limit is enforced by the database (a conditional ``UPDATE`` on the ``(purpose,
+mobile)`` row of ``otp_throttles``, counts of ``otp_challenges`` rows, a conditional ``UPDATE`` to
 consume), so several app instances share them and concurrent requests cannot slip past.
 """
 
@@ -43,34 +45,36 @@ def issuer_host() -> str:
     return urlsplit(settings.current().issuer).hostname or "localhost"
 
 
-def _claim_send_slot(mobile: str, moment: datetime) -> None:
-    """Take the right to send a code to ``mobile`` now, or raise why not.
+def _claim_send_slot(purpose: str, mobile: str, moment: datetime) -> None:
+    """Take the right to send a ``purpose`` code to ``mobile`` now, or raise why not.
 
     The conditional UPDATE both checks and moves ``next_send_at``; on PostgreSQL a
     concurrent request waits for the row lock and then finds the slot taken.
     """
     next_at = moment + timedelta(seconds=settings.current().otp_resend_after)
     claim = (update(OtpThrottle)
-             .where(OtpThrottle.mobile == mobile, OtpThrottle.next_send_at <= moment)
+             .where(OtpThrottle.purpose == purpose, OtpThrottle.mobile == mobile,
+                    OtpThrottle.next_send_at <= moment)
              .values(next_send_at=next_at)
              .execution_options(synchronize_session=False))
     if db.session.execute(claim).rowcount == 1:
         return
-    row = db.session.get(OtpThrottle, mobile, populate_existing=True)
+    key = (purpose, mobile)
+    row = db.session.get(OtpThrottle, key, populate_existing=True)
     if row is None:
         try:
             with db.session.begin_nested():
-                db.session.add(OtpThrottle(mobile=mobile, next_send_at=next_at))
+                db.session.add(OtpThrottle(purpose=purpose, mobile=mobile, next_send_at=next_at))
             return
         except IntegrityError:
-            row = db.session.get(OtpThrottle, mobile, populate_existing=True)
+            row = db.session.get(OtpThrottle, key, populate_existing=True)
     wait = (row.next_send_at - moment).total_seconds() if row is not None else 1
     raise DomainError("otp_resend_too_soon", seconds=max(1, math.ceil(wait)))
 
 
-def seconds_until_resend(mobile: str) -> int:
-    """Seconds until ``mobile`` may get a new code (0: now). For countdowns on pages."""
-    row = db.session.get(OtpThrottle, mobile)
+def seconds_until_resend(purpose: str, mobile: str) -> int:
+    """Seconds until ``mobile`` may get a new ``purpose`` code (0: now). For countdowns."""
+    row = db.session.get(OtpThrottle, (purpose, mobile))
     if row is None:
         return 0
     return max(0, math.ceil((row.next_send_at - now()).total_seconds()))
@@ -95,7 +99,7 @@ def issue_code(purpose: str, subject: str, mobile: str) -> OtpChallenge:
         or ``sms_unavailable``.
     """
     moment = now()
-    _claim_send_slot(mobile, moment)
+    _claim_send_slot(purpose, mobile, moment)
     hour_ago = moment - timedelta(hours=1)
     sent = db.session.scalar(select(func.count(OtpChallenge.id)).where(
         OtpChallenge.mobile == mobile, OtpChallenge.created_at > hour_ago))

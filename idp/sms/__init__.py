@@ -18,6 +18,7 @@ from __future__ import annotations
 from flask import current_app, render_template
 
 from .. import settings
+from ..text import fa_digits
 from .ports import SmsGateway, SmsUnavailable
 
 __all__ = ["SmsGateway", "SmsUnavailable", "init_app", "render", "send_template",
@@ -30,8 +31,14 @@ def sms_gateway() -> SmsGateway:
 
 
 def render(template_name: str, **context) -> str:
-    """Render ``templates/sms/<template_name>.txt`` (with ``brand``), trimmed."""
-    return render_template(f"sms/{template_name}.txt", **context).strip()
+    """Render ``templates/sms/<template_name>.txt`` (with ``brand``), trimmed.
+
+    SMS texts are Persian whatever the language of the page that caused them: the
+    Persian brand names, and the ``persian_digits`` filter for numbers.
+    """
+    cfg = settings.current()
+    brand = {"organisation": cfg.brand_organisation, "system": cfg.brand_system}
+    return render_template(f"sms/{template_name}.txt", **{"brand": brand, **context}).strip()
 
 
 def send_template(mobile: str, template_name: str, **context) -> str:
@@ -48,6 +55,8 @@ def send_template(mobile: str, template_name: str, **context) -> str:
 
 
 def init_app(app) -> None:
+    # SMS texts are Persian whatever the page's language: Persian digits, unlike fa_digits.
+    app.jinja_env.filters["persian_digits"] = fa_digits
     backend = settings.of(app).sms_backend
     if backend == "outbox":
         from .outbox import OutboxSmsGateway

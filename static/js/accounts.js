@@ -13,11 +13,14 @@
 
   // "n رقم از ۱۰" under a national/FIDA code field (data-digit-counter = the counter's id);
   // the counter's data-counter-text, if any, is the page's wording with {count} and {total}.
+  // data-digit-total is the chosen type's length (10 national, 12 FIDA); without it (the
+  // sign-in and recovery pages take either code) the total follows what was typed.
   document.querySelectorAll("input[data-digit-counter]").forEach(function (input) {
     var counter = document.getElementById(input.dataset.digitCounter);
+    var fixed = parseInt(input.dataset.digitTotal, 10);
     function update() {
       var n = ascii(input.value).replace(/[^0-9]/g, "").length;
-      var total = n > 10 ? 12 : 10, format = counter.dataset.counterText;
+      var total = fixed || (n > 10 ? 12 : 10), format = counter.dataset.counterText;
       counter.textContent = format
         ? format.replace("{count}", fa(n)).replace("{total}", fa(total))
         : fa(n) + " رقم از " + fa(total);
