@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 from datetime import timedelta
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import and_, case, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from .. import audit, settings
 from ..errors import DomainError
@@ -25,6 +25,10 @@ from . import lockout, passwords, profile
 #: Account statuses that may never sign in, mapped to their message code.
 BLOCKED_STATUSES = {"locked": "account_locked", "disabled": "account_disabled",
                     "deceased": "account_deceased"}
+
+
+#: ``INSERT … ON CONFLICT DO UPDATE`` by dialect (both speak it; Core has no generic form).
+_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 def find_user(id_code: str) -> User | None:
@@ -92,30 +96,29 @@ def _refuse_unknown_code(id_code: str, ip: str | None) -> DomainError:
     cfg = settings.current()
     code_hash = keyed_hash(id_code, "login_throttle")
     moment = now()
+    table = LoginThrottle.__table__
+    # One upsert whether or not the code was seen before, so a first attempt costs what a
+    # known account's wrong password costs (a read, a counter write, the audit row). A
+    # lockout still running leaves the count alone.
+    locked = and_(table.c.locked_until.is_not(None), table.c.locked_until > moment)
+    upsert = _INSERTS[db.session.get_bind().dialect.name](table).values(
+        code_hash=code_hash, failures=1, updated_at=moment)
+    upsert = upsert.on_conflict_do_update(index_elements=["code_hash"], set_={
+        "failures": case((locked, table.c.failures), else_=table.c.failures + 1),
+        "updated_at": moment,
+    }).returning(table.c.failures, table.c.locked_until)
     with failure_record():
-        row = db.session.get(LoginThrottle, code_hash)
-        if row is None:
-            try:
-                with db.session.begin_nested():
-                    db.session.add(LoginThrottle(code_hash=code_hash, failures=0,
-                                                 updated_at=moment))
-            except IntegrityError:  # another request created it first
-                pass
-            row = db.session.get(LoginThrottle, code_hash)
+        failures, locked_until = db.session.execute(upsert).one()
         audit.record("login_failed", ip=ip, reason="unknown_account",
                      id_code=mask_personal_numbers(id_code))
-        if row.locked_until is not None and row.locked_until > moment:
-            return lockout.locked_error(math.ceil((row.locked_until - moment).total_seconds()))
-        failures = db.session.execute(
-            update(LoginThrottle).where(LoginThrottle.code_hash == code_hash)
-            .values(failures=LoginThrottle.failures + 1, updated_at=moment)
-            .returning(LoginThrottle.failures)
-        ).scalar_one()
+        if locked_until is not None and locked_until > moment:
+            return lockout.locked_error(math.ceil((locked_until - moment).total_seconds()))
         if failures < cfg.login_max_failures:
             return DomainError("login_failed")
         seconds = cfg.login_lockout_seconds
         db.session.execute(update(LoginThrottle).where(LoginThrottle.code_hash == code_hash)
                            .values(failures=0, locked_until=moment + timedelta(seconds=seconds)))
+        audit.record("login_lockout", ip=ip, seconds=seconds, reason="unknown_account")
     return lockout.locked_error(seconds)
 
 
