@@ -127,7 +127,7 @@ def test_every_form_that_checks_a_secret_is_rate_limited():
     assert missing == set()
 
 
-def test_password_change_guesses_are_rate_limited_per_ip(make_app):
+def test_password_change_guesses_are_rate_limited_per_ip(app, make_app):
     """The rate limit of sign-in also applies to the current-password check."""
     app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_LOGIN="2 per minute")
     with app.app_context():

@@ -71,7 +71,7 @@ def follow(browser, response):
 
 
 @pytest.mark.parametrize("port", [GATEWAY_PORT, REFUSING_PORT], ids=["http_500", "refused"])
-def test_registration_step_one_shows_only_the_failure_and_offers_a_retry(make_app, gateway,
+def test_registration_step_one_shows_only_the_failure_and_offers_a_retry(app, make_app, gateway,
                                                                         port):
     app = http_sms_app(make_app, port)
     with app.app_context():
@@ -98,7 +98,7 @@ def test_registration_step_one_shows_only_the_failure_and_offers_a_retry(make_ap
         assert len(gateway.texts) == 1
 
 
-def test_mobile_change_with_the_gateway_down_stays_on_the_first_page(make_app, gateway):
+def test_mobile_change_with_the_gateway_down_stays_on_the_first_page(app, make_app, gateway):
     app = http_sms_app(make_app, GATEWAY_PORT)
     with app.app_context():
         user = make_user()
