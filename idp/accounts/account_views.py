@@ -31,6 +31,13 @@ def _ip() -> str | None:
     return request.remote_addr
 
 
+def _signed_out_after_guesses(error: DomainError):
+    """End this session after too many wrong current passwords (the account is locked)."""
+    session.logout_user(reason="current_password_failures")
+    flash(error_text(DomainError("secret_guesses_signed_out", **error.params)), "danger")
+    return redirect(url_for("accounts.login"))
+
+
 def _render_account(user, email_form=None, status=200):
     current = session.current_session()
     # describe() gives browser names as they are, or a Persian "unknown browser" that the
@@ -79,6 +86,8 @@ def change_password():
             profile.change_password(user, form.current_password.data, form.new_password.data,
                                      keep_sid=session.current_session().sid, ip=_ip())
         except DomainError as e:
+            if e.code == "account_temporarily_locked":
+                return _signed_out_after_guesses(e)
             form_error(form, e)
         else:
             flash(_("گذرواژه جدید ثبت شد. از همه دستگاه‌های دیگر خارج شدید."), "success")
@@ -96,6 +105,8 @@ def change_mobile():
         try:
             profile.start_mobile_change(user, form.password.data, form.mobile.data, ip=_ip())
         except DomainError as e:
+            if e.code == "account_temporarily_locked":
+                return _signed_out_after_guesses(e)
             form_error(form, e)
         else:
             return redirect(url_for("accounts.verify_mobile"))

@@ -18,7 +18,7 @@ from ..security import otp
 from ..sms import SmsUnavailable, send_template
 from ..text import mask_mobile
 from ..unit_of_work import failure_record, transactional
-from . import passwords, session
+from . import lockout, passwords, session
 
 logger = logging.getLogger("idp.accounts")
 
@@ -95,6 +95,29 @@ def notify_password_changed(user: User) -> None:
            when=jalali.format_datetime(now(), persian_digits=False))
 
 
+def check_current_password(user: User, password: str, *, event: str, field: str,
+                           ip: str | None = None) -> None:
+    """Check the password a signed-in citizen typed again, counted like a sign-in.
+
+    A wrong answer is counted on the account's sign-in lockout counter (and recorded as
+    ``event``), so a stolen session gets no more guesses than the sign-in page; a right
+    one resets it. While the account is locked the password is not checked at all.
+
+    :raises DomainError: ``current_password_wrong`` on ``field``, or
+        ``account_temporarily_locked`` (the caller ends the session).
+    """
+    seconds = lockout.remaining(user)
+    if seconds:
+        passwords.verify_password(None, password)  # the same cost as any other answer
+        with failure_record():
+            audit.record(event, user_id=user.id, ip=ip, reason="temporarily_locked")
+        raise lockout.locked_error(seconds)
+    if not passwords.verify_password(user.password_hash, password):
+        raise lockout.count_failure(user, ip, event, reason="wrong_current_password") \
+            or DomainError("current_password_wrong", field=field)
+    user.failed_logins = 0
+
+
 @transactional
 def change_password(user: User, current_password: str, new_password: str, *,
                     keep_sid: str | None, ip: str | None = None) -> None:
@@ -104,14 +127,12 @@ def change_password(user: User, current_password: str, new_password: str, *,
     password"), ends every other SSO session, revokes the refresh tokens issued outside
     the session ``keep_sid`` and sends the SMS notice.
 
-    :raises DomainError: ``current_password_wrong`` (field ``current_password``) or
+    :raises DomainError: ``current_password_wrong`` (field ``current_password``),
+        ``account_temporarily_locked`` (see :func:`check_current_password`) or
         ``password_rules``.
     """
-    if not passwords.verify_password(user.password_hash, current_password):
-        with failure_record():
-            audit.record("password_change_failed", user_id=user.id, ip=ip,
-                         reason="wrong_current_password")
-        raise DomainError("current_password_wrong", field="current_password")
+    check_current_password(user, current_password, event="password_change_failed",
+                           field="current_password", ip=ip)
     validate_new_password(user, new_password)
     set_password(user, new_password, event="password_changed", ip=ip, keep_sid=keep_sid)
     notify_password_changed(user)
@@ -135,14 +156,12 @@ def start_mobile_change(user: User, password: str, new_mobile: str,
     number must be registered to the citizen's code (mobile-ownership service) and the
     code goes to the new number.
 
-    :raises DomainError: ``current_password_wrong``, ``mobile_same_as_current``,
+    :raises DomainError: ``current_password_wrong``, ``account_temporarily_locked``,
+        ``mobile_same_as_current``,
         ``mobile_change_not_owned``, ``identity_unavailable``, or an ``otp_*`` limit.
     """
-    if not passwords.verify_password(user.password_hash, password):
-        with failure_record():
-            audit.record("mobile_change_failed", user_id=user.id, ip=ip,
-                         reason="wrong_current_password")
-        raise DomainError("current_password_wrong", field="password")
+    check_current_password(user, password, event="mobile_change_failed", field="password",
+                           ip=ip)
     if new_mobile == user.mobile:
         raise DomainError("mobile_same_as_current", field="mobile")
     result = registry().verify_mobile_owner(user.id_type, user.id_code, new_mobile)

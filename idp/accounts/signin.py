@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 from datetime import timedelta
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import and_, case, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from .. import audit, settings
 from ..errors import DomainError
@@ -20,27 +20,20 @@ from ..models import LoginThrottle, User
 from ..security.hashing import keyed_hash
 from ..text import mask_personal_numbers
 from ..unit_of_work import failure_record, transactional
-from . import passwords, profile
+from . import lockout, passwords, profile
 
 #: Account statuses that may never sign in, mapped to their message code.
 BLOCKED_STATUSES = {"locked": "account_locked", "disabled": "account_disabled",
                     "deceased": "account_deceased"}
 
 
+#: ``INSERT … ON CONFLICT DO UPDATE`` by dialect (both speak it; Core has no generic form).
+_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
 def find_user(id_code: str) -> User | None:
     """Return the account of a national or FIDA code (ASCII digits), or ``None``."""
     return db.session.scalar(select(User).where(User.id_code == id_code))
-
-
-def _lock_remaining(user: User) -> int:
-    """Seconds left of a temporary lockout (0 when not locked)."""
-    if user.locked_until is None:
-        return 0
-    return max(0, math.ceil((user.locked_until - now()).total_seconds()))
-
-
-def _locked_error(seconds: int) -> DomainError:
-    return DomainError("account_temporarily_locked", minutes=max(1, math.ceil(seconds / 60)))
 
 
 @transactional
@@ -66,15 +59,16 @@ def authenticate(id_code: str, password: str, ip: str | None = None) -> User:
         passwords.verify_password(None, password)  # the same cost as a real account's check
         raise _refuse_unknown_code(id_code, ip)
 
-    remaining = _lock_remaining(user)
+    remaining = lockout.remaining(user)
     if remaining:
         passwords.verify_password(None, password)  # same cost as any other answer
         with failure_record():
             audit.record("login_refused", user_id=user.id, ip=ip, reason="temporarily_locked")
-        raise _locked_error(remaining)
+        raise lockout.locked_error(remaining)
 
     if not passwords.verify_password(user.password_hash, password):
-        raise _count_failure(user, ip)
+        raise lockout.count_failure(user, ip, "login_failed", reason="wrong_password") \
+            or DomainError("login_failed")
 
     if user.status in BLOCKED_STATUSES:
         status = user.status
@@ -102,58 +96,30 @@ def _refuse_unknown_code(id_code: str, ip: str | None) -> DomainError:
     cfg = settings.current()
     code_hash = keyed_hash(id_code, "login_throttle")
     moment = now()
+    table = LoginThrottle.__table__
+    # One upsert whether or not the code was seen before, so a first attempt costs what a
+    # known account's wrong password costs (a read, a counter write, the audit row). A
+    # lockout still running leaves the count alone.
+    locked = and_(table.c.locked_until.is_not(None), table.c.locked_until > moment)
+    upsert = _INSERTS[db.session.get_bind().dialect.name](table).values(
+        code_hash=code_hash, failures=1, updated_at=moment)
+    upsert = upsert.on_conflict_do_update(index_elements=["code_hash"], set_={
+        "failures": case((locked, table.c.failures), else_=table.c.failures + 1),
+        "updated_at": moment,
+    }).returning(table.c.failures, table.c.locked_until)
     with failure_record():
-        row = db.session.get(LoginThrottle, code_hash)
-        if row is None:
-            try:
-                with db.session.begin_nested():
-                    db.session.add(LoginThrottle(code_hash=code_hash, failures=0,
-                                                 updated_at=moment))
-            except IntegrityError:  # another request created it first
-                pass
-            row = db.session.get(LoginThrottle, code_hash)
+        failures, locked_until = db.session.execute(upsert).one()
         audit.record("login_failed", ip=ip, reason="unknown_account",
                      id_code=mask_personal_numbers(id_code))
-        if row.locked_until is not None and row.locked_until > moment:
-            return _locked_error(math.ceil((row.locked_until - moment).total_seconds()))
-        failures = db.session.execute(
-            update(LoginThrottle).where(LoginThrottle.code_hash == code_hash)
-            .values(failures=LoginThrottle.failures + 1, updated_at=moment)
-            .returning(LoginThrottle.failures)
-        ).scalar_one()
+        if locked_until is not None and locked_until > moment:
+            return lockout.locked_error(math.ceil((locked_until - moment).total_seconds()))
         if failures < cfg.login_max_failures:
             return DomainError("login_failed")
         seconds = cfg.login_lockout_seconds
         db.session.execute(update(LoginThrottle).where(LoginThrottle.code_hash == code_hash)
                            .values(failures=0, locked_until=moment + timedelta(seconds=seconds)))
-    return _locked_error(seconds)
-
-
-def _count_failure(user: User, ip: str | None) -> DomainError:
-    """Count a wrong password with an atomic UPDATE and lock the account at the limit;
-    return the error to answer it with: ``login_failed``, or
-    ``account_temporarily_locked`` when this failure reached the limit.
-
-    The counter, the lockout and their audit rows are committed by
-    :func:`~idp.unit_of_work.failure_record`.
-    """
-    cfg = settings.current()
-    user_id = user.id
-    with failure_record():
-        failures = db.session.execute(
-            update(User).where(User.id == user_id)
-            .values(failed_logins=User.failed_logins + 1)
-            .returning(User.failed_logins)
-        ).scalar_one()
-        audit.record("login_failed", user_id=user_id, ip=ip, reason="wrong_password",
-                     failures=failures)
-        if failures < cfg.login_max_failures:
-            return DomainError("login_failed")
-        seconds = cfg.login_lockout_seconds
-        db.session.execute(update(User).where(User.id == user_id).values(
-            failed_logins=0, locked_until=now() + timedelta(seconds=seconds)))
-        audit.record("login_lockout", user_id=user_id, ip=ip, seconds=seconds)
-    return _locked_error(seconds)
+        audit.record("login_lockout", ip=ip, seconds=seconds, reason="unknown_account")
+    return lockout.locked_error(seconds)
 
 
 @transactional

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from .. import settings
 from ..errors import DomainError
+from .keys import check_jwks
 from .spec import (
     AUTH_METHODS,
     GRANT_ORDER,
@@ -81,10 +82,8 @@ def _validate_grants_and_auth(spec: ClientSpec) -> None:
     if spec.jwks and spec.jwks_uri:
         # RFC 7591 §2: the jwks_uri and jwks parameters MUST NOT both be present.
         raise DomainError("jwks_both", field="jwks")
-    if spec.jwks is not None and not (isinstance(spec.jwks, dict)
-                                      and isinstance(spec.jwks.get("keys"), list)
-                                      and spec.jwks["keys"]):
-        raise DomainError("jwks_invalid", field="jwks")
+    if spec.jwks is not None:
+        check_jwks(spec.jwks)
     if spec.jwks_uri:
         check_web_uri(spec.jwks_uri, "jwks_uri")
     if method == "private_key_jwt" and not (spec.jwks or spec.jwks_uri):

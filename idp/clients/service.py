@@ -22,6 +22,7 @@ from ..models import BackchannelLogoutJob, Client
 from ..unit_of_work import unit_of_work
 from . import cache
 from .credentials import hash_client_secret, new_client_secret
+from .keys import public_jwks
 from .rules import validate
 from .spec import SECRET_METHODS, SPEC_FIELDS, ClientSpec
 
@@ -222,6 +223,7 @@ def client_summary(client: Client) -> dict:
              "first_party", "subject_type", "sector_identifier", "is_resource_server",
              "resource_uri", "access_token_ttl", "refresh_token_ttl", "enabled"]
     data = {name: getattr(client, name) for name in names}
+    data["jwks"] = public_jwks(data["jwks"])
     data["previous_secret_expires_at"] = (client.previous_secret_expires_at.isoformat()
                                           if client.previous_secret_expires_at else None)
     return data

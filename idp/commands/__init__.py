@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from . import admins  # noqa: F401  (adds grant-admin/revoke-admin to the users group)
+from . import (
+    admins,  # noqa: F401  (adds grant-admin/revoke-admin to the users group)
+    initial_tokens,  # noqa: F401  (adds initial-token to the clients group)
+)
 from .clients import clients_cli
 from .demo import demo_cli
 from .keys import keys_cli

@@ -28,6 +28,8 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from .. import settings
+from ..clients.keys import check_jwks
+from ..errors import DomainError
 from ..extensions import now
 from ..grants import codes
 from ..grants import tokens as grant_tokens
@@ -297,6 +299,13 @@ def _invalid_client(description: str) -> InvalidClientError:
 _JWKS_CACHE_SECONDS = 300
 
 
+def _import_keys(jwks: object) -> KeySet:
+    """Import a client's key set after the registration rule (public asymmetric keys only):
+    a stored or fetched ``oct`` key must never verify an HMAC-signed assertion."""
+    check_jwks(jwks)
+    return KeySet.import_key_set(jwks)
+
+
 def client_keys(client) -> KeySet:
     """Return a client's public keys: registered ``jwks``, or its ``jwks_uri`` (cached).
 
@@ -304,15 +313,15 @@ def client_keys(client) -> KeySet:
     """
     try:
         if client.jwks:
-            return KeySet.import_key_set(client.jwks)
+            return _import_keys(client.jwks)
         if not client.jwks_uri:
             raise ValueError("no keys registered")
         cache = current_app.extensions.setdefault("idp.client_jwks", {})
         cached = cache.get(client.jwks_uri)
         if cached is None or cached[0] < time.monotonic():
             cached = (time.monotonic() + _JWKS_CACHE_SECONDS,
-                      KeySet.import_key_set(http().get_json(client.jwks_uri, 5.0)))
+                      _import_keys(http().get_json(client.jwks_uri, 5.0)))
             cache[client.jwks_uri] = cached
         return cached[1]
-    except (OutboundError, JoseError, ValueError, TypeError) as e:
+    except (OutboundError, JoseError, DomainError, ValueError, TypeError) as e:
         raise _invalid_client("The client keys cannot be read.") from e

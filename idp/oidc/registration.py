@@ -18,6 +18,7 @@ from flask import Blueprint, abort, current_app, jsonify, request
 from .. import settings
 from ..clients import dcr
 from ..clients.credentials import secret_matches
+from ..clients.keys import public_jwks
 from ..clients.spec import ClientSpec
 from ..errors import DomainError
 from ..extensions import csrf
@@ -137,9 +138,11 @@ def client_metadata(client, registration_token: str, secret: str | None = None) 
     }
     if client.name_en:
         data["client_name#en"] = client.name_en
-    for name in ("logo_uri", "jwks_uri", "jwks", "backchannel_logout_uri"):
+    for name in ("logo_uri", "jwks_uri", "backchannel_logout_uri"):
         if getattr(client, name):
             data[name] = getattr(client, name)
+    if client.jwks:
+        data["jwks"] = public_jwks(client.jwks)
     if client.secret_hash:
         data["client_secret_expires_at"] = 0  # never
     if secret:

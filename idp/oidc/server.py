@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
@@ -119,6 +120,28 @@ class IdpAuthorizationServer(AuthorizationServer):
         return response
 
 
+class _RedactIssuedTokens(logging.Filter):
+    """Replace the token in Authlib's DEBUG "Issue token %r to %r" lines (the whole token
+    response: access, refresh and ID tokens) with ``***``; never logged, at any level."""
+
+    MESSAGES = frozenset({"Issue token %r to %r", "Grant token %r to %r"})
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg in self.MESSAGES and isinstance(record.args, tuple) and record.args:
+            record.args = ("***", *record.args[1:])
+        return True
+
+
+def _redact_authlib_logs() -> None:
+    # A logger's filters see only the records of that logger, not of its children, so
+    # the filter goes on each Authlib module logger (they exist once Authlib is imported).
+    redactor = _RedactIssuedTokens()
+    for name, logger in list(logging.Logger.manager.loggerDict.items()):
+        if name.startswith("authlib.") and isinstance(logger, logging.Logger) and not any(
+                isinstance(f, _RedactIssuedTokens) for f in logger.filters):
+            logger.addFilter(redactor)
+
+
 def init_app(app) -> None:
     """Build the app's authorization server: grants, client auth, endpoints.
 
@@ -139,6 +162,7 @@ def init_app(app) -> None:
     server.register_endpoint(UserInfoEndpoint(resource_protector=make_protector()))
     server.register_endpoint(EndSessionEndpoint)
     app.extensions["idp.oauth"] = server
+    _redact_authlib_logs()
 
 
 def oauth_server() -> IdpAuthorizationServer:

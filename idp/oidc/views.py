@@ -16,6 +16,7 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 from .. import settings
 from ..extensions import csrf, now
 from ..messages import message
+from ..security.headers import content_security_policy, image_origin
 from . import authorize as authorize_service
 from . import logout as logout_service
 from .authorize import (
@@ -136,8 +137,15 @@ def _answer(outcome: AuthorizeOutcome, form: ConsentForm | None = None) -> Respo
         case ConsentPage(key=key, client=client, scopes=scopes, offline=offline):
             form = form or ConsentForm()
             form.key.data = key
-            return _page(render_template("oidc/consent.html", form=form, client=client,
-                                         scopes=scopes, offline=offline))
+            # The portal's logo is its own image: the consent page alone allows its origin.
+            logo_origin = image_origin(client.logo_uri)
+            response = _page(render_template(
+                "oidc/consent.html", form=form, client=client, scopes=scopes, offline=offline,
+                logo_uri=client.logo_uri if logo_origin else None))
+            if logo_origin:
+                response.headers["Content-Security-Policy"] = content_security_policy(
+                    settings.current(), (logo_origin,))
+            return response
         case ErrorPage(code=code, status=status):
             return _error_page(code, status)
         case _:

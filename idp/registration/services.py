@@ -152,6 +152,16 @@ def resend_code(draft: RegistrationDraft) -> None:
     otp.issue_code(OTP_PURPOSE, _subject(draft), draft.mobile)
 
 
+def code_sent(draft: RegistrationDraft) -> bool:
+    """Whether a code was ever sent to the draft's current mobile (it may have expired).
+
+    ``False`` after the only send the gateway refused: then the page must not say that a
+    code was sent, only offer to send one.
+    """
+    challenge = otp.latest_challenge(OTP_PURPOSE, _subject(draft))
+    return challenge is not None and challenge.mobile == draft.mobile
+
+
 def seconds_until_resend(draft: RegistrationDraft) -> int:
     return otp.seconds_until_resend(OTP_PURPOSE, draft.mobile) if draft.mobile else 0
 

@@ -193,7 +193,7 @@ def _step1_code(draft):
         else:
             return _to_step(2)
     return _render("step1_code.html", draft, form=form,
-                   mobile=mask_mobile(draft.mobile or ""),
+                   mobile=mask_mobile(draft.mobile or ""), sent=services.code_sent(draft),
                    resend_wait=services.seconds_until_resend(draft))
 
 
