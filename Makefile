@@ -19,11 +19,11 @@ run: $(STAMP)
 	$(BIN)/flask demo seed
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
-## Serve http://127.0.0.1:5000 with the production server (Granian, 2 workers), not the
+## Serve http://127.0.0.1:5000 with the production server command (config/server.py:
+## settings checked first, then Granian with SERVER_* settings; 2 workers here), not the
 ## development one; `make run` once first (migrations, keys, demo data).
 serve: $(STAMP)
-	$(BIN)/granian --interface wsgi --host 127.0.0.1 --port 5000 --workers 2 \
-	  --blocking-threads 4 wsgi:app
+	IDP_SERVER_WORKERS=$${IDP_SERVER_WORKERS:-2} $(BIN)/python config/server.py
 
 ## Run the whole test suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set).
 test: $(STAMP)

@@ -60,7 +60,22 @@ class Settings:
     db_max_overflow: int = 10  # extra PostgreSQL connections under bursts, closed when returned
     db_pool_recycle: int = 1800  # seconds before a pooled connection is replaced (idle drops)
     db_pool_pre_ping: bool = False  # ping each connection on checkout: a round trip per request
+    db_statement_timeout: float = 30.0  # seconds a PostgreSQL statement may run; 0: no limit
     log_level: str = "INFO"  # root log level; security events use the SECURITY level (25)
+    log_format: str = "text"  # "text" | "json": one JSON object per line (time, level, request id…)
+    # --- production server (config/server.py) -------------------------------------------
+    server_host: str = "127.0.0.1"  # address Granian listens on
+    server_port: int = 5000  # port Granian listens on
+    server_workers: int = 0  # worker processes; 0: one per CPU core
+    server_threads: int = 4  # requests run at once per worker (Granian blocking threads)
+    server_graceful_timeout: int = 30  # seconds a stopping worker may finish its requests
+    server_access_log: bool = False  # one access-log line per request (JSON with LOG_FORMAT)
+    # --- metrics (/metrics, Prometheus text format) -------------------------------------
+    metrics_enabled: bool = True  # serve /metrics and count requests, sign-ins, SMS, tokens…
+    # bearer token a scraper sends to /metrics (keep it in the environment)
+    metrics_token: str = field(default="", **_SECRET)
+    # client networks allowed to read /metrics without the token, e.g. ["10.0.0.0/8"]
+    metrics_networks: tuple[str, ...] = ()
     # --- branding (docs/FLOWS.md, "Branding") -------------------------------------
     brand_organisation: str = "سازمان تأمین اجتماعی"  # organisation name on every page
     brand_system: str = "سامانه مدیریت کاربران"  # system name in the header and <title>
@@ -213,6 +228,12 @@ def current() -> Settings:
 def of(app) -> Settings:
     """Return the settings of ``app`` (for ``init_app`` functions, before any context)."""
     return app.extensions["idp.settings"]
+
+
+def prometheus_multiproc_dir() -> str:
+    """Return ``PROMETHEUS_MULTIPROC_DIR``: where worker processes keep their metrics
+    (prometheus-client reads it too); empty for a single process."""
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
 
 
 def current_env(config: dict | None = None) -> str:
