@@ -56,6 +56,9 @@ def create_app(config: dict | None = None, *, require_keys: bool = True) -> Flas
     app.extensions["idp.clock"] = clock or SystemClock()
     database.init_app(app)  # engine options first: db.init_app creates the engines
     db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            database.limit_statements(engine, cfg.db_statement_timeout)
     observability.init_app(app)  # first before_request hook: every request has its route
     migrate.init_app(app, db, directory=str(settings.PROJECT_ROOT / "migrations"),
                      render_as_batch=True, compare_type=True)
