@@ -67,6 +67,8 @@ def limit_statements(engine, seconds: float) -> None:
 
     @event.listens_for(engine, "connect")
     def _statement_timeout(dbapi_connection, _record) -> None:
+        # Outside any transaction, so that the pool's reset (a rollback) keeps it.
+        dbapi_connection.autocommit = True
         with dbapi_connection.cursor() as cursor:
             cursor.execute(f"SET statement_timeout = {milliseconds}")
-        dbapi_connection.commit()
+        dbapi_connection.autocommit = False

@@ -10,6 +10,7 @@ with a generous deadline.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -330,8 +331,62 @@ def _service(make):
     return client.client_id, secret, []
 
 
+def _expired_jtis(count: int, prefix: str = "j") -> None:
+    from datetime import timedelta
+
+    from idp.extensions import now
+    from idp.models import UsedJti
+    from idp.unit_of_work import unit_of_work
+
+    with unit_of_work():
+        past = now() - timedelta(days=1)
+        db.session.add_all(UsedJti(client_id="gone", jti=f"{prefix}-{i}", expires_at=past)
+                           for i in range(count))
+
+
+def _expired_left() -> int:
+    from sqlalchemy import func, select
+
+    from idp.models import UsedJti
+
+    return db.session.scalar(select(func.count()).select_from(UsedJti))
+
+
+def test_workers_on_both_instances_purge_and_deliver_without_double_work(cluster):
+    """``flask oidc worker`` on A and B at once (rounds every 0.1 s, a purge every 0.3 s):
+    the expired rows go, a sign-out's logout is delivered once, SIGTERM stops both."""
+    a, _ = cluster.bases
+    cluster.rows(lambda: _expired_jtis(300, "w"))
+    workers = [subprocess.Popen([sys.executable, "-m", "flask", "oidc", "worker",
+                                 "--interval", "0.1", "--purge-every", "0.3"],
+                                env=cluster.environments[i], cwd=settings.PROJECT_ROOT,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+               for i in (0, 1)]
+    try:
+        client_id, secret, uris = _portal(
+            cluster, backchannel_logout_uri=f"http://127.0.0.1:{RECEIVER_PORT}/bc")
+        with httpx.Client() as browser:
+            assert _sign_in(browser, a, _citizen(cluster)).status_code == 302
+            code, params = _authorize(browser, a, client_id, uris)
+            id_token = _exchange(a, client_id, secret, code, params).json()["id_token"]
+            browser.get(f"{a}/logout", params={"id_token_hint": id_token})
+        _wait_for(lambda: Receiver.received, "the back-channel logout")
+        _wait_for(lambda: cluster.rows(_expired_left) == 0, "the workers' purge")
+    finally:
+        for worker in workers:
+            worker.terminate()
+        outputs = [worker.communicate(timeout=60) for worker in workers]
+    for worker, (out, err) in zip(workers, outputs, strict=True):
+        assert worker.returncode == 0 and "worker stopped" in out, err
+        assert "worker round failed" not in err, err
+    assert len(Receiver.received) == 1
+
+
 def test_purge_and_deliveries_at_the_same_moment_on_both_instances(cluster):
-    """Both commands on both instances at once: every run succeeds, nothing twice."""
+    """Both commands on both instances at once: every run succeeds, nothing is done twice
+    (the expired rows are counted once between the two purges; no logout is re-sent)."""
+    cluster.rows(lambda: _expired_jtis(500))
+
     def both(*args):
         runs = [subprocess.Popen([sys.executable, "-m", "flask", *args],
                                  env=cluster.environments[i], cwd=settings.PROJECT_ROOT,
@@ -339,6 +394,9 @@ def test_purge_and_deliveries_at_the_same_moment_on_both_instances(cluster):
                 for i in (0, 1)]
         return [(run.wait(120), *run.communicate()) for run in runs]
 
-    for code, out, err in both("maintenance", "purge") + both("oidc", "deliver-logouts"):
+    purges = both("maintenance", "purge", "--json")
+    for code, out, err in purges + both("oidc", "deliver-logouts"):
         assert code == 0 and "Traceback" not in err, (out, err)
+    deleted = [json.loads(out)["deleted"].get("used_jtis", 0) for _, out, _ in purges]
+    assert sum(deleted) == 500, deleted
     assert Receiver.received == []

@@ -276,3 +276,23 @@ def test_offline_access_grants_outlive_the_session(app, client, oidc):
                                               "refresh_token": tokens["refresh_token"]},
                         auth=(rp.client_id, secret))
     assert again.status_code == 200
+
+
+def test_worker_retries_due_deliveries_with_the_sign_out_request_id(
+        app, client, receivers, runner, clock, oidc):
+    """``flask oidc worker`` does what cron's ``deliver-logouts`` did, and the job keeps
+    the X-Request-ID of the sign-out that made it."""
+    flaky = receivers(status=500)
+    rp = make_portal(first_party=True, backchannel_logout_uri=flaky.uri)
+    _, tokens = _sign_in_at(oidc, [rp], make_user())
+    client.get("/logout", query_string={"id_token_hint": tokens[rp[0].client_id]["id_token"]},
+               headers={"X-Request-ID": "signout-77"})
+    wait_for_deliveries(app)
+    flaky.status = 200
+    clock.advance(300)
+    result = runner.invoke(args=["oidc", "worker", "--rounds", "1", "--interval", "0"])
+    assert result.output.strip() == "worker stopped after 1 rounds", result.output
+    assert len(flaky.tokens) == 2
+    db.session.expire_all()
+    job = db.session.scalar(select(BackchannelLogoutJob))
+    assert job.delivered_at is not None and job.request_id == "signout-77"
