@@ -14,6 +14,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -41,7 +42,14 @@ from .conftest import (
     drop_pg_schema,
     postgres_schema_url,
 )
-from .factories import DEFAULT_PASSWORD, auth_params, make_client, make_user
+from .factories import (
+    DEFAULT_PASSWORD,
+    auth_params,
+    make_client,
+    make_registry_record,
+    make_user,
+)
+from .test_registration import Wizard, outbox
 
 PORTS = (18621, 18622)
 RECEIVER_PORT = 18629
@@ -82,7 +90,9 @@ class Cluster:
     """The shared stores, the two instance processes and an in-process app for rows."""
 
     def __init__(self, tmp, keys_dir, url):
-        self.url, self.keys_dir = url, keys_dir
+        # The instances' connections carry a name, so a test can end exactly those.
+        self.application_name = f"idp_cluster_{os.getpid()}"
+        self.url, self.keys_dir = f"{url}&application_name={self.application_name}", keys_dir
         self.bases = [f"http://127.0.0.1:{port}" for port in PORTS]
         self.issuer = self.bases[0]
         self.processes = []
@@ -107,16 +117,31 @@ class Cluster:
         return env
 
     def start(self):
-        for env, base in zip(self.environments, self.bases, strict=True):
-            self.processes.append(subprocess.Popen(
-                [sys.executable, str(settings.PROJECT_ROOT / "config" / "server.py")],
-                env=env, cwd=settings.PROJECT_ROOT, stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL))
-            _wait_for(lambda base=base: _answers(f"{base}/readyz"), f"{base}/readyz")
+        self.processes = [self.start_one(index) for index in range(len(PORTS))]
+
+    def start_one(self, index: int) -> subprocess.Popen:
+        """Start instance ``index`` (its own process group) and wait until it is ready."""
+        process = subprocess.Popen(
+            [sys.executable, str(settings.PROJECT_ROOT / "config" / "server.py")],
+            env=self.environments[index], cwd=settings.PROJECT_ROOT, start_new_session=True,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        base = self.bases[index]
+        _wait_for(lambda: _answers(f"{base}/readyz"), f"{base}/readyz")
+        return process
+
+    def kill(self, index: int) -> None:
+        """SIGKILL instance ``index``: the server and its workers, no clean-up."""
+        process = self.processes[index]
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(60)
+
+    def restart(self, index: int) -> None:
+        self.processes[index] = self.start_one(index)
 
     def stop(self):
         for process in self.processes:
-            process.terminate()
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
         for process in self.processes:
             process.wait(60)
 
@@ -400,3 +425,114 @@ def test_purge_and_deliveries_at_the_same_moment_on_both_instances(cluster):
     deleted = [json.loads(out)["deleted"].get("used_jtis", 0) for _, out, _ in purges]
     assert sum(deleted) == 500, deleted
     assert Receiver.received == []
+
+
+class HttpForms:
+    """A browser for :class:`Wizard`: posts carry the session's CSRF token; ``base``
+    says which instance gets the next request (the cookies go to both)."""
+
+    def __init__(self, base: str):
+        self.http = httpx.Client()
+        self.base = base
+        self.csrf = None
+
+    def get(self, path: str):
+        return self.http.get(urljoin(self.base, path))
+
+    def post(self, path: str, data: dict):
+        if self.csrf is None:
+            self.csrf = _fields(self.get("/register").text)["csrf_token"]
+        return self.http.post(urljoin(self.base, path), data={**data, "csrf_token": self.csrf})
+
+
+class ClusterWizard(Wizard):
+    def __init__(self, cluster, browser, record):
+        super().__init__(browser, record)
+        self.cluster = cluster
+
+    def sms_code(self) -> str:
+        text = self.cluster.rows(lambda: outbox(self.record.mobile)[-1].text)
+        return re.search(r"#([0-9]{6})$", text)[1]
+
+
+def _accounts(cluster, id_code: str) -> int:
+    from sqlalchemy import func, select
+
+    from idp.models import User
+
+    return cluster.rows(lambda: db.session.scalar(
+        select(func.count()).select_from(User).where(User.id_code == id_code)))
+
+
+def test_instance_killed_mid_registration_leaves_no_account_and_the_other_completes(cluster):
+    """Steps 1–4 on A, then A is SIGKILLed: no account exists; the same browser finishes
+    on B with the draft A kept in the database, and there is exactly one account."""
+    a, b = cluster.bases
+    record = cluster.rows(lambda: _detached(make_registry_record(mobile="09121119001")))
+    browser = HttpForms(a)
+    wizard = ClusterWizard(cluster, browser, record)
+    try:
+        wizard.through_step(4)
+        cluster.kill(0)
+        with pytest.raises(httpx.TransportError):
+            httpx.get(f"{a}/healthz", timeout=5)
+        assert _accounts(cluster, record.id_code) == 0
+        browser.base = b
+        assert "تایید و ثبت نام" in browser.get("/register/step/5").text
+        answer = wizard.confirm()
+        assert answer.headers["Location"].endswith("/register/done"), answer.text
+    finally:
+        browser.http.close()
+        if cluster.processes[0].poll() is not None:
+            cluster.restart(0)
+    assert _accounts(cluster, record.id_code) == 1
+
+
+def _detached(row):
+    """The record's values, usable once its session is gone."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(**{column.name: getattr(row, column.name)
+                              for column in row.__table__.columns})
+
+
+@pytest.mark.xfail(strict=True, reason="the app answers 500 on a terminated connection: "
+                   "the 503 mapping of database errors is issue 9 finding 11 (another branch); "
+                   "remove this mark once it is merged")
+def test_every_app_connection_terminated_mid_traffic_fails_cleanly_then_recovers(cluster):
+    """``pg_terminate_backend`` of every connection of both instances while token requests
+    run: each answer is 200 or 503 (never a 500), every 200 has its token row and no
+    other row was left, and both instances answer 200 again without a restart."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import func, select, text
+
+    from idp.models import AccessToken, TokenFamily
+
+    client_id, secret, _ = cluster.rows(lambda: _service(make_client))
+    answers = []
+
+    def token(base) -> int:
+        status = httpx.post(f"{base}/oauth/token", auth=(client_id, secret), timeout=30,
+                            data={"grant_type": "client_credentials"}).status_code
+        answers.append(status)
+        return status
+
+    def terminate() -> int:
+        return db.session.execute(text(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE application_name = :name"), {"name": cluster.application_name}).scalar()
+
+    assert [token(base) for base in cluster.bases] == [200, 200]  # pools are warm
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(token, cluster.bases * 10))
+        assert cluster.rows(terminate) >= 2
+        list(pool.map(token, cluster.bases * 10))
+    for base in cluster.bases:
+        _wait_for(lambda base=base: token(base) == 200, f"{base} answering again")
+    rows = cluster.rows(lambda: db.session.scalar(
+        select(func.count()).select_from(AccessToken).join(
+            TokenFamily, TokenFamily.id == AccessToken.family_id).where(
+            TokenFamily.client_id == client_id)))
+    assert rows == answers.count(200)
+    assert set(answers) <= {200, 503}, answers
