@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FLASK_APP := idp
 
-.PHONY: run serve test lint bench migration clean
+.PHONY: run serve cluster cluster-stop test lint bench migration clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,15 @@ run: $(STAMP)
 ## development one; `make run` once first (migrations, keys, demo data).
 serve: $(STAMP)
 	IDP_SERVER_WORKERS=$${IDP_SERVER_WORKERS:-2} $(BIN)/python config/server.py
+
+## A local cluster: PostgreSQL, Redis, 2 instances (CLUSTER_INSTANCES) with the production
+## server command, HAProxy round-robin on http://127.0.0.1:8080 (config/cluster.py).
+cluster: $(STAMP)
+	$(BIN)/python config/cluster.py start
+
+## Stop what `make cluster` started, by PID.
+cluster-stop:
+	$(BIN)/python config/cluster.py stop
 
 ## Run the whole test suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set).
 test: $(STAMP)

@@ -89,14 +89,15 @@ class Receiver(BaseHTTPRequestHandler):
 class Cluster:
     """The shared stores, the two instance processes and an in-process app for rows."""
 
-    def __init__(self, tmp, keys_dir, url):
+    def __init__(self, tmp, keys_dir, url, ports=PORTS, issuer=None):
         # The instances' connections carry a name, so a test can end exactly those.
         self.application_name = f"idp_cluster_{os.getpid()}"
         self.url, self.keys_dir = f"{url}&application_name={self.application_name}", keys_dir
-        self.bases = [f"http://127.0.0.1:{port}" for port in PORTS]
-        self.issuer = self.bases[0]
+        self.ports = ports
+        self.bases = [f"http://127.0.0.1:{port}" for port in ports]
+        self.issuer = issuer or self.bases[0]
         self.processes = []
-        self.environments = [self._environment(tmp, index) for index in range(len(PORTS))]
+        self.environments = [self._environment(tmp, index) for index in range(len(ports))]
         self.app = create_app({**base_config(tmp, keys_dir, url), "SERVER_NAME": None,
                                "ISSUER": self.issuer, "HASH_KEY": HASH_KEY})
 
@@ -108,7 +109,7 @@ class Cluster:
                    IDP_REDIS_URL=REDIS_URL, IDP_KEYS_DIR=str(self.keys_dir),
                    IDP_SECRET_KEY=SECRET, IDP_HASH_KEY=HASH_KEY,
                    IDP_INSTANCE_PATH=str(tmp / f"instance-{index}"),
-                   IDP_SERVER_PORT=str(PORTS[index]), IDP_SERVER_WORKERS="1",
+                   IDP_SERVER_PORT=str(self.ports[index]), IDP_SERVER_WORKERS="1",
                    IDP_SERVER_GRACEFUL_TIMEOUT="5", IDP_KEYS_AUTO_GENERATE="false",
                    IDP_CLIENT_CACHE_SECONDS="0", IDP_RATELIMIT_LOGIN="6 per hour",
                    IDP_LOGIN_MAX_FAILURES="3", IDP_PASSWORD_ARGON2_TIME_COST="1",
@@ -117,7 +118,7 @@ class Cluster:
         return env
 
     def start(self):
-        self.processes = [self.start_one(index) for index in range(len(PORTS))]
+        self.processes = [self.start_one(index) for index in range(len(self.ports))]
 
     def start_one(self, index: int) -> subprocess.Popen:
         """Start instance ``index`` (its own process group) and wait until it is ready."""
@@ -179,6 +180,7 @@ def cluster(tmp_path_factory, session_keys):
     keys_dir = tmp / "keys"
     shutil.copytree(session_keys, keys_dir)
     cluster = Cluster(tmp, keys_dir, postgres_schema_url(base_url, schema))
+    cluster.schema_url = postgres_schema_url(base_url, schema)
     with cluster.app.app_context():
         upgrade()
         db.session.remove()
@@ -536,3 +538,62 @@ def test_every_app_connection_terminated_mid_traffic_fails_cleanly_then_recovers
             TokenFamily.client_id == client_id)))
     assert rows == answers.count(200)
     assert set(answers) <= {200, 503}, answers
+
+
+@pytest.fixture
+def behind_haproxy(cluster, tmp_path):
+    """Two more instances on the same stores, their issuer the HAProxy in front of them
+    (round-robin, /healthz checks, no stickiness: ``make cluster``'s configuration)."""
+    if shutil.which("haproxy") is None:
+        pytest.skip("haproxy is not installed (`make cluster` installs it)")
+    from config.cluster import haproxy_config
+
+    proxy_port, ports = 18625, (18626, 18627)
+    balanced = Cluster(tmp_path, cluster.keys_dir, cluster.schema_url, ports=ports,
+                       issuer=f"http://127.0.0.1:{proxy_port}")
+    for env in balanced.environments:
+        env["IDP_PROXY_FIX_X_FOR"] = "1"
+    config = tmp_path / "haproxy.cfg"
+    config.write_text(haproxy_config(list(ports), proxy_port))
+    balanced.start()
+    proxy = subprocess.Popen(["haproxy", "-db", "-f", str(config)],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_for(lambda: _answers(f"{balanced.issuer}/readyz"), "HAProxy")
+        yield balanced
+    finally:
+        proxy.terminate()
+        proxy.wait(30)
+        balanced.stop()
+        with balanced.app.app_context():
+            for engine in db.engines.values():
+                engine.dispose()
+
+
+def test_two_instances_behind_haproxy_pass_the_relying_party_checks(behind_haproxy):
+    """The relying-party library flow of tests/test_oidc_live.py, through the balancer:
+    every request may land on either instance."""
+    from types import SimpleNamespace
+
+    from .test_oidc_live import BYE, every_flow
+
+    cluster = behind_haproxy
+
+    def clients():
+        portal, portal_secret = make_client(
+            redirect_uris=[CALLBACK], post_logout_redirect_uris=[BYE],
+            scope="openid profile email phone national_id")
+        service, service_secret = make_client(client_type="service", redirect_uris=[],
+                                              scope="profile")
+        return ({"client_id": portal.client_id, "client_secret": portal_secret},
+                {"client_id": service.client_id, "client_secret": service_secret})
+
+    portal, service = cluster.rows(clients)
+    user = SimpleNamespace(id_code=_citizen(cluster))
+    every_flow(cluster.issuer, portal, service, user)
+    for base in cluster.bases:  # both served part of the flow (their own /metrics say so)
+        text = httpx.get(f"{base}/metrics").text
+        served = [line for line in text.splitlines()
+                  if line.startswith("idp_http_requests_total{")
+                  and 'route="/healthz"' not in line and 'route="/readyz"' not in line]
+        assert served, text
