@@ -5,7 +5,8 @@ trail's ``login_*`` events, an SMS by :func:`idp.sms.send_template`, a token by 
 token generator …); requests are counted per route rule by :mod:`idp.observability`,
 which also serves ``/metrics``. With several worker processes, prometheus-client's
 multiprocess mode (``PROMETHEUS_MULTIPROC_DIR``, set by ``config/server.py``) adds up
-what every worker counted. An increment costs about a microsecond.
+what every worker counted. Counting a request costs about 8 µs of CPU (a counter and a
+histogram, their series kept); an event counter about 3 µs.
 """
 
 from __future__ import annotations
@@ -53,6 +54,23 @@ backchannel = Counter("idp_backchannel_logouts_total", "Back-channel logout deli
                       "by result", ["result"])
 db_connections = Gauge("idp_db_connections_in_use", "Database connections checked out of "
                        "the pools", multiprocess_mode="livesum")
+
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+_REQUEST_SERIES: dict[tuple[str, str, str], tuple] = {}
+
+
+def observe_request(method: str, route: str, status: str, seconds: float) -> None:
+    """Count one answer and its latency. The labelled series are kept (``labels()`` costs
+    three times the increment); any other method is ``OTHER``, so a client cannot make
+    series without bound."""
+    key = (method if method in _METHODS else "OTHER", route, status)
+    series = _REQUEST_SERIES.get(key)
+    if series is None:
+        series = _REQUEST_SERIES[key] = (requests.labels(*key),
+                                         request_seconds.labels(key[0], route))
+    series[0].inc()
+    series[1].observe(seconds)
+
 
 # Audit events that are sign-in outcomes (idp.accounts.signin records them).
 _SIGNIN_EVENTS = {"login_ok": "ok", "login_failed": "failed", "login_lockout": "locked"}

@@ -58,9 +58,7 @@ class RequestTelemetry:
     def _observe(environ, status: str, seconds: float) -> None:
         path = environ.get("PATH_INFO", "")
         route = environ.get(_ROUTE) or (path if path in DOCUMENT_PATHS else "unmatched")
-        method = environ.get("REQUEST_METHOD", "")
-        metrics.requests.labels(method, route, status).inc()
-        metrics.request_seconds.labels(method, route).observe(seconds)
+        metrics.observe_request(environ.get("REQUEST_METHOD", ""), route, status, seconds)
         if status == "429":
             metrics.rate_limited.labels(route).inc()
 
