@@ -96,3 +96,20 @@ def test_json_log_lines_carry_the_request_id_and_mask_identifiers():
     assert line["request_id"] == "req-1" and line["event"] == "login_failed"
     assert line["ip"] == "127.0.0.1" and line["level"] == "SECURITY"
     assert "0012345678" not in plain["event"] and plain["logger"] == "idp"
+
+
+def test_the_grafana_dashboard_reads_only_metrics_the_idp_exports():
+    """docs/grafana-dashboard.json names metrics that exist (with their suffixes)."""
+    import re
+
+    from prometheus_client import REGISTRY as registry
+
+    from idp import metrics, settings
+
+    assert metrics.requests  # the module registered its metrics
+    families = {f.name for f in registry.collect() if f.name.startswith("idp_")}
+    exported = families | {name + suffix for name in families
+                           for suffix in ("_total", "_bucket", "_count", "_sum")}
+    dashboard = (settings.PROJECT_ROOT / "docs" / "grafana-dashboard.json").read_text()
+    used = set(re.findall(r"\b(idp_[a-z_]+)", dashboard))
+    assert len(used) >= 9 and used <= exported, used - exported
