@@ -7,6 +7,7 @@ and checks the settings in the parent, before any socket is bound or worker star
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -51,18 +52,23 @@ def test_production_without_secret_key_exits_before_serving(tmp_path):
 
 def test_launcher_serves_with_the_workers_and_threads_of_the_settings(tmp_path):
     """Development settings: the launcher starts Granian with SERVER_WORKERS workers
-    and answers /healthz; SIGTERM stops it within SERVER_GRACEFUL_TIMEOUT."""
+    and answers /healthz, its access log in JSON lines with the request id; SIGTERM
+    stops it."""
     port = PORT + 1
     env = _environment(IDP_INSTANCE_PATH=str(tmp_path), IDP_SERVER_PORT=str(port),
                        IDP_SERVER_WORKERS="2", IDP_SERVER_THREADS="2",
-                       IDP_SERVER_GRACEFUL_TIMEOUT="5", IDP_KEYS_DIR=str(tmp_path / "keys"))
+                       IDP_SERVER_GRACEFUL_TIMEOUT="5", IDP_KEYS_DIR=str(tmp_path / "keys"),
+                       IDP_LOG_FORMAT="json", IDP_SERVER_ACCESS_LOG="true")
     process = subprocess.Popen([sys.executable, str(LAUNCHER)], env=env, cwd=tmp_path,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                answer = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2,
+                                   headers={"X-Request-ID": "probe-1"})
+                if answer.status_code == 200:
+                    assert answer.headers["X-Request-ID"] == "probe-1"
                     break
             except httpx.TransportError:
                 time.sleep(0.2)
@@ -74,3 +80,6 @@ def test_launcher_serves_with_the_workers_and_threads_of_the_settings(tmp_path):
     assert process.returncode == 0, output
     assert output.count("Spawning worker") == 2, output
     assert not _port_open(port)
+    lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    assert {"logger": "granian.access", "path": "/healthz", "request_id": "probe-1"}.items() \
+        <= next(line for line in lines if line.get("request_id") == "probe-1").items()
