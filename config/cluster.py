@@ -5,7 +5,7 @@
 
 PostgreSQL: the one answering on 127.0.0.1:5432 (database ``idp_cluster``, created when
 missing), else a cluster initialised under ``instance/pg/`` and started with ``pg_ctl``
-on port 5433. Redis: the one on 127.0.0.1:6379 (database ``CLUSTER_REDIS_DB``, default 0),
+on port 5433 (``CLUSTER_OWN_PG=1`` always does that; ``CLUSTER_PG_PORT`` moves it). Redis: the one on 127.0.0.1:6379 (database ``CLUSTER_REDIS_DB``, default 0),
 else a ``redis-server`` started on port 6380. Then ``flask db upgrade``, the first signing
 keys, ``flask demo seed``, ``CLUSTER_INSTANCES`` (default 2) instances on 127.0.0.1:5001…
 with the production server command (``config/server.py``, two workers each), and HAProxy
@@ -50,10 +50,11 @@ def _as_postgres(command: list[str]) -> list[str]:
 
 
 def _postgres(pids: dict) -> str:
-    if _answers(["pg_isready", "-q", "-h", "127.0.0.1", "-p", "5432"]):
+    own = os.environ.get("CLUSTER_OWN_PG") == "1"
+    if not own and _answers(["pg_isready", "-q", "-h", "127.0.0.1", "-p", "5432"]):
         port = 5432
     else:
-        port = 5433
+        port = int(os.environ.get("CLUSTER_PG_PORT", "5433"))
         data = PG_DIR / "data"
         if not (data / "PG_VERSION").exists():
             PG_DIR.mkdir(parents=True, exist_ok=True)
