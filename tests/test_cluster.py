@@ -390,6 +390,8 @@ def test_workers_on_both_instances_purge_and_deliver_without_double_work(cluster
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                for i in (0, 1)]
     try:
+        for worker in workers:  # both run before anything is done (EOF if one died)
+            assert worker.stdout.readline().startswith("worker started"), worker.stderr.read()
         client_id, secret, uris = _portal(
             cluster, backchannel_logout_uri=f"http://127.0.0.1:{RECEIVER_PORT}/bc")
         with httpx.Client() as browser:

@@ -41,6 +41,7 @@ def worker(interval, purge_every, rounds):
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set())
                 for sig in (signal.SIGTERM, signal.SIGINT)}
+    click.echo(f"worker started: deliveries every {interval:g} s, purge every {purge_every:g} s")
     try:
         done = _run(stop, interval, purge_every, rounds)
     finally:
