@@ -113,3 +113,14 @@ def test_the_grafana_dashboard_reads_only_metrics_the_idp_exports():
     dashboard = (settings.PROJECT_ROOT / "docs" / "grafana-dashboard.json").read_text()
     used = set(re.findall(r"\b(idp_[a-z_]+)", dashboard))
     assert len(used) >= 9 and used <= exported, used - exported
+
+
+def test_registry_calls_are_timed_and_unavailable_answers_counted(app):
+    """The identity adapter sits inside MeasuredRegistry: each call is timed per adapter."""
+    from idp.identity import registry
+
+    before = sample("idp_adapter_duration_seconds_count", adapter="mobile_ownership",
+                    operation="verify_mobile_owner")
+    registry().verify_mobile_owner("national", "0012345678", "09121234567")
+    assert sample("idp_adapter_duration_seconds_count", adapter="mobile_ownership",
+                  operation="verify_mobile_owner") == before + 1
