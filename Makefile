@@ -4,9 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FLASK_APP := idp
-WORKERS ?= 2
 
-.PHONY: run serve demo test e2e lint bench migration clean
+.PHONY: run serve demo cluster cluster-stop test e2e lint bench migration clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,12 +19,20 @@ run: $(STAMP)
 	$(BIN)/flask demo seed
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
-## Serve http://127.0.0.1:5000 with the production server (Granian, 2 workers), not the
+## Serve http://127.0.0.1:5000 with the production server command (config/server.py:
+## settings checked first, then Granian with SERVER_* settings; 2 workers here), not the
 ## development one; `make run` once first (migrations, keys, demo data).
-## WORKERS=n changes the worker count; GRANIAN_WORKERS gives it to Granian and the IdP alike.
 serve: $(STAMP)
-	GRANIAN_WORKERS=$(WORKERS) $(BIN)/granian --interface wsgi --host 127.0.0.1 --port 5000 \
-	  --blocking-threads 4 wsgi:app
+	IDP_SERVER_WORKERS=$${IDP_SERVER_WORKERS:-2} $(BIN)/python config/server.py
+
+## A local cluster: PostgreSQL, Redis, 2 instances (CLUSTER_INSTANCES) with the production
+## server command, HAProxy round-robin on http://127.0.0.1:8080 (config/cluster.py).
+cluster: $(STAMP)
+	$(BIN)/python config/cluster.py start
+
+## Stop what `make cluster` started, by PID.
+cluster-stop:
+	$(BIN)/python config/cluster.py stop
 
 ## The IdP and the two demo portals (examples/portal): http://127.0.0.1:5000, :5001 (eservices)
 ## and :5002 (profile); migrates and seeds instance/ first. Ctrl-C stops all three.

@@ -30,7 +30,9 @@ def create_app(config: dict | None = None, *, require_keys: bool = True) -> Flas
         static_folder=str(settings.PROJECT_ROOT / "static"),
     )
     cfg = settings.load(app, config)
-    logging.basicConfig(level=cfg.log_level)
+    from . import logs
+
+    logs.configure(cfg.log_level, cfg.log_format)
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # start-up noise
 
     from . import (
@@ -42,6 +44,7 @@ def create_app(config: dict | None = None, *, require_keys: bool = True) -> Flas
         health,
         i18n,
         identity,
+        observability,
         oidc,
         registration,
         site,
@@ -54,6 +57,10 @@ def create_app(config: dict | None = None, *, require_keys: bool = True) -> Flas
     app.extensions["idp.clock"] = clock or SystemClock()
     database.init_app(app)  # engine options first: db.init_app creates the engines
     db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            database.limit_statements(engine, cfg.db_statement_timeout)
+    observability.init_app(app)  # first before_request hook: every request has its route
     migrate.init_app(app, db, directory=str(settings.PROJECT_ROOT / "migrations"),
                      render_as_batch=True, compare_type=True)
     csrf.init_app(app)
@@ -73,6 +80,7 @@ def create_app(config: dict | None = None, *, require_keys: bool = True) -> Flas
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     # Outermost: discovery and the JWKS are answered before Flask (and ProxyFix) run.
     app.wsgi_app = StaticDocuments(app.wsgi_app, app)
+    observability.wrap(app)  # around everything: request id, per-route counts and latency
     settings.check(cfg, keys_present=app.extensions["idp.keys"].has_keys(),
                    require_keys=require_keys)
     return app

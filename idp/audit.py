@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 import logging
 
+from . import metrics
 from .extensions import db, now
+from .logs import request_id
 from .models import AuditEvent
 from .text import mask_personal_numbers
 
@@ -38,12 +40,14 @@ def record(event: str, *, user_id: int | None = None, actor_id: int | None = Non
     if leaked:
         raise ValueError(f"secrets must not be audited: {sorted(leaked)}")
     row = AuditEvent(event=event, user_id=user_id, actor_id=actor_id, client_id=client_id,
-                     ip=ip, data=fields, created_at=now())
+                     ip=ip, data=fields, request_id=request_id.get(), created_at=now())
     db.session.add(row)
     db.session.flush()
     context = {"user_id": user_id, "actor_id": actor_id, "client_id": client_id, "ip": ip,
                **fields}
-    detail = json.dumps({k: v for k, v in context.items() if v is not None},
-                        ensure_ascii=False, default=str, sort_keys=True)
-    logger.log(SECURITY, "%s %s", event, mask_personal_numbers(detail))
+    context = {k: v for k, v in context.items() if v is not None}
+    detail = mask_personal_numbers(json.dumps(context, ensure_ascii=False, default=str,
+                                              sort_keys=True))
+    logger.log(SECURITY, "%s %s", event, detail, extra={"event": event, "fields_json": detail})
+    metrics.audited(event, fields)
     return row

@@ -6,6 +6,10 @@ a power loss or kernel crash can lose the last commits before a checkpoint (the 
 itself stays consistent). ``FULL`` would fsync on every commit, 13–20% of a token
 request's CPU.
 
+A PostgreSQL statement running over ``DB_STATEMENT_TIMEOUT`` seconds is cancelled by the
+server (``SET statement_timeout`` on each new connection, so it also holds behind
+PgBouncer's session mode), so a stuck query cannot hold a worker thread for ever.
+
 PostgreSQL connections are not pinged on checkout (``DB_POOL_PRE_PING`` off): that is a
 round trip on every request. They are recycled after ``DB_POOL_RECYCLE`` seconds, before
 a firewall or the server drops them idle; a connection killed anyway (server restart,
@@ -52,3 +56,19 @@ def init_app(app) -> None:
         cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {**cfg.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
                                             **engine_options(settings.of(app))}
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+
+def limit_statements(engine, seconds: float) -> None:
+    """Have PostgreSQL cancel any statement of ``engine`` running over ``seconds``
+    (``DB_STATEMENT_TIMEOUT``), set once per new connection; 0 leaves no limit."""
+    if seconds <= 0 or engine.dialect.name != "postgresql":
+        return
+    milliseconds = max(int(seconds * 1000), 1)
+
+    @event.listens_for(engine, "connect")
+    def _statement_timeout(dbapi_connection, _record) -> None:
+        # Outside any transaction, so that the pool's reset (a rollback) keeps it.
+        dbapi_connection.autocommit = True
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET statement_timeout = {milliseconds}")
+        dbapi_connection.autocommit = False

@@ -8,7 +8,7 @@ Load order (later wins):
 3. ``IDP_<NAME>`` environment variables (``IDP_ISSUER``, ``IDP_SMS_BACKEND`` …; a setting
    that is not a string is read as JSON, so ``IDP_OIDC_ACCESS_TOKEN_TTL=600`` is an int),
    plus the conventional ``DATABASE_URL`` and ``REDIS_URL``, and the worker count the
-   server is given (``GRANIAN_WORKERS``, else ``WEB_CONCURRENCY``) for ``WORKERS``;
+   server is given (``GRANIAN_WORKERS``, else ``WEB_CONCURRENCY``) for ``SERVER_WORKERS``;
 4. the mapping given to :func:`idp.create_app`.
 
 A TOML key or ``IDP_`` variable that is neither a setting nor one of
@@ -62,10 +62,25 @@ class Settings:
     db_max_overflow: int = 10  # extra PostgreSQL connections under bursts, closed when returned
     db_pool_recycle: int = 1800  # seconds before a pooled connection is replaced (idle drops)
     db_pool_pre_ping: bool = False  # ping each connection on checkout: a round trip per request
+    db_statement_timeout: float = 30.0  # seconds a PostgreSQL statement may run; 0: no limit
     log_level: str = "INFO"  # root log level; security events use the SECURITY level (25)
-    # worker processes serving the app (Granian's GRANIAN_WORKERS or WEB_CONCURRENCY when
-    # set); more than one needs REDIS_URL in production
-    workers: int = 1
+    log_format: str = "text"  # "text" | "json": one JSON object per line (time, level, request id…)
+    # --- production server (config/server.py) -------------------------------------------
+    server_host: str = "127.0.0.1"  # address Granian listens on
+    server_port: int = 5000  # port Granian listens on
+    # worker processes; 0: one per CPU core. Read from GRANIAN_WORKERS (else WEB_CONCURRENCY)
+    # when those are set, so another launcher and the IdP agree; more than one needs
+    # REDIS_URL in production
+    server_workers: int = 1
+    server_threads: int = 4  # requests run at once per worker (Granian blocking threads)
+    server_graceful_timeout: int = 30  # seconds a stopping worker may finish its requests
+    server_access_log: bool = False  # one access-log line per request (JSON with LOG_FORMAT)
+    # --- metrics (/metrics, Prometheus text format) -------------------------------------
+    metrics_enabled: bool = True  # serve /metrics and count requests, sign-ins, SMS, tokens…
+    # bearer token a scraper sends to /metrics (keep it in the environment)
+    metrics_token: str = field(default="", **_SECRET)
+    # client networks allowed to read /metrics without the token, e.g. ["10.0.0.0/8"]
+    metrics_networks: tuple[str, ...] = ()
     # --- branding (docs/FLOWS.md, "Branding") -------------------------------------
     brand_organisation: str = "سازمان تأمین اجتماعی"  # organisation name on every page
     brand_system: str = "سامانه مدیریت کاربران"  # system name in the header and <title>
@@ -233,6 +248,12 @@ def of(app) -> Settings:
     return app.extensions["idp.settings"]
 
 
+def prometheus_multiproc_dir() -> str:
+    """Return ``PROMETHEUS_MULTIPROC_DIR``: where worker processes keep their metrics
+    (prometheus-client reads it too); empty for a single process."""
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+
+
 def current_env(config: dict | None = None) -> str:
     """Return the environment name, from the mapping first, then ``IDP_ENV``."""
     return str((config or {}).get("ENV") or os.environ.get("IDP_ENV") or "development")
@@ -265,10 +286,10 @@ def load(app, config: dict | None = None) -> Settings:
         if os.environ.get(name) and not os.environ.get(f"{_PREFIX}{name}"):
             app.config[name] = os.environ[name]
     for name in ("GRANIAN_WORKERS", "WEB_CONCURRENCY"):
-        if os.environ.get(name) and not os.environ.get(f"{_PREFIX}WORKERS"):
+        if os.environ.get(name) and not os.environ.get(f"{_PREFIX}SERVER_WORKERS"):
             raw = os.environ[name]
-            app.config["WORKERS"] = _typed("WORKERS", int(raw) if raw.isdigit() else raw,
-                                           lambda k, name=name: name)
+            app.config["SERVER_WORKERS"] = _typed(
+                "SERVER_WORKERS", int(raw) if raw.isdigit() else raw, lambda k, name=name: name)
             break
     app.config.update({key: _typed(key, value, lambda k: f"{k} given to create_app")
                        for key, value in config.items()})
@@ -434,8 +455,9 @@ def check(settings: Settings, keys_present: bool, require_keys: bool = True) -> 
         raise SettingsError("SMS_BACKEND must be 'http' (the outbox only stores messages)")
     if not settings.sms_http_url:
         raise SettingsError("SMS_HTTP_URL is empty: SMS_BACKEND=http needs the provider's URL")
-    if settings.workers > 1 and not settings.redis_url:
-        raise SettingsError(f"WORKERS is {settings.workers} but REDIS_URL is empty: per-process "
+    workers = settings.server_workers or os.cpu_count() or 1
+    if workers > 1 and not settings.redis_url:
+        raise SettingsError(f"{workers} SERVER_WORKERS but REDIS_URL is empty: per-process "
                             "rate-limit counters would multiply every limit by the workers")
     if require_keys and not keys_present:
         raise SettingsError(f"no signing keys in {settings.keys_dir}; run 'flask keys rotate'")

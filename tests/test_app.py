@@ -105,7 +105,7 @@ def test_production_with_safe_settings_starts(tmp_path, session_keys):
         ({"SMS_HTTP_URL": ""}, "SMS_HTTP_URL"),
         ({"IDENTITY_HTTP_URL": ""}, "IDENTITY_HTTP_URL"),
         # Per-process rate-limit counters multiply the limits by the worker count.
-        ({"WORKERS": 2}, "REDIS_URL"),
+        ({"SERVER_WORKERS": 2}, "REDIS_URL"),
         ({"ISSUER": "http://login.example.ir"}, "https"),
         ({"IDENTITY_BACKEND": "local"}, "IDENTITY_BACKEND"),
         ({"SMS_BACKEND": "outbox"}, "SMS_BACKEND"),
@@ -134,12 +134,13 @@ def test_production_accepts_generated_keys(tmp_path, session_keys, key):
 
 
 def test_several_workers_start_with_redis(tmp_path, session_keys):
-    app = create_app(_production(tmp_path, session_keys, WORKERS=4,
+    app = create_app(_production(tmp_path, session_keys, SERVER_WORKERS=4,
                                  REDIS_URL="redis://127.0.0.1:1/0"))
-    assert settings.of(app).workers == 4
+    assert settings.of(app).server_workers == 4
 
 
-@pytest.mark.parametrize("variable", ["GRANIAN_WORKERS", "WEB_CONCURRENCY", "IDP_WORKERS"])
+@pytest.mark.parametrize("variable",
+                         ["GRANIAN_WORKERS", "WEB_CONCURRENCY", "IDP_SERVER_WORKERS"])
 def test_worker_count_is_read_from_the_server_environment(tmp_path, session_keys,
                                                           monkeypatch, variable):
     """The worker count Granian (or a platform) is given counts for the REDIS_URL rule."""

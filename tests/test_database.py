@@ -52,3 +52,16 @@ def test_connection_killed_by_the_server_fails_one_request(app, client):
     failed = client.get("/readyz")
     assert failed.status_code == 503 and failed.json["checks"]["database"] is False
     assert client.get("/readyz").status_code == 200
+
+
+@postgres_only
+def test_statement_timeout_cancels_a_long_statement(make_app):
+    """DB_STATEMENT_TIMEOUT is set on each connection; a longer statement is cancelled."""
+    app = make_app(DB_STATEMENT_TIMEOUT=0.2)
+    with app.app_context():
+        assert db.session.execute(sa.text("SHOW statement_timeout")).scalar() == "200ms"
+        with pytest.raises(sa.exc.OperationalError, match="statement timeout"):
+            db.session.execute(sa.text("SELECT pg_sleep(3)"))
+        db.session.rollback()
+        assert db.session.execute(sa.text("SELECT 1")).scalar() == 1
+        db.session.remove()

@@ -13,7 +13,7 @@ from .factories import make_registry_record
 
 
 def test_default_backend_is_local(app):
-    assert isinstance(registry(), LocalIdentityRegistry)
+    assert isinstance(registry().adapter, LocalIdentityRegistry)  # metrics wrap it
 
 
 def test_mobile_owner(app):

@@ -7,6 +7,7 @@ the SQLite test database is a file, so both threads see the same data.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import threading
 from urllib.parse import parse_qs, urljoin, urlsplit
@@ -74,22 +75,34 @@ def validate_id_token(token: str, keys: KeySet, issuer: str, client_id: str, non
     return decoded
 
 
+def hidden_fields(html: str) -> dict:
+    """The hidden inputs of a page: the CSRF token (when enabled), the consent key."""
+    fields = {}
+    for tag in re.findall(r"<input[^>]*>", html):
+        attributes = dict(re.findall(r'([a-z]+)="([^"]*)"', tag))
+        if attributes.get("type") == "hidden" and "name" in attributes:
+            fields[attributes["name"]] = attributes.get("value", "")
+    return fields
+
+
 def browser_sign_in(browser: httpx.Client, authorization_url: str, user) -> str:
     """Follow the IdP's pages like a browser; return the redirect back to the portal."""
     response = browser.get(authorization_url)
     assert response.status_code == 302
     login = urljoin(authorization_url, response.headers["Location"])
     assert urlsplit(login).path == "/login"
-    assert browser.get(login).status_code == 200
-    response = browser.post(login, data={"id_code": user.id_code, "password": DEFAULT_PASSWORD})
+    page = browser.get(login)
+    assert page.status_code == 200
+    response = browser.post(login, data={**hidden_fields(page.text), "id_code": user.id_code,
+                                         "password": DEFAULT_PASSWORD})
     assert response.status_code == 302, response.text
     response = browser.get(urljoin(login, response.headers["Location"]))  # resume
     consent = urljoin(login, response.headers["Location"])
     assert urlsplit(consent).path == "/authorize/consent"
     page = browser.get(consent)
     assert "اجازه دسترسی" in page.text
-    key = parse_qs(urlsplit(consent).query)["key"][0]
-    response = browser.post(consent.split("?")[0], data={"key": key, "approve": "1"})
+    response = browser.post(consent.split("?")[0],
+                            data={**hidden_fields(page.text), "approve": "1"})
     assert response.status_code == 302
     return response.headers["Location"]
 
@@ -97,14 +110,19 @@ def browser_sign_in(browser: httpx.Client, authorization_url: str, user) -> str:
 def test_a_relying_party_library_runs_every_flow(issuer, runner):
     """Discovery → code+PKCE → ID token check → userinfo → refresh → introspection →
     revocation → client credentials → RP-initiated logout, all over real HTTP."""
-    meta = httpx.get(f"{issuer}/.well-known/openid-configuration").json()
-    assert meta["issuer"] == issuer
-    keys = KeySet.import_key_set(httpx.get(meta["jwks_uri"]).json())
     portal = cli_client(runner, "--name", "پورتال نمونه", "--redirect-uri", CALLBACK,
                         "--post-logout-redirect-uri", BYE,
                         "--scope", "openid profile email phone national_id")
     service = cli_client(runner, "--name", "سرویس", "--type", "service")
-    user = make_user()
+    every_flow(issuer, portal, service, make_user())
+
+
+def every_flow(issuer: str, portal: dict, service: dict, user) -> None:
+    """What a relying-party library does with a portal and a service client: the checks
+    one instance passes, and a cluster behind a load balancer (tests/test_cluster.py)."""
+    meta = httpx.get(f"{issuer}/.well-known/openid-configuration").json()
+    assert meta["issuer"] == issuer
+    keys = KeySet.import_key_set(httpx.get(meta["jwks_uri"]).json())
 
     rp = OAuth2Session(portal["client_id"], portal["client_secret"],
                       scope="openid profile national_id", redirect_uri=CALLBACK,

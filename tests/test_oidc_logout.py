@@ -297,3 +297,23 @@ def test_failed_delivery_is_logged_without_the_token(app, client, receivers, run
     assert rp[0].client_id in first and "attempt 1 of 5" in first and "HTTP 503" in first
     assert "attempt 2 of 5" in second
     assert flaky.tokens and not any(t in caplog.text for t in flaky.tokens)
+
+
+def test_worker_retries_due_deliveries_with_the_sign_out_request_id(
+        app, client, receivers, runner, clock, oidc):
+    """``flask oidc worker`` does what cron's ``deliver-logouts`` did, and the job keeps
+    the X-Request-ID of the sign-out that made it."""
+    flaky = receivers(status=500)
+    rp = make_portal(first_party=True, backchannel_logout_uri=flaky.uri)
+    _, tokens = _sign_in_at(oidc, [rp], make_user())
+    client.get("/logout", query_string={"id_token_hint": tokens[rp[0].client_id]["id_token"]},
+               headers={"X-Request-ID": "signout-77"})
+    wait_for_deliveries(app)
+    flaky.status = 200
+    clock.advance(300)
+    result = runner.invoke(args=["oidc", "worker", "--rounds", "1", "--interval", "0"])
+    assert result.output.splitlines()[-1] == "worker stopped after 1 rounds", result.output
+    assert len(flaky.tokens) == 2
+    db.session.expire_all()
+    job = db.session.scalar(select(BackchannelLogoutJob))
+    assert job.delivered_at is not None and job.request_id == "signout-77"

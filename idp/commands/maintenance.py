@@ -19,8 +19,11 @@ def maintenance_purge(dry_run, as_json):
     """Delete expired codes, drafts, sessions, tokens and old audit events."""
     counts = maintenance.purge(dry_run=dry_run)
     if as_json:
-        click.echo(json.dumps({"dry_run": dry_run, "deleted": counts}))
+        click.echo(json.dumps({"dry_run": dry_run, "deleted": counts,
+                               "skipped": not counts}))
         return
+    if not counts:
+        click.echo("skipped: another instance is purging now")
     verb = "would delete" if dry_run else "deleted"
     for name, count in counts.items():
         click.echo(f"{name}: {verb} {count}")

@@ -22,4 +22,5 @@ class AuditEvent(Base):
     client_id: Mapped[str | None] = mapped_column(String(64), index=True)
     ip: Mapped[str | None] = mapped_column(String(45))
     data: Mapped[dict] = mapped_column(JSON, default=dict)
+    request_id: Mapped[str | None] = mapped_column(String(64))  # X-Request-ID (idp.logs)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -86,4 +86,5 @@ class BackchannelLogoutJob(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     delivered_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(300))
+    request_id: Mapped[str | None] = mapped_column(String(64))  # of the sign-out that made it
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -24,7 +24,7 @@ from authlib.oauth2 import OAuth2Error
 from flask import current_app, g
 from sqlalchemy import select, update
 
-from .. import audit
+from .. import audit, logs, metrics
 from ..accounts.session import current_session
 from ..extensions import db, now
 from ..grants import revocation
@@ -122,7 +122,7 @@ def enqueue(sessions) -> list[int]:
         token = logout_token(storage.OAuthClient(row), users.get(session.user_id), session.sid)
         jobs.append(BackchannelLogoutJob(client_id=row.client_id, uri=row.backchannel_logout_uri,
                                          logout_token=token, next_attempt_at=moment,
-                                         created_at=moment))
+                                         request_id=logs.request_id.get(), created_at=moment))
     db.session.add_all(jobs)
     db.session.flush()
     return [job.id for job in jobs]
@@ -178,24 +178,39 @@ def deliver(job_ids: list[int] | None = None, limit: int = 200) -> tuple[int, in
     jobs = list(db.session.scalars(query.order_by(BackchannelLogoutJob.id).limit(limit)))
     delivered = failed = 0
     for job in jobs:
-        token = _claim(job, cfg["OIDC_BACKCHANNEL_TIMEOUT"])
-        if token is None:
-            continue
-        error = None
+        context = logs.request_id.set(job.request_id)  # the sign-out's id, in logs and audit
         try:
-            status = http().post_form(job.uri, {"logout_token": token},
-                                      cfg["OIDC_BACKCHANNEL_TIMEOUT"])
-            if not 200 <= status < 300:
-                error = f"HTTP {status}"
-        except OutboundError as e:
-            error = str(e)[:300]
-        _record(job, error, cfg["OIDC_BACKCHANNEL_MAX_ATTEMPTS"])
-        if error is not None:  # the portal and attempt only: the logout token is a credential
-            logger.warning("back-channel logout to %s failed (attempt %d of %d): %s",
-                           job.client_id, job.attempts, cfg["OIDC_BACKCHANNEL_MAX_ATTEMPTS"],
-                           error)
+            error = _attempt(job, cfg)
+        finally:
+            logs.request_id.reset(context)
+        if error is _TAKEN:
+            continue
+        metrics.backchannel.labels("delivered" if error is None else "failed").inc()
         delivered, failed = (delivered + 1, failed) if error is None else (delivered, failed + 1)
     return delivered, failed
+
+
+_TAKEN = "taken by another deliverer"
+
+
+def _attempt(job: BackchannelLogoutJob, cfg) -> str | None:
+    """Claim ``job`` and POST its token once; return the error, ``None`` or ``_TAKEN``."""
+    token = _claim(job, cfg["OIDC_BACKCHANNEL_TIMEOUT"])
+    if token is None:
+        return _TAKEN
+    error = None
+    try:
+        status = http().post_form(job.uri, {"logout_token": token},
+                                  cfg["OIDC_BACKCHANNEL_TIMEOUT"])
+        if not 200 <= status < 300:
+            error = f"HTTP {status}"
+    except OutboundError as e:
+        error = str(e)[:300]
+    _record(job, error, cfg["OIDC_BACKCHANNEL_MAX_ATTEMPTS"])
+    if error is not None:  # the portal and attempt only: the logout token is a credential
+        logger.warning("back-channel logout to %s failed (attempt %d of %d): %s",
+                       job.client_id, job.attempts, cfg["OIDC_BACKCHANNEL_MAX_ATTEMPTS"], error)
+    return error
 
 
 @transactional

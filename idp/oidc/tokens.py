@@ -18,7 +18,7 @@ from flask import current_app
 from joserfc import jws, jwt
 from joserfc.errors import JoseError
 
-from .. import settings
+from .. import metrics, settings
 from ..extensions import now
 from ..grants import tokens as grant_tokens
 from . import claims
@@ -121,6 +121,7 @@ def generate_token(grant_type, client, user=None, scope=None, expires_in=None,
         token["scope"] = scope
     if include_refresh_token:
         token["refresh_token"] = grant_tokens.new_refresh_token()
+    metrics.tokens.labels(grant_type).inc()
     return token
 
 

@@ -24,7 +24,7 @@ from datetime import date
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit, settings
+from .. import audit, metrics, settings
 from ..accounts.passwords import check_password_rules, hash_password
 from ..errors import DomainError
 from ..extensions import db, now
@@ -55,6 +55,7 @@ def _registry_budget(draft: RegistrationDraft) -> int:
     and costs money); return how many were used."""
     used = int((draft.data or {}).get("checks", 0))
     if used >= settings.current().registration_max_registry_checks:
+        metrics.registration_refusals.labels("registration_too_many_checks").inc()
         raise DomainError("registration_too_many_checks")
     return used
 
@@ -66,6 +67,7 @@ def _refused(draft: RegistrationDraft, error: DomainError, event: str | None = N
     The step's other writes are dropped; the registry inquiries as the step counted them
     (``checks``) and the audit row ``event`` (with ``fields``) are committed.
     """
+    metrics.registration_refusals.labels(error.code).inc()
     checks = (draft.data or {}).get("checks", 0)
     id_type, id_code = draft.id_type, draft.id_code
     with failure_record():

@@ -18,7 +18,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete, select
 
-from .. import settings
+from .. import metrics, settings
 from ..extensions import db, now
 from ..models import RegistrationDraft
 from ..security.hashing import sha256
@@ -44,6 +44,7 @@ def create(id_type: str, next_url: str | None = None) -> tuple[RegistrationDraft
                               data={"next": next_url} if next_url else {},
                               expires_at=moment + _ttl(), created_at=moment, updated_at=moment)
     db.session.add(draft)
+    metrics.registrations.labels("started").inc()
     return draft, raw
 
 

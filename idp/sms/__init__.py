@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from flask import current_app, render_template
 
-from .. import settings
+from .. import metrics, settings
 from ..text import fa_digits
 from .ports import SmsGateway, SmsUnavailable
 
@@ -50,7 +50,13 @@ def send_template(mobile: str, template_name: str, **context) -> str:
     :raises SmsUnavailable: when the gateway could not send it.
     """
     text = render(template_name, **context)
-    sms_gateway().send(mobile, text, template=template_name, params=context)
+    try:
+        with metrics.adapter_call("sms", "send"):
+            sms_gateway().send(mobile, text, template=template_name, params=context)
+    except SmsUnavailable:
+        metrics.sms.labels(template_name, "failed").inc()
+        raise
+    metrics.sms.labels(template_name, "sent").inc()
     return text
 
 
