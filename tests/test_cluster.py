@@ -112,7 +112,8 @@ class Cluster:
                    IDP_SERVER_PORT=str(self.ports[index]), IDP_SERVER_WORKERS="1",
                    IDP_SERVER_GRACEFUL_TIMEOUT="5", IDP_KEYS_AUTO_GENERATE="false",
                    IDP_CLIENT_CACHE_SECONDS="0", IDP_RATELIMIT_LOGIN="6 per hour",
-                   IDP_LOGIN_MAX_FAILURES="3", IDP_PASSWORD_ARGON2_TIME_COST="1",
+                   IDP_LOGIN_MAX_FAILURES="3", IDP_CAPTCHA_ENABLED="false",
+                   IDP_PASSWORD_ARGON2_TIME_COST="1",
                    IDP_PASSWORD_ARGON2_MEMORY_COST="1024", FLASK_APP="idp",
                    PYTHONPATH=str(settings.PROJECT_ROOT))
         return env
