@@ -46,6 +46,8 @@ PARAMS = ("response_type", "client_id", "redirect_uri", "scope", "state", "nonce
           "max_age", "login_hint", "ui_locales", "acr_values", "id_token_hint", "claims",
           "code_challenge", "code_challenge_method", "response_mode", "display", "request",
           "request_uri")
+#: The largest ``max_age`` accepted (seconds, about 68 years); larger is invalid_request.
+MAX_AGE_MAX = 2**31 - 1
 #: Parameters that may repeat, kept as lists (RFC 8707 ``resource``).
 LIST_PARAMS = ("resource",)
 
@@ -283,9 +285,13 @@ def _check_oidc(params: dict, client, grant) -> Checked:
         raise InvalidRequestError("prompt=none cannot be combined with other values.")
     max_age = params.get("max_age")
     if max_age is not None:
-        if not str(max_age).isascii() or not str(max_age).isdigit():
-            raise InvalidRequestError("max_age must be a non-negative integer.")
-        max_age = int(max_age)
+        text = str(max_age)
+        # Bounded before int(): 4,301 digits would exceed Python's int-string limit.
+        if not (text.isascii() and text.isdigit() and len(text) <= 10
+                and int(text) <= MAX_AGE_MAX):
+            raise InvalidRequestError(
+                f"max_age must be an integer from 0 to {MAX_AGE_MAX} (seconds).")
+        max_age = int(text)
     try:
         claims_request = claims_mod.parse_claims_request(params.get("claims"))
     except claims_mod.ClaimsRequestError as e:
