@@ -26,7 +26,8 @@ def _wants_json() -> bool:
 
 def handle_http_error(error: HTTPException):
     if _wants_json():
-        body = {"error": "invalid_request" if error.code == 400 else "server_error"
+        # 413: RFC 6749 §5.2 has no code for a body too large; it is a malformed request.
+        body = {"error": "invalid_request" if error.code in (400, 413) else "server_error"
                 if error.code >= 500 else (error.name or "error").lower().replace(" ", "_"),
                 "error_description": error.description}
         return jsonify(body), error.code

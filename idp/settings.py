@@ -61,6 +61,8 @@ class Settings:
     db_pool_recycle: int = 1800  # seconds before a pooled connection is replaced (idle drops)
     db_pool_pre_ping: bool = False  # ping each connection on checkout: a round trip per request
     log_level: str = "INFO"  # root log level; security events use the SECURITY level (25)
+    # largest request body in bytes (forms, token, JSON); larger → 413 before it is read
+    max_content_length: int = 65536
     # --- branding (docs/FLOWS.md, "Branding") -------------------------------------
     brand_organisation: str = "سازمان تأمین اجتماعی"  # organisation name on every page
     brand_system: str = "سامانه مدیریت کاربران"  # system name in the header and <title>
@@ -185,7 +187,6 @@ DEFAULTS: dict[str, object] = {
 #: they would be overwritten. The mapping given to ``create_app`` may carry any key.
 FRAMEWORK_KEYS = frozenset({
     "SERVER_NAME",  # Flask: the host URLs are built for outside a request (CLI)
-    "MAX_CONTENT_LENGTH",  # Flask: the largest request body accepted, in bytes
     "SQLALCHEMY_ENGINE_OPTIONS",  # Flask-SQLAlchemy: pool size etc., a JSON object
     "SQLALCHEMY_ECHO",  # Flask-SQLAlchemy: log every SQL statement (debugging only)
 })
