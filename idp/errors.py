@@ -7,7 +7,7 @@ from werkzeug.exceptions import HTTPException
 
 # Paths whose callers are programs: they get RFC 6749-style JSON errors.
 JSON_PREFIXES = ("/oauth/", "/userinfo", "/connect/", "/.well-known/", "/jwks.json",
-                 "/healthz", "/readyz")
+                 "/openapi.json", "/healthz", "/readyz")
 
 
 class DomainError(Exception):
