@@ -4,12 +4,12 @@ the form does any work — no huge password is hashed, no huge value is echoed."
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from idp.extensions import db
 from idp.models import AuditEvent
 
-from .factories import make_portal, make_user
+from .factories import auth_params, make_portal, make_user, query_of
 
 BIG = 100 * 1024 * 1024  # the probe's 100 MB body
 PASSWORD_MAX, SHORT_MAX = 128, 20  # the caps README's "Input limits" documents
@@ -120,3 +120,24 @@ def test_huge_ids_in_paths_are_not_found(client, auth, number):
     auth.admin_session()
     assert client.get(f"/admin/users/{number}").status_code == 404
     assert client.get(f"/register/step/{number}").status_code in (302, 404)
+
+
+def test_a_long_authorize_parameter_is_invalid_request_and_not_parked(client, oidc):
+    """A query-string value over 8,192 characters → invalid_request; no request is parked."""
+    from idp.models import PendingAuthorization
+
+    rp, _ = make_portal()
+    response = oidc.authorize(auth_params(rp, nonce="n" * 9000))
+    assert response.status_code == 302 and query_of(response)["error"] == "invalid_request"
+    assert db.session.scalar(select(func.count()).select_from(PendingAuthorization)) == 0
+
+
+def test_going_back_does_not_keep_a_long_value(client):
+    """Registration "back" keeps typed values without a form; an over-long one is dropped."""
+    from idp.models import RegistrationDraft
+
+    client.post("/register", data={"id_type": "national"})
+    client.post("/register/step/1", data={"action": "back", "id_code": "1" * 5000,
+                                          "mobile": "09121234567"})
+    draft = db.session.scalar(select(RegistrationDraft))
+    assert draft.data["typed"]["1"] == {"mobile": "09121234567"}

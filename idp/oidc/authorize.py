@@ -48,6 +48,8 @@ PARAMS = ("response_type", "client_id", "redirect_uri", "scope", "state", "nonce
           "request_uri")
 #: The largest ``max_age`` accepted (seconds, about 68 years); larger is invalid_request.
 MAX_AGE_MAX = 2**31 - 1
+#: The longest value of any authorization parameter (an id_token_hint is ~1-2 KB).
+PARAM_MAX = 8192
 #: Parameters that may repeat, kept as lists (RFC 8707 ``resource``).
 LIST_PARAMS = ("resource",)
 
@@ -274,6 +276,9 @@ def _check(params: dict, pending) -> Checked | ErrorPage | ClientResponse:
 
 def _check_oidc(params: dict, client, grant) -> Checked:
     """The OpenID parameters Authlib leaves to us. Raises ``OAuth2Error``."""
+    if any(len(v) > PARAM_MAX for v in params.values() if isinstance(v, str)):
+        # A query string is not bounded by MAX_CONTENT_LENGTH; nothing this long is parked.
+        raise InvalidRequestError(f"A parameter is longer than {PARAM_MAX} characters.")
     if "request" in params:
         raise RequestNotSupportedError()
     if "request_uri" in params:
