@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from idp.clients import dcr
 from idp.extensions import db
+from idp.messages import message
 from idp.models import Client
 
 from .factories import auth_params, make_portal, query_of
@@ -167,3 +168,23 @@ def test_hostile_bearer_at_userinfo(client, token):
     """Any bearer text at UserInfo → 401 invalid_token, never 500."""
     response = client.get("/userinfo", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 401, response.get_data(as_text=True)
+
+
+def test_deeply_nested_jwks_in_the_admin_form_is_not_json(client, auth):
+    """The admin client form's jwks nested 3,000 deep (inside the field cap) → the form's
+    "not JSON" error, never 500."""
+    auth.admin_session()
+    response = client.post("/admin/clients/new", data={
+        "name_fa": "پورتال", "client_type": "confidential",
+        "redirect_uris": "https://rp.example.ir/cb", "scope": ["openid"],
+        "token_endpoint_auth_method": "private_key_jwt", "subject_type": "public",
+        "id_token_signed_response_alg": "RS256", "jwks": "[" * 3000 + "]" * 3000})
+    assert response.status_code == 200
+    assert message("not_json") in response.get_data(as_text=True)
+
+
+def test_a_long_client_search_is_answered(client, auth):
+    """The admin client search with a long, LIKE-hostile query → a page, never 500."""
+    auth.admin_session()
+    make_portal()  # SQLite checks a LIKE pattern only against a row
+    assert client.get("/admin/clients", query_string={"q": "\U0001f600" * 20000}).status_code == 200

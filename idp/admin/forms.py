@@ -114,7 +114,7 @@ class ClientForm(Form):
             return
         try:
             field.parsed = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deep
             raise ValidationError(message("not_json")) from None
 
     def fill(self, summary: dict) -> None:
