@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import jsonify, render_template, request
+from flask import abort, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 # Paths whose callers are programs: they get RFC 6749-style JSON errors.
@@ -43,6 +43,21 @@ def handle_unexpected(error: Exception):
     return render_template("errors/error.html", status=500), 500
 
 
+def refuse_nul() -> None:
+    """Answer 400 to a query or form value holding NUL: no input needs one, and PostgreSQL
+    text cannot store it (a query with one fails). ``/authorize`` checks its own
+    parameters, to answer the client by redirect (``idp.oidc.authorize``)."""
+    if request.path == "/authorize":
+        return
+    sources = [request.args, *([request.form] if request.mimetype in _FORM_TYPES else [])]
+    if any("\x00" in value for source in sources for _, value in source.items(multi=True)):
+        abort(400)
+
+
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
 def init_app(app) -> None:
+    app.before_request(refuse_nul)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(Exception, handle_unexpected)

@@ -13,7 +13,7 @@ from idp.extensions import db
 from idp.messages import message
 from idp.models import Client
 
-from .factories import auth_params, make_portal, query_of
+from .factories import auth_params, make_portal, make_user, query_of
 
 #: Byte strings that are valid base64 but not UTF-8 (issue 9, finding 1).
 NOT_UTF8_BASIC = ["ZZZ=", "//46/w==", "gA==", "wyg6eA=="]
@@ -188,3 +188,20 @@ def test_a_long_client_search_is_answered(client, auth):
     auth.admin_session()
     make_portal()  # SQLite checks a LIKE pattern only against a row
     assert client.get("/admin/clients", query_string={"q": "\U0001f600" * 20000}).status_code == 200
+
+
+def test_nul_in_a_form_or_query_is_a_400(client, oidc, auth):
+    """NUL in any query or form value → 400 (PostgreSQL text cannot hold it), never 500."""
+    oidc.sign_in(make_user())
+    assert client.post("/account/sessions/end", data={"sid": "a\x00b"}).status_code == 400
+    response = client.post("/oauth/token", data={"grant_type": "a\x00"})
+    assert response.status_code == 400 and response.json["error"] == "invalid_request"
+    assert client.get("/admin/clients?q=a%00b").status_code == 400
+
+
+def test_nul_in_authorize_is_the_normal_error(client, oidc):
+    """NUL in client_id → the error page; in any other parameter → invalid_request."""
+    rp, _ = make_portal()
+    assert client.get("/authorize", query_string={"client_id": "a\x00"}).status_code == 400
+    response = oidc.authorize(auth_params(rp, resource="https://api.example.ir/\x00"))
+    assert response.status_code == 302 and query_of(response)["error"] == "invalid_request"

@@ -249,6 +249,8 @@ def _error(checked: Checked, error: OAuth2Error, pending) -> ClientResponse:
 
 def _check(params: dict, pending) -> Checked | ErrorPage | ClientResponse:
     """Steps 1 and 2: return ``Checked``, an error page or an error redirect."""
+    if _has_nul(params.get("client_id")) or _has_nul(params.get("redirect_uri")):
+        return ErrorPage("oidc_bad_request")  # PostgreSQL text cannot hold NUL
     client = storage.find_client(params.get("client_id"))
     if client is None:
         return ErrorPage("oidc_unknown_client")
@@ -274,8 +276,15 @@ def _check(params: dict, pending) -> Checked | ErrorPage | ClientResponse:
     return checked
 
 
+def _has_nul(value) -> bool:
+    values = value if isinstance(value, list) else [value]
+    return any(isinstance(v, str) and "\x00" in v for v in values)
+
+
 def _check_oidc(params: dict, client, grant) -> Checked:
     """The OpenID parameters Authlib leaves to us. Raises ``OAuth2Error``."""
+    if any(_has_nul(v) for v in params.values()):
+        raise InvalidRequestError("Parameters must not contain NUL characters.")
     if any(len(v) > PARAM_MAX for v in params.values() if isinstance(v, str)):
         # A query string is not bounded by MAX_CONTENT_LENGTH; nothing this long is parked.
         raise InvalidRequestError(f"A parameter is longer than {PARAM_MAX} characters.")
