@@ -24,6 +24,7 @@ from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.routing import IntegerConverter, ValidationError
 
 from . import settings
 
@@ -45,8 +46,21 @@ def engine_options(cfg: settings.Settings) -> dict:
             "pool_recycle": cfg.db_pool_recycle, "pool_pre_ping": cfg.db_pool_pre_ping}
 
 
+class RowIdConverter(IntegerConverter):
+    """``<int:…>`` in a URL: a row id, so at most a signed 64-bit integer. A longer number
+    is no route (404) instead of an overflow in SQLite or PostgreSQL (a 500)."""
+
+    MAX = 2**63 - 1
+
+    def to_python(self, value: str) -> int:
+        if len(value) > len(str(self.MAX)) or int(value) > self.MAX:
+            raise ValidationError()
+        return super().to_python(value)
+
+
 def init_app(app) -> None:
-    """Set the pool options of a database server; make sure the instance folder exists.
+    """Set the pool options of a database server; make sure the instance folder exists;
+    bound the ``int`` URL converter to row ids (before any route is added).
 
     Call before Flask-SQLAlchemy's ``init_app``, which creates the engines. SQLite keeps
     SQLAlchemy's own pool choice (a file needs no recycling; ``:memory:`` has no queue).
@@ -56,6 +70,7 @@ def init_app(app) -> None:
         cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {**cfg.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
                                             **engine_options(settings.of(app))}
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.url_map.converters["int"] = RowIdConverter
 
 
 def limit_statements(engine, seconds: float) -> None:

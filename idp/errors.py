@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, jsonify, render_template, request
+from flask import abort, current_app, jsonify, render_template, request
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
@@ -10,7 +10,7 @@ from .text import mask_personal_numbers
 
 # Paths whose callers are programs: they get RFC 6749-style JSON errors.
 JSON_PREFIXES = ("/oauth/", "/userinfo", "/connect/", "/.well-known/", "/jwks.json",
-                 "/healthz", "/readyz")
+                 "/openapi.json", "/healthz", "/readyz")
 #: Seconds a client is asked to wait (``Retry-After``) while the database is unreachable.
 DATABASE_RETRY_AFTER = 30
 
@@ -31,7 +31,8 @@ def _wants_json() -> bool:
 
 def handle_http_error(error: HTTPException):
     if _wants_json():
-        body = {"error": "invalid_request" if error.code == 400 else "server_error"
+        # 413: RFC 6749 §5.2 has no code for a body too large; it is a malformed request.
+        body = {"error": "invalid_request" if error.code in (400, 413) else "server_error"
                 if error.code >= 500 else (error.name or "error").lower().replace(" ", "_"),
                 "error_description": error.description}
         return jsonify(body), error.code
@@ -69,7 +70,22 @@ def handle_unexpected(error: Exception):
     return render_template("errors/error.html", status=500), 500
 
 
+def refuse_nul() -> None:
+    """Answer 400 to a query or form value holding NUL: no input needs one, and PostgreSQL
+    text cannot store it (a query with one fails). ``/authorize`` checks its own
+    parameters, to answer the client by redirect (``idp.oidc.authorize``)."""
+    if request.path == "/authorize":
+        return
+    sources = [request.args, *([request.form] if request.mimetype in _FORM_TYPES else [])]
+    if any("\x00" in value for source in sources for _, value in source.items(multi=True)):
+        abort(400)
+
+
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
 def init_app(app) -> None:
+    app.before_request(refuse_nul)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(sa_exc.SQLAlchemyError, handle_database_error)
     app.register_error_handler(Exception, handle_unexpected)

@@ -1,10 +1,16 @@
-"""What every form page shares: the text of a :class:`DomainError` and its place on a form.
+"""What every form page shares: the base form that caps input, the text of a
+:class:`DomainError` and its place on a form.
 
 The account, admin and registration views turn a service's error into a message next
 to the field it names, or above the form when the form has no such field.
 """
 
 from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
+from wtforms import Field, PasswordField, TextAreaField
+from wtforms.validators import Length
 
 from .errors import DomainError
 from .i18n import localized_digits
@@ -38,3 +44,58 @@ def add_error(form, field: str | None, *texts: str) -> None:
         form.form_errors.extend(texts)
     else:
         target.errors = [*target.errors, *texts]
+
+
+#: Caps on a submitted value, in characters, for fields without their own ``Length(max=)``.
+#: Passwords: the rules allow 8 to 64 (``accounts.passwords``); twice that is surely wrong.
+PASSWORD_MAX = 128
+TEXTAREA_MAX = 8000  # lists of redirect URIs, a JWK Set
+TEXT_MAX = 4096  # other text: hidden fields (an id_token_hint), choices
+SHORT_MAX = 20  # national/FIDA codes, mobile numbers, one-time codes
+
+
+def field_cap(field: Field) -> int:
+    """The longest value ``field`` accepts: its ``Length(max=)``, else the cap of its kind."""
+    for validator in field.validators:
+        if isinstance(validator, Length) and validator.max >= 0:
+            return validator.max
+    if isinstance(field, PasswordField):
+        return PASSWORD_MAX
+    return TEXTAREA_MAX if isinstance(field, TextAreaField) else TEXT_MAX
+
+
+class Form(FlaskForm):
+    """The base of every form: a value longer than its field's :func:`field_cap` is
+    dropped before the form does any work.
+
+    Such a field is processed as empty, so its filters never see the long value and the
+    page never echoes it; validation fails with ``too_long`` on that field, so no view
+    goes on to hash a 20 MB password or look up a 1 MB code. The request body itself is
+    bounded by ``MAX_CONTENT_LENGTH``.
+    """
+
+    class Meta(FlaskForm.Meta):
+        def wrap_formdata(self, form, formdata):
+            formdata = super().wrap_formdata(form, formdata)
+            form._too_long = {}
+            if formdata is None:
+                return None
+            caps = {field.name: field_cap(field) for field in form}
+            kept = MultiDict()
+            for name, value in formdata.items(multi=True):
+                cap = caps.get(name, TEXT_MAX)
+                if isinstance(value, str) and len(value) > cap:
+                    if name in caps:  # a parameter the form does not read is just dropped
+                        form._too_long[name] = cap
+                    value = ""
+                kept.add(name, value)
+            return kept
+
+    def validate(self, extra_validators=None) -> bool:
+        too_long = getattr(self, "_too_long", {})
+        if too_long:
+            for field in self:
+                field.errors = ([message("too_long", max=localized_digits(too_long[field.name]))]
+                                if field.name in too_long else [])
+            return False
+        return super().validate(extra_validators)

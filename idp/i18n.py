@@ -18,6 +18,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import has_request_context, request
 from flask_babel import Babel, refresh
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from .errors import JSON_PREFIXES
 from .settings import PROJECT_ROOT
@@ -33,7 +34,10 @@ NO_LANGUAGE_PREFIXES = (*JSON_PREFIXES, "/static/")
 
 def _requested() -> str | None:
     """The first supported language the request asks for, if any."""
-    wanted = request.args.get("lang") or request.values.get("ui_locales") or ""
+    try:
+        wanted = request.args.get("lang") or request.values.get("ui_locales") or ""
+    except RequestEntityTooLarge:  # the 413 page still needs a language: the query's
+        wanted = request.args.get("lang") or request.args.get("ui_locales") or ""
     for tag in wanted.replace(",", " ").split():
         language = tag.split("-")[0].lower()
         if language in SUPPORTED:

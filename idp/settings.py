@@ -81,6 +81,8 @@ class Settings:
     metrics_token: str = field(default="", **_SECRET)
     # client networks allowed to read /metrics without the token, e.g. ["10.0.0.0/8"]
     metrics_networks: tuple[str, ...] = ()
+    # largest request body in bytes (forms, token, JSON); larger → 413 before it is read
+    max_content_length: int = 65536
     # --- branding (docs/FLOWS.md, "Branding") -------------------------------------
     brand_organisation: str = "سازمان تأمین اجتماعی"  # organisation name on every page
     brand_system: str = "سامانه مدیریت کاربران"  # system name in the header and <title>
@@ -215,7 +217,6 @@ DEFAULTS: dict[str, object] = {
 #: they would be overwritten. The mapping given to ``create_app`` may carry any key.
 FRAMEWORK_KEYS = frozenset({
     "SERVER_NAME",  # Flask: the host URLs are built for outside a request (CLI)
-    "MAX_CONTENT_LENGTH",  # Flask: the largest request body accepted, in bytes
     "SQLALCHEMY_ENGINE_OPTIONS",  # Flask-SQLAlchemy: pool size etc., a JSON object
     "SQLALCHEMY_ECHO",  # Flask-SQLAlchemy: log every SQL statement (debugging only)
 })

@@ -12,7 +12,6 @@ import re
 from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import (
     AnyOf,
@@ -23,6 +22,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from ..forms import PASSWORD_MAX, SHORT_MAX, Form
 from ..identity.national_id import is_valid_fida_code, is_valid_national_code
 from ..messages import MESSAGES, message
 from ..text import is_valid_email, normalize_digits, normalize_email, normalize_mobile
@@ -74,13 +74,14 @@ class IdCodeField(StringField):
 
     def __init__(self, label=ID_CODE_LABEL, **kwargs):
         kwargs.setdefault("filters", []).append(normalize_digits)
-        kwargs.setdefault("validators", []).extend([_required(), _id_code])
+        kwargs.setdefault("validators", []).extend([Length(max=SHORT_MAX), _required(),
+                                                    _id_code])
         super().__init__(label, **kwargs)
 
 
 def _new_password_fields():
     password = PasswordField(_l("گذرواژه جدید"), validators=[
-        _required(), Length(max=256, message=_lazy_message("password_too_long"))])
+        _required(), Length(max=PASSWORD_MAX, message=_lazy_message("password_too_long"))])
     confirm = PasswordField(_l("تکرار گذرواژه جدید"), validators=[
         _required(), EqualTo("new_password", message=_lazy_message("password_mismatch"))])
     return password, confirm
@@ -95,27 +96,27 @@ class CaptchaFields:
                                  validators=[Optional(), Length(max=16)])
 
 
-class LoginForm(CaptchaFields, FlaskForm):
+class LoginForm(CaptchaFields, Form):
     id_code = IdCodeField()
     password = PasswordField(_l("گذرواژه"), validators=[_required()])
 
 
-class NewPasswordForm(FlaskForm):
+class NewPasswordForm(Form):
     """New password and its repetition (expired password, recovery step 3)."""
 
     new_password, confirm = _new_password_fields()
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     current_password = PasswordField(_l("گذرواژه فعلی"), validators=[_required()])
     new_password, confirm = _new_password_fields()
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """An empty form for a button (sign out, resend a code): only its CSRF token matters."""
 
 
-class EndSessionForm(FlaskForm):
+class EndSessionForm(Form):
     sid = HiddenField(validators=[_required()])
 
 
@@ -134,33 +135,33 @@ def _six_digits(form, field) -> None:
         raise ValidationError(message("otp_format"))
 
 
-class EmailForm(FlaskForm):
+class EmailForm(Form):
     email = StringField(_l("پست الکترونیک"), filters=[normalize_email], validators=[_email])
 
 
-class MobileChangeForm(FlaskForm):
+class MobileChangeForm(Form):
     mobile = StringField(_l("شماره همراه جدید"), filters=[lambda v: normalize_mobile(v) or v],
-                         validators=[_required(), _mobile])
+                         validators=[Length(max=SHORT_MAX), _required(), _mobile])
     password = PasswordField(_l("گذرواژه فعلی"), validators=[_required()])
 
 
-class CodeForm(FlaskForm):
+class CodeForm(Form):
     code = StringField(_l("کد احراز هویت"), filters=[normalize_digits],
-                       validators=[_required(), _six_digits])
+                       validators=[Length(max=SHORT_MAX), _required(), _six_digits])
 
 
-class SecondFactorForm(FlaskForm):
+class SecondFactorForm(Form):
     """A 6-digit TOTP code or a one-time recovery code (``abcde-fghjk``)."""
 
     code = StringField(_l("کد تأیید"), validators=[_required(), Length(max=20)],
                        filters=[lambda v: normalize_digits(v.strip()) if isinstance(v, str) else v])
 
 
-class ConsentForm(FlaskForm):
+class ConsentForm(Form):
     client_id = HiddenField(validators=[_required()])
 
 
-class RecoveryStartForm(CaptchaFields, FlaskForm):
+class RecoveryStartForm(CaptchaFields, Form):
     id_code = IdCodeField()
     # One method today (SMS), shown as a radio button; more may follow.
     method = StringField(_l("روش بازیابی"), default="sms", validators=[

@@ -74,9 +74,12 @@ def _query(flt: AuditFilter):
     return query.order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
 
 
+MAX_PAGE = 10**6
+
+
 def page(flt: AuditFilter, number: int = 1) -> tuple[list[tuple], bool]:
     """Return one page of ``(event, user_code, actor_code)`` rows and whether more follow."""
-    number = max(1, number)
+    number = min(max(1, number), MAX_PAGE)  # a page number of any size stays an SQL integer
     rows = db.session.execute(_query(flt).offset((number - 1) * PAGE_SIZE)
                               .limit(PAGE_SIZE + 1)).all()
     return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     IntegerField,
@@ -20,6 +19,7 @@ from wtforms.fields.choices import SelectChoice as C
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from ..clients.spec import GRANT_ORDER, SCOPE_ORDER, SPEC_FIELDS
+from ..forms import Form
 from ..messages import MESSAGES, message
 from ..text import normalize_digits
 
@@ -39,12 +39,18 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
+#: A number typed in an admin form has at most this many digits (no setting needs more).
+NUMBER_MAX_DIGITS = 9
+
+
 class NumberField(IntegerField):
     """An optional whole number typed with either digit set."""
 
     def process_formdata(self, valuelist):
         if valuelist and valuelist[0].strip():
             try:
+                if len(valuelist[0].strip()) > NUMBER_MAX_DIGITS:
+                    raise ValueError  # bounded before int(): no huge or unstorable number
                 self.data = int(normalize_digits(valuelist[0]))
             except ValueError:
                 self.data = None
@@ -53,11 +59,11 @@ class NumberField(IntegerField):
             self.data = None
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """A button that changes state (disable, lock, sign out …): only the CSRF token."""
 
 
-class ClientForm(FlaskForm):
+class ClientForm(Form):
     """Every metadata field an operator may set; ``changes()`` feeds the client services."""
 
     name_fa = StringField(_l("نام فارسی (به شهروند نشان داده می‌شود)"),
@@ -108,7 +114,7 @@ class ClientForm(FlaskForm):
             return
         try:
             field.parsed = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deep
             raise ValidationError(message("not_json")) from None
 
     def fill(self, summary: dict) -> None:
@@ -140,12 +146,12 @@ class ClientForm(FlaskForm):
         return data
 
 
-class RotateSecretForm(FlaskForm):
+class RotateSecretForm(Form):
     grace_hours = NumberField(_l("مدت اعتبار رمز قبلی (ساعت؛ ۰: همین حالا باطل شود)"),
                               validators=[Optional(), NumberRange(min=0, max=24 * 90)])
 
 
-class InitialTokenForm(FlaskForm):
+class InitialTokenForm(Form):
     """An initial access token for dynamic client registration."""
 
     label = StringField(_l("عنوان (برای چه کسی یا چه کاری)"),
@@ -156,7 +162,7 @@ class InitialTokenForm(FlaskForm):
                            validators=[REQUIRED, NumberRange(1, 1000)])
 
 
-class SearchForm(FlaskForm):
+class SearchForm(Form):
     """Find a citizen by national/FIDA code or mobile (a GET form: no CSRF)."""
 
     class Meta:
@@ -166,7 +172,7 @@ class SearchForm(FlaskForm):
                     filters=[_strip])
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(Form):
     """Filters of the audit log (a GET form: no CSRF). Dates are Jalali ``1403/09/05``."""
 
     class Meta:

@@ -18,11 +18,12 @@ def init_app(app) -> None:
     app.extensions["idp.discovery"] = metadata.render(cfg)
 
     from ..accounts.session import session_ended
-    from . import logout, registration, server
+    from . import logout, openapi, registration, server
     from .outbound import HttpxPort
     from .views import bp
 
     app.extensions["idp.oidc_http"] = HttpxPort()
+    app.extensions["idp.openapi"] = openapi.render(cfg)
     server.init_app(app)
     # Connected once per process (blinker keeps one entry per receiver); the sender is
     # the app whose sessions ended.

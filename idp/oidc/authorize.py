@@ -48,6 +48,10 @@ PARAMS = ("response_type", "client_id", "redirect_uri", "scope", "state", "nonce
           "max_age", "login_hint", "ui_locales", "acr_values", "id_token_hint", "claims",
           "code_challenge", "code_challenge_method", "response_mode", "display", "request",
           "request_uri")
+#: The largest ``max_age`` accepted (seconds, about 68 years); larger is invalid_request.
+MAX_AGE_MAX = 2**31 - 1
+#: The longest value of any authorization parameter (an id_token_hint is ~1-2 KB).
+PARAM_MAX = 8192
 #: Parameters that may repeat, kept as lists (RFC 8707 ``resource``).
 LIST_PARAMS = ("resource",)
 
@@ -260,6 +264,8 @@ def _error(checked: Checked, error: OAuth2Error, pending) -> ClientResponse:
 
 def _check(params: dict, pending) -> Checked | ErrorPage | ClientResponse:
     """Steps 1 and 2: return ``Checked``, an error page or an error redirect."""
+    if _has_nul(params.get("client_id")) or _has_nul(params.get("redirect_uri")):
+        return ErrorPage("oidc_bad_request")  # PostgreSQL text cannot hold NUL
     client = storage.find_client(params.get("client_id"))
     if client is None:
         return ErrorPage("oidc_unknown_client")
@@ -285,8 +291,18 @@ def _check(params: dict, pending) -> Checked | ErrorPage | ClientResponse:
     return checked
 
 
+def _has_nul(value) -> bool:
+    values = value if isinstance(value, list) else [value]
+    return any(isinstance(v, str) and "\x00" in v for v in values)
+
+
 def _check_oidc(params: dict, client, grant) -> Checked:
     """The OpenID parameters Authlib leaves to us. Raises ``OAuth2Error``."""
+    if any(_has_nul(v) for v in params.values()):
+        raise InvalidRequestError("Parameters must not contain NUL characters.")
+    if any(len(v) > PARAM_MAX for v in params.values() if isinstance(v, str)):
+        # A query string is not bounded by MAX_CONTENT_LENGTH; nothing this long is parked.
+        raise InvalidRequestError(f"A parameter is longer than {PARAM_MAX} characters.")
     if "request" in params:
         raise RequestNotSupportedError()
     if "request_uri" in params:
@@ -298,9 +314,13 @@ def _check_oidc(params: dict, client, grant) -> Checked:
         raise InvalidRequestError("prompt=none cannot be combined with other values.")
     max_age = params.get("max_age")
     if max_age is not None:
-        if not str(max_age).isascii() or not str(max_age).isdigit():
-            raise InvalidRequestError("max_age must be a non-negative integer.")
-        max_age = int(max_age)
+        text = str(max_age)
+        # Bounded before int(): 4,301 digits would exceed Python's int-string limit.
+        if not (text.isascii() and text.isdigit() and len(text) <= 10
+                and int(text) <= MAX_AGE_MAX):
+            raise InvalidRequestError(
+                f"max_age must be an integer from 0 to {MAX_AGE_MAX} (seconds).")
+        max_age = int(text)
     try:
         claims_request = claims_mod.parse_claims_request(params.get("claims"))
     except claims_mod.ClaimsRequestError as e:

@@ -73,7 +73,7 @@ def parse_claims_request(raw: str | None) -> dict | None:
         return None
     try:
         value = json.loads(raw)
-    except ValueError as e:
+    except (ValueError, RecursionError) as e:  # RecursionError: nested too deep
         raise ClaimsRequestError("claims is not JSON") from e
     if not isinstance(value, dict):
         raise ClaimsRequestError("claims is not an object")

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SubmitField
 
+from ..forms import Form
 
-class ConsentForm(FlaskForm):
+
+class ConsentForm(Form):
     key = HiddenField()
     approve = SubmitField(_l("اجازه می‌دهم"))
     deny = SubmitField(_l("اجازه نمی‌دهم"))
 
 
-class LogoutForm(FlaskForm):
+class LogoutForm(Form):
     id_token_hint = HiddenField()
     client_id = HiddenField()
     post_logout_redirect_uri = HiddenField()

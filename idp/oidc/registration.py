@@ -61,6 +61,14 @@ def _bearer() -> str | None:
     return value.strip() or None if scheme.lower() == "bearer" else None
 
 
+def _json_body():
+    """The request's JSON, or ``None`` when it is not JSON or nests too deep to parse."""
+    try:
+        return request.get_json(silent=True)
+    except RecursionError:  # e.g. "[" * 10000: json's recursion limit, not a ValueError
+        return None
+
+
 def _strings(body: dict, name: str) -> list[str]:
     value = body.get(name)
     if value is None:
@@ -166,7 +174,7 @@ def register():
     """RFC 7591 §3.1: register a client with an initial access token."""
     token = _bearer()
     try:
-        spec = spec_from_metadata(request.get_json(silent=True))
+        spec = spec_from_metadata(_json_body())
         client, secret, registration_token = dcr.register(spec, token, ip=request.remote_addr)
     except _BadMetadata as e:
         return _error(e.error, e.description)
@@ -202,7 +210,7 @@ def update(client_id):
     client = _managed(client_id)
     if client is None:
         return _invalid_token("registration access token invalid for this client")
-    body = request.get_json(silent=True)
+    body = _json_body()
     if not isinstance(body, dict) or body.get("client_id") != client_id:
         return _error("invalid_client_metadata", "client_id must be the client's own")
     if "client_secret" in body and not (isinstance(body["client_secret"], str)

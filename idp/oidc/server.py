@@ -16,7 +16,7 @@ from werkzeug.datastructures import MultiDict
 from .. import settings
 from ..settings import SettingsError
 from ..unit_of_work import set_rollback_only, unit_of_work
-from . import grants, storage, tokens
+from . import errors, grants, storage, tokens
 from .endpoints import (
     EndSessionEndpoint,
     IntrospectionEndpoint,
@@ -113,6 +113,21 @@ class IdpAuthorizationServer(AuthorizationServer):
             return StoredRequest(request)
         return _IssuerRequest(flask_request)
 
+    def get_authorization_grant(self, request):
+        """Authlib's grant lookup, except that an unknown ``response_type`` is quoted
+        safely in the error (Authlib echoes it raw, and a character RFC 6749 forbids in
+        ``error_description`` made that a ``ValueError``)."""
+        if not any(grant.check_authorization_endpoint(request)
+                   for grant, _ in self._authorization_grants):
+            # RFC 6749 §4.1.2.1: redirect only to a URI registered for a known client.
+            client = self.query_client(request.payload.client_id or "")
+            uri = request.payload.redirect_uri
+            redirect_uri = None if client is None else (
+                client.get_default_redirect_uri() if not uri
+                else uri if client.check_redirect_uri(uri) else None)
+            raise errors.unsupported_response_type(request.payload.response_type, redirect_uri)
+        return super().get_authorization_grant(request)
+
     def authorization_error(self, request, error):
         """Answer an authorization request with ``error`` (a redirect carrying ``iss``)."""
         response = self.handle_error_response(request, error)
@@ -152,6 +167,7 @@ def init_app(app) -> None:
     server = IdpAuthorizationServer()
     server.init_app(app, query_client=storage.find_client, save_token=tokens.save_token)
     server.register_extension(server.issuer_parameter)
+    server.register_client_auth_method("client_secret_basic", errors.client_secret_basic)
     server.register_client_auth_method("private_key_jwt", grants.PrivateKeyJwt())
     server.register_grant(grants.AuthorizationCodeGrant,
                           [grants.PKCE(required=True), grants.OpenIDCode(require_nonce=False)])

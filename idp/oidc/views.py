@@ -33,7 +33,8 @@ from .server import oauth_server
 
 bp = Blueprint("oidc", __name__)
 
-_CORS_ENDPOINTS = {"oidc.discovery", "oidc.jwks", "oidc.token", "oidc.userinfo", "oidc.revoke"}
+_CORS_ENDPOINTS = {"oidc.discovery", "oidc.jwks", "oidc.openapi", "oidc.token", "oidc.userinfo",
+                   "oidc.revoke"}
 
 
 def keystore():
@@ -56,6 +57,15 @@ def jwks():
     else:
         response = Response(body, mimetype="application/jwk-set+json")
     response.set_etag(etag)
+    response.cache_control.public = True
+    response.cache_control.max_age = settings.current().oidc_jwks_max_age
+    return response
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI 3.1 description of the JSON endpoints (``idp.oidc.openapi``)."""
+    response = Response(current_app.extensions["idp.openapi"], mimetype="application/json")
     response.cache_control.public = True
     response.cache_control.max_age = settings.current().oidc_jwks_max_age
     return response

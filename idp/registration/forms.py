@@ -11,13 +11,13 @@ import re
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import EqualTo, InputRequired, Length, ValidationError
 
 from ..accounts.forms import CaptchaFields
 from ..errors import DomainError
+from ..forms import PASSWORD_MAX, SHORT_MAX, Form
 from ..i18n import localized_digits
 from ..identity import jalali
 from ..identity.national_id import parse_id_code
@@ -42,16 +42,17 @@ def _required():
     return InputRequired(message=_lazy_message("required"))
 
 
-class StartForm(FlaskForm):
+class StartForm(Form):
     id_type = RadioField(_l("نوع کاربر"), choices=ID_TYPES, validators=[_required()])
     next = HiddenField()
 
 
-class CodeAndMobileForm(CaptchaFields, FlaskForm):
+class CodeAndMobileForm(CaptchaFields, Form):
     """Step 1: national/FIDA code and mobile; ``id_type`` decides which code is valid."""
 
-    id_code = StringField(_l("کد ملی"), filters=[normalize_digits], validators=[_required()])
-    mobile = StringField(_l("شماره همراه"), validators=[_required()])
+    id_code = StringField(_l("کد ملی"), filters=[normalize_digits],
+                          validators=[Length(max=SHORT_MAX), _required()])
+    mobile = StringField(_l("شماره همراه"), validators=[Length(max=SHORT_MAX), _required()])
 
     def __init__(self, id_type: str, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -72,11 +73,11 @@ class CodeAndMobileForm(CaptchaFields, FlaskForm):
         field.data = canonical
 
 
-class CodeForm(FlaskForm):
+class CodeForm(Form):
     """Step 1, second half: the 6-digit SMS code (Persian digits accepted)."""
 
     code = StringField(_l("کد تأیید پیامک‌شده"), filters=[normalize_digits],
-                       validators=[_required()])
+                       validators=[Length(max=SHORT_MAX), _required()])
 
     def validate_code(self, field):
         if not re.fullmatch(r"[0-9]{6}", field.data or "", re.ASCII):
@@ -114,7 +115,7 @@ def day_choices() -> list[SelectChoice]:
                                            for d in range(1, 32)]
 
 
-class PersonForm(FlaskForm):
+class PersonForm(Form):
     """Step 2: the birth-certificate data, birth date as Jalali year/month/day selects."""
 
     first_name = _name_field(_l("نام"))
@@ -166,7 +167,7 @@ class PersonForm(FlaskForm):
                 "birth_date": self.birth_date, "gender": self.gender.data}
 
 
-class EmailForm(FlaskForm):
+class EmailForm(Form):
     """Step 3: email, stored as given with a lower-cased domain."""
 
     email = StringField(_l("ایمیل"), filters=[normalize_email], validators=[
@@ -177,15 +178,15 @@ class EmailForm(FlaskForm):
             raise ValidationError(message("email_invalid"))
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(Form):
     """Step 4: password and its repetition; the rules are checked by the service."""
 
     new_password = PasswordField(_l("گذرواژه"), validators=[
-        _required(), Length(max=256, message=_lazy_message("password_too_long"))])
+        _required(), Length(max=PASSWORD_MAX, message=_lazy_message("password_too_long"))])
     confirm = PasswordField(_l("تکرار گذرواژه"), validators=[
         _required(), EqualTo("new_password", message=_lazy_message("password_mismatch"))])
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """Step 5: nothing to type; the button confirms (CSRF-protected)."""
 

@@ -83,11 +83,20 @@ def typed(draft: RegistrationDraft, step: int) -> dict:
     return dict((draft.data or {}).get("typed", {}).get(str(step), {}))
 
 
+#: The longest typed value a draft keeps (the longest field, an email, takes 254).
+TYPED_MAX = 256
+
+
 def keep_typed(draft: RegistrationDraft, step: int, values: dict, move_to: int | None = None
                ) -> None:
-    """Remember the values typed on ``step`` (passwords are never passed here)."""
+    """Remember the values typed on ``step`` (passwords are never passed here).
+
+    "Back" keeps what was typed without validating it; a value longer than any field
+    takes (:data:`TYPED_MAX`) is not kept, so it is neither stored nor shown again.
+    """
     all_typed = dict((draft.data or {}).get("typed", {}))
-    all_typed[str(step)] = {k: v for k, v in values.items() if v is not None}
+    all_typed[str(step)] = {k: v for k, v in values.items()
+                            if isinstance(v, str) and len(v) <= TYPED_MAX}
     save(draft, step=move_to, typed=all_typed)
 
 
