@@ -55,7 +55,7 @@ e2e: $(E2E_STAMP)
 	$(BIN)/python -m pytest e2e $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check idp tests e2e examples
+	$(BIN)/ruff check idp tests e2e examples config
 
 ## Benchmark the hot paths on SQLite and PostgreSQL, write bench/results/ (bench/README.md).
 ## Not part of `make test`. Settings from the environment or the command line: BENCH_DB,

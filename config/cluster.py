@@ -4,14 +4,16 @@
     python config/cluster.py stop    # ends what ``start`` started, by PID
 
 PostgreSQL: the one answering on 127.0.0.1:5432 (database ``idp_cluster``, created when
-missing), else a cluster initialised under ``instance/pg/`` and started with ``pg_ctl``
-on port 5433 (``CLUSTER_OWN_PG=1`` always does that; ``CLUSTER_PG_PORT`` moves it). Redis: the one on 127.0.0.1:6379 (database ``CLUSTER_REDIS_DB``, default 0),
-else a ``redis-server`` started on port 6380. Then ``flask db upgrade``, the first signing
-keys, ``flask demo seed``, ``CLUSTER_INSTANCES`` (default 2) instances on 127.0.0.1:5001…
-with the production server command (``config/server.py``, two workers each), and HAProxy
-(installed with apt-get when missing) on 127.0.0.1:8080: round-robin, ``/healthz`` checks,
-no stickiness (``CLUSTER_PORT`` and ``CLUSTER_FIRST_PORT`` move the ports). Development settings (an http issuer on loopback); the rest is as in
-production: shared PostgreSQL, Redis and keys, ``PROXY_FIX_X_FOR = 1``.
+missing), else a cluster initialised under ``instance/pg/`` and started with ``pg_ctl`` on
+port 5433 (``CLUSTER_OWN_PG=1`` always does that; ``CLUSTER_PG_PORT`` moves it). Redis: the
+one on 127.0.0.1:6379 (database ``CLUSTER_REDIS_DB``, default 0), else a ``redis-server``
+started on port 6380. Then ``flask db upgrade``, the first signing keys, ``flask demo
+seed``, ``CLUSTER_INSTANCES`` (default 2) instances on 127.0.0.1:5001… with the production
+server command (``config/server.py``, two workers each), and HAProxy (installed with apt-get
+when missing) on 127.0.0.1:8080: round-robin, ``/healthz`` checks, no stickiness
+(``CLUSTER_PORT`` and ``CLUSTER_FIRST_PORT`` move the ports). Development settings (an http
+issuer on loopback); the rest is as in production: shared PostgreSQL, Redis and keys,
+``PROXY_FIX_X_FOR = 1``.
 Everything it starts is written down in ``instance/cluster/pids.json``.
 """
 
