@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+from werkzeug.routing import IntegerConverter
 
 STATE_CHANGING = ("POST", "PUT", "PATCH", "DELETE")
 
@@ -38,7 +39,7 @@ def sample_url(rule) -> str:
         converter = rule._converters[name]
         items = sorted(getattr(converter, "items", ()))
         values[name] = (items[0] if items else
-                        1 if type(converter).__name__ == "IntegerConverter" else "x")
+                        1 if isinstance(converter, IntegerConverter) else "x")
     return rule.build(values, append_unknown=False)[1]
 
 
