@@ -201,27 +201,29 @@ class RedisCounterStorage(RedisStorage):
         replies[key] = (count, time.time() + max(ttl, 0))
         return count
 
+    def _from_redis(self, read, fallback):
+        """``read()`` from Redis; on a Redis error, note the failure and ``fallback()``."""
+        try:
+            return read()
+        except redis.RedisError as e:
+            self._failed(e)
+            return fallback()
+
     def get(self, key: str) -> int:
         reply = self._reply(key)
         if reply:
             return reply[0]
         if self.degraded:
             return self.fallback.get(key)
-        try:
-            return super().get(key)
-        except redis.RedisError as e:
-            self._failed(e)
-            return self.fallback.get(key)
+        return self._from_redis(lambda: RedisStorage.get(self, key),
+                                lambda: self.fallback.get(key))
 
     def peek(self, key: str) -> int:
         """Return the count of ``key`` as Redis has it now (not this thread's last reply)."""
         if not self._use_redis():
             return self.fallback.get(key)
-        try:
-            return super().get(key)
-        except redis.RedisError as e:
-            self._failed(e)
-            return self.fallback.get(key)
+        return self._from_redis(lambda: RedisStorage.get(self, key),
+                                lambda: self.fallback.get(key))
 
     def get_expiry(self, key: str) -> float:
         reply = self._reply(key)
@@ -229,11 +231,8 @@ class RedisCounterStorage(RedisStorage):
             return reply[1]
         if self.degraded:
             return self.fallback.get_expiry(key)
-        try:
-            return super().get_expiry(key)
-        except redis.RedisError as e:
-            self._failed(e)
-            return self.fallback.get_expiry(key)
+        return self._from_redis(lambda: RedisStorage.get_expiry(self, key),
+                                lambda: self.fallback.get_expiry(key))
 
 
 def app_clock(app) -> Callable[[], float]:
