@@ -8,7 +8,7 @@ missing), else a cluster initialised under ``instance/pg/`` and started with ``p
 port 5433 (``CLUSTER_OWN_PG=1`` always does that; ``CLUSTER_PG_PORT`` moves it). Redis: the
 one on 127.0.0.1:6379 (database ``CLUSTER_REDIS_DB``, default 0), else a ``redis-server``
 started on port 6380. Then ``flask db upgrade``, the first signing keys, ``flask demo
-seed``, ``CLUSTER_INSTANCES`` (default 2) instances on 127.0.0.1:5001… with the production
+seed``, ``CLUSTER_INSTANCES`` (default 2) instances on 127.0.0.1:5101… with the production
 server command (``config/server.py``, two workers each), and HAProxy (installed with apt-get
 when missing) on 127.0.0.1:8080: round-robin, ``/healthz`` checks, no stickiness
 (``CLUSTER_PORT`` and ``CLUSTER_FIRST_PORT`` move the ports). Development settings (an http
@@ -35,7 +35,7 @@ STATE = ROOT / "instance" / "cluster"
 PIDS = STATE / "pids.json"
 PG_DIR = ROOT / "instance" / "pg"
 PROXY_PORT = int(os.environ.get("CLUSTER_PORT", "8080"))  # HAProxy, the issuer's port
-FIRST_PORT = int(os.environ.get("CLUSTER_FIRST_PORT", "5001"))  # instance n: FIRST_PORT + n - 1
+FIRST_PORT = int(os.environ.get("CLUSTER_FIRST_PORT", "5101"))  # instance n: FIRST_PORT + n - 1
 
 
 def _run(*command: str, **kwargs) -> subprocess.CompletedProcess:
