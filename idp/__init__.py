@@ -78,9 +78,10 @@ def create_app(config: dict | None = None, *, require_keys: bool = True) -> Flas
 
         hops = cfg.proxy_fix_x_for
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
-    # Outermost: discovery and the JWKS are answered before Flask (and ProxyFix) run.
+    observability.wrap(app)  # request id, per-route counts and latency
+    # Outermost: discovery and the JWKS are answered before the telemetry wrapper, Flask
+    # and ProxyFix run (they set their request id and count themselves).
     app.wsgi_app = StaticDocuments(app.wsgi_app, app)
-    observability.wrap(app)  # around everything: request id, per-route counts and latency
     settings.check(cfg, keys_present=app.extensions["idp.keys"].has_keys(),
                    require_keys=require_keys)
     return app

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-import uuid
+import secrets
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
@@ -29,7 +29,7 @@ def accepted_request_id(header: str | None) -> str:
     """Return ``header`` when it is a plausible request id, else a new one."""
     if header and _VALID_ID.fullmatch(header):
         return header
-    return uuid.uuid4().hex
+    return secrets.token_hex(16)
 
 
 class JsonFormatter(logging.Formatter):

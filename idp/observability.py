@@ -21,15 +21,16 @@ from sqlalchemy import event
 
 from . import logs, metrics, settings
 from .extensions import db
-from .oidc.documents import DISCOVERY_PATH, JWKS_PATH
 
 bp = Blueprint("observability", __name__)
-DOCUMENT_PATHS = (DISCOVERY_PATH, JWKS_PATH)  # answered before Flask routes them
 _ROUTE = "idp.route"
 
 
 class RequestTelemetry:
-    """WSGI middleware: request id in and out, request count and latency per route."""
+    """WSGI middleware: request id in and out, request count and latency per route.
+
+    Discovery and the JWKS are answered before it (:mod:`idp.oidc.documents` sets their
+    request id and counts them itself)."""
 
     def __init__(self, wsgi_app, count: bool):
         self.wsgi_app = wsgi_app
@@ -56,8 +57,7 @@ class RequestTelemetry:
 
     @staticmethod
     def _observe(environ, status: str, seconds: float) -> None:
-        path = environ.get("PATH_INFO", "")
-        route = environ.get(_ROUTE) or (path if path in DOCUMENT_PATHS else "unmatched")
+        route = environ.get(_ROUTE) or "unmatched"
         metrics.observe_request(environ.get("REQUEST_METHOD", ""), route, status, seconds)
         if status == "429":
             metrics.rate_limited.labels(route).inc()
@@ -115,5 +115,5 @@ def init_app(app) -> None:
 
 
 def wrap(app) -> None:
-    """Make :class:`RequestTelemetry` the outermost WSGI layer."""
+    """Wrap the app in :class:`RequestTelemetry` (only the prebuilt documents go outside)."""
     app.wsgi_app = RequestTelemetry(app.wsgi_app, count=settings.of(app).metrics_enabled)

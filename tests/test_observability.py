@@ -124,3 +124,25 @@ def test_registry_calls_are_timed_and_unavailable_answers_counted(app):
     registry().verify_mobile_owner("national", "0012345678", "09121234567")
     assert sample("idp_adapter_duration_seconds_count", adapter="mobile_ownership",
                   operation="verify_mobile_owner") == before + 1
+
+
+def test_prebuilt_documents_carry_a_request_id_and_are_counted(client):
+    """Discovery and the JWKS are answered before the telemetry wrapper: they still echo
+    a valid request id and count per route (304s too), without a latency observation."""
+    path = "/.well-known/openid-configuration"
+    ok = sample("idp_http_requests_total", method="GET", route=path, status="200")
+    unchanged = sample("idp_http_requests_total", method="GET", route=path, status="304")
+    latency = sample("idp_http_request_duration_seconds_count", method="GET", route=path)
+    first = client.get(path, headers={"X-Request-ID": "rp-77"})
+    assert first.headers["X-Request-ID"] == "rp-77"
+    again = client.get(path, headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and len(again.headers["X-Request-ID"]) == 32
+    assert sample("idp_http_requests_total", method="GET", route=path, status="200") == ok + 1
+    assert sample("idp_http_requests_total", method="GET", route=path,
+                  status="304") == unchanged + 1
+    assert sample("idp_http_request_duration_seconds_count", method="GET",
+                  route=path) == latency
+    jwks = sample("idp_http_requests_total", method="HEAD", route="/jwks.json", status="200")
+    assert client.head("/jwks.json").headers["X-Request-ID"]
+    assert sample("idp_http_requests_total", method="HEAD", route="/jwks.json",
+                  status="200") == jwks + 1

@@ -5,6 +5,11 @@ on the caller: no session, language, rate limit or database. Going through Flask
 ~0.2 ms of CPU per request; this layer answers from ready-made bytes and header lists in a
 few microseconds. The Flask routes stay registered (``url_for``, ``OPTIONS`` preflight).
 
+It is the outermost layer, in front of :class:`idp.observability.RequestTelemetry` too:
+an answer still carries its request id and is counted per route, but with a kept counter
+and no latency histogram (a few microseconds of latency tell an operator nothing, and the
+histogram and the telemetry wrapper cost more than the answer itself).
+
 The JWKS follows the key store: each request asks it for the published set at the app
 clock's now (a ``stat`` of the manifest and a cache lookup), so a rotation by another
 process or ``flask keys`` and a retirement that comes due are served without a restart.
@@ -17,7 +22,7 @@ from typing import NamedTuple
 
 from werkzeug.http import parse_etags
 
-from .. import settings
+from .. import logs, metrics, settings
 from ..security.headers import security_headers
 from .metadata import PATHS
 
@@ -53,6 +58,7 @@ class StaticDocuments:
 
     def __init__(self, wsgi_app, app):
         self.wsgi_app = wsgi_app
+        self.count = settings.of(app).metrics_enabled
         self.keys = app.extensions["idp.keys"]
         self.clock = app.extensions["idp.clock"]
         cfg = settings.of(app)
@@ -86,11 +92,16 @@ class StaticDocuments:
             return self.wsgi_app(environ, start_response)
         # RFC 9110 §13.1.2: If-None-Match uses the weak comparison.
         if_none_match = environ.get("HTTP_IF_NONE_MATCH")
+        rid = ("X-Request-ID", logs.accepted_request_id(environ.get("HTTP_X_REQUEST_ID")))
         if if_none_match and parse_etags(if_none_match).contains_weak(document.etag):
-            start_response("304 Not Modified", list(document.not_modified_headers))
-            return []
-        start_response("200 OK", list(document.ok_headers))
-        return [document.body] if method == "GET" else []
+            status, headers, body = "304", document.not_modified_headers, []
+            start_response("304 Not Modified", [*headers, rid])
+        else:
+            status, body = "200", [document.body] if method == "GET" else []
+            start_response("200 OK", [*document.ok_headers, rid])
+        if self.count:
+            metrics.count_request(method, path, status)
+        return body
 
 
 def _digest(body: bytes) -> str:
