@@ -2,9 +2,11 @@
 on two ports, sharing one PostgreSQL schema, one Redis database and one keys directory.
 
 Everything goes over real HTTP. Runs on PostgreSQL + Redis whatever the suite's own
-database: on a SQLite run it uses the PostgreSQL test database (``TEST_DATABASE_URL`` or
-the default one) in a private schema. Skipped with the reason when they are missing
-locally; a failure under ``CI=true``. No test depends on timing: each waits for an outcome
+database: on a SQLite run it uses the default PostgreSQL test database in a private
+schema. So it runs once, in the SQLite run (``make test``); the PostgreSQL run
+(``TEST_DATABASE_URL`` set, the second pass of CI) skips it rather than repeat it.
+PostgreSQL, Redis or HAProxy missing: skipped with the reason locally, a failure under
+``CI=true``. No test depends on timing: each waits for an outcome
 with a generous deadline.
 """
 
@@ -50,6 +52,9 @@ from .factories import (
     make_user,
 )
 from .test_registration import Wizard, outbox
+
+pytestmark = pytest.mark.skipif(
+    bool(TEST_DATABASE_URL), reason="runs once, in the SQLite pass (always on PostgreSQL)")
 
 PORTS = (18621, 18622)
 RECEIVER_PORT = 18629
