@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from joserfc import jwt
 from joserfc.jwk import RSAKey
@@ -290,3 +292,89 @@ def test_discovery_says_when_par_is_required_everywhere(make_app):
     other = make_app(REQUIRE_PAR=True)
     meta = other.test_client().get("/.well-known/openid-configuration").json
     assert meta["require_pushed_authorization_requests"] is True
+
+
+# -- registering the client settings: admin pages, CLI, dynamic registration ------------------
+@pytest.fixture
+def dcr_app(make_app):
+    return make_app(DCR_ENABLED=True)
+
+
+def test_the_admin_form_sets_par_and_the_request_object_alg(app, client, auth):
+    from idp.models import Client
+
+    from .test_admin_clients_web import FORM
+
+    auth.admin_session()
+    jwks = json.dumps({"keys": [CLIENT_KEY.as_dict(private=False)]})
+    response = client.post("/admin/clients/new", data={
+        **FORM, "require_pushed_authorization_requests": "y", "request_object_signing_alg": "PS256",
+        "jwks": jwks})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    stored = db.session.scalar(select(Client))
+    assert stored.require_pushed_authorization_requests is True
+    assert stored.request_object_signing_alg == "PS256"
+    page = client.get(f"/admin/clients/{stored.client_id}/edit").get_data(as_text=True)
+    assert 'value="PS256" selected' in page or "selected value=\"PS256\"" in page
+    # Unset both from the form; an unsigned choice is stored as "none required" (NULL).
+    response = client.post(f"/admin/clients/{stored.client_id}/edit",
+                           data={**FORM, "request_object_signing_alg": "", "jwks": jwks})
+    assert response.status_code == 302
+    db.session.expire_all()
+    stored = db.session.get(Client, stored.id)
+    assert stored.require_pushed_authorization_requests is False
+    assert stored.request_object_signing_alg is None
+
+
+def test_the_cli_sets_par_and_the_request_object_alg(app, runner, tmp_path):
+    keys = tmp_path / "jwks.json"
+    keys.write_text(json.dumps({"keys": [CLIENT_KEY.as_dict(private=False)]}))
+    result = runner.invoke(args=["clients", "create", "--json", "--name", "پورتال",
+                                 "--redirect-uri", "https://rp.example.ir/cb", "--require-par",
+                                 "--jwks", str(keys), "--request-object-alg", "ES256"])
+    assert result.exit_code == 0, result.output
+    made = json.loads(result.output)
+    assert made["require_pushed_authorization_requests"] is True
+    assert made["request_object_signing_alg"] == "ES256"
+    result = runner.invoke(args=["clients", "update", made["client_id"], "--json",
+                                 "--no-require-par", "--request-object-alg", ""])
+    assert result.exit_code == 0, result.output
+    changed = json.loads(result.output)
+    assert changed["require_pushed_authorization_requests"] is False
+    assert changed["request_object_signing_alg"] is None
+    result = runner.invoke(args=["clients", "update", made["client_id"],
+                                 "--request-object-alg", "none"])
+    assert result.exit_code != 0 and "request_object_alg_invalid" in result.output
+
+
+def test_dynamic_registration_reads_and_updates_the_par_metadata(dcr_app):
+    from idp.clients import dcr
+
+    http = dcr_app.test_client()
+    with dcr_app.app_context():
+        token = dcr.issue_initial_token("automation", ttl=3600, max_uses=2)[1]
+    metadata = {"client_name": "Portal", "redirect_uris": ["https://portal.example.ir/cb"],
+                "require_pushed_authorization_requests": True,
+                "request_object_signing_alg": "RS256",
+                "jwks": {"keys": [CLIENT_KEY.as_dict(private=False)]}}
+    response = http.post("/connect/register", json=metadata,
+                         headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 201, response.json
+    body = response.json
+    assert body["require_pushed_authorization_requests"] is True
+    assert body["request_object_signing_alg"] == "RS256"
+    manage = {"Authorization": f"Bearer {body['registration_access_token']}"}
+    read = http.get(f"/connect/register/{body['client_id']}", headers=manage)
+    assert read.json["require_pushed_authorization_requests"] is True
+    manage = {"Authorization": f"Bearer {read.json['registration_access_token']}"}
+    # RFC 7592 §2.2: omitted members are reset.
+    updated = http.put(f"/connect/register/{body['client_id']}", headers=manage, json={
+        "client_id": body["client_id"], "client_name": "Portal",
+        "redirect_uris": ["https://portal.example.ir/cb"]})
+    assert updated.status_code == 200, updated.json
+    assert updated.json["require_pushed_authorization_requests"] is False
+    assert "request_object_signing_alg" not in updated.json
+    refused = http.post("/connect/register", headers={"Authorization": f"Bearer {token}"},
+                        json={**metadata, "require_pushed_authorization_requests": "yes"})
+    assert refused.status_code == 400
+    assert refused.json["error"] == "invalid_client_metadata"
