@@ -249,3 +249,23 @@ def test_request_object_alg_must_be_supported_and_needs_keys(app):
     with pytest.raises(DomainError) as no_keys:
         update_client(keyless.client_id, {"request_object_signing_alg": "RS256"})
     assert no_keys.value.code == "request_object_jwks_required"
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+@pytest.mark.parametrize("raw", [
+    "a.b.c", "..", "é.é.é", "x" * 9000, _b64(b"[1]") + ".e30.sig",
+    _b64(b'{"alg": 1}') + ".e30.x", _b64(b'{"alg": "RS256", "kid": 5}') + ".e30.AAAA",
+    _b64(b'{"alg": "RS256", "crit": ["x"]}') + ".e30.AAAA",
+    _b64(b'{"alg": "RS256"}') + "." + _b64(b"[]") + ".AAAA",
+    "a.b.c.d.e",  # JWE: not supported
+])
+def test_hostile_request_objects_are_refused_never_a_500(rp, client, oidc, raw):
+    portal, secret = rp
+    oidc.sign_in(make_user())
+    refused(authorize(client, portal, raw))
+    response = client.post("/par", data={"request": raw}, auth=(portal.client_id, secret))
+    assert response.status_code == 400
+    assert response.json["error"] in ("invalid_request_object", "invalid_request")

@@ -126,12 +126,7 @@ class Checked:
 @transactional
 def start() -> AuthorizeOutcome:
     """Handle ``/authorize`` (GET or POST)."""
-    # RFC 6749 §3.1: a parameter sent without a value is treated as omitted.
-    params = {k: request.values[k] for k in PARAMS if request.values.get(k)}
-    for name in LIST_PARAMS:
-        values = [v for v in request.values.getlist(name) if v]
-        if values:
-            params[name] = values
+    params = _params_of(request.values)
     if "request" not in params and "request_uri" not in params:
         client = storage.find_client(params.get("client_id"))
         if client is not None and (refused := _unpushed_refused(client, params)):
@@ -168,10 +163,7 @@ def push() -> Response:
 
 def _pushed_params(client) -> dict:
     """Return the checked parameters of the pushed request. Raises ``OAuth2Error``."""
-    params = {k: request.form[k] for k in PARAMS if request.form.get(k)}
-    for name in LIST_PARAMS:
-        if values := [v for v in request.form.getlist(name) if v]:
-            params[name] = values
+    params = _params_of(request.form)  # RFC 9126 §2.1: a form body, not the query
     if params.get("client_id", client.client_id) != client.client_id:
         raise InvalidRequestError("client_id is not the authenticated client.")
     if "request_uri" in params:
@@ -186,6 +178,16 @@ def _pushed_params(client) -> dict:
     if not isinstance(redirect_uri, str) or not client.check_redirect_uri(redirect_uri):
         raise InvalidRequestError("redirect_uri is missing or not registered for the client.")
     _check_oidc(params, client, oauth_server().get_consent_grant(params, end_user=None))
+    return params
+
+
+def _params_of(values) -> dict:
+    """The authorization parameters among ``values`` (a Werkzeug ``MultiDict``)."""
+    # RFC 6749 §3.1: a parameter sent without a value is treated as omitted.
+    params = {k: values[k] for k in PARAMS if values.get(k)}
+    for name in LIST_PARAMS:
+        if found := [v for v in values.getlist(name) if v]:
+            params[name] = found
     return params
 
 
