@@ -97,6 +97,17 @@ def test_push_with_private_key_jwt(app, client, oidc, clock):
     assert tokens.status_code == 200, tokens.json
 
 
+def test_a_replayed_client_assertion_is_refused_at_par(app, client, clock):
+    """A client assertion's jti is accepted once, here as at the token endpoint."""
+    rp, _ = make_portal(first_party=True, token_endpoint_auth_method="private_key_jwt",
+                        jwks={"keys": [CLIENT_KEY.as_dict(private=False)]})
+    data = {**sent(auth_params(rp)), "client_assertion_type": ASSERTION_TYPE,
+            "client_assertion": assertion(rp, clock, "once")}
+    assert client.post("/par", data=data).status_code == 201
+    json_error(client.post("/par", data=data), 400, "invalid_client")  # as at /oauth/token
+    assert pushed_rows() == 1
+
+
 def test_push_by_a_public_client_with_pkce(app, client, oidc):
     """A public client sends only its client_id; PKCE proves the code exchange."""
     rp, _ = make_client(client_type="public")

@@ -28,7 +28,7 @@ from authlib.consts import default_json_headers
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import AccessDeniedError, InvalidRequestError
 from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant
-from authlib.oauth2.rfc9101.errors import InvalidRequestUriError, RequestUriNotSupportedError
+from authlib.oauth2.rfc9101.errors import RequestUriNotSupportedError
 from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError
 from flask import Response, request
 
@@ -37,7 +37,7 @@ from ..accounts.session import current_session, current_user
 from ..extensions import now
 from ..grants import consents
 from ..models import Client
-from ..unit_of_work import transactional, unit_of_work
+from ..unit_of_work import set_rollback_only, transactional, unit_of_work
 from . import claims as claims_mod
 from . import par, request_object, resources, storage, tokens
 from .grants import AUTH_METHODS
@@ -154,6 +154,7 @@ def push() -> Response:
                                                 "pushed_authorization_request")
             params = _pushed_params(client)
         except OAuth2Error as error:
+            set_rollback_only()  # what must outlive it (an assertion's jti) is committed
             error.redirect_uri = error.state = None  # §2.3: answered to the client, as JSON
             return server.handle_error_response(oauth_request, error)
         request_uri, expires_in = par.store(client.client_id, params)
@@ -194,8 +195,7 @@ def _params_of(values) -> dict:
 def _unpushed_refused(client, params: dict) -> ClientResponse | ErrorPage | None:
     """Refuse a plain request from a client that must push it or sign it."""
     if par.par_required(client):
-        return _refuse(client, params, InvalidRequestError(
-            "This client must push its authorization requests (PAR, RFC 9126)."))
+        return _refuse(client, params, _par_required_error())
     if client.request_object_signing_alg:
         return _refuse(client, params, InvalidRequestError(
             "This client must send a signed request object (request parameter)."))
@@ -219,12 +219,11 @@ def _resolve(params: dict) -> dict | ClientResponse | ErrorPage:
             # Only this server's pushed requests: no request object fetched by reference.
             return _refuse(client, params, RequestUriNotSupportedError())
         pushed = par.consume(params["request_uri"], client.client_id)
-        if pushed is None:
+        if pushed is None:  # invalid_request_uri; the query's redirect_uri is not trusted
             return ErrorPage("oidc_request_uri_invalid")
         return pushed
     if par.par_required(client):
-        return _refuse(client, params, InvalidRequestError(
-            "This client must push its authorization requests (PAR, RFC 9126)."))
+        return _refuse(client, params, _par_required_error())
     try:
         inner = request_object.verify(params["request"], client)
     except OAuth2Error as error:
@@ -232,13 +231,15 @@ def _resolve(params: dict) -> dict | ClientResponse | ErrorPage:
     return {**inner, "client_id": client.client_id}
 
 
+def _par_required_error() -> InvalidRequestError:
+    return InvalidRequestError("This client must push its authorization requests (PAR, RFC 9126).")
+
+
 def _refuse(client, params: dict, error: OAuth2Error) -> ClientResponse | ErrorPage:
     """Answer ``error`` at the query's ``redirect_uri`` when it is registered for
     ``client``, else with an error page (RFC 6749 §4.1.2.1)."""
     redirect_uri = params.get("redirect_uri")
     if not isinstance(redirect_uri, str) or not client.check_redirect_uri(redirect_uri):
-        if isinstance(error, InvalidRequestUriError):
-            return ErrorPage("oidc_request_uri_invalid")
         return ErrorPage("oidc_bad_request")
     error.redirect_uri, error.state = redirect_uri, params.get("state")
     server = oauth_server()
