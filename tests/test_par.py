@@ -363,7 +363,7 @@ def test_dynamic_registration_reads_and_updates_the_par_metadata(dcr_app):
 
     http = dcr_app.test_client()
     with dcr_app.app_context():
-        token = dcr.issue_initial_token("automation", ttl=3600, max_uses=2)[1]
+        token = dcr.issue_initial_token("automation", ttl=3600, max_uses=3)[1]
     metadata = {"client_name": "Portal", "redirect_uris": ["https://portal.example.ir/cb"],
                 "require_pushed_authorization_requests": True,
                 "request_object_signing_alg": "RS256",
@@ -389,3 +389,7 @@ def test_dynamic_registration_reads_and_updates_the_par_metadata(dcr_app):
                         json={**metadata, "require_pushed_authorization_requests": "yes"})
     assert refused.status_code == 400
     assert refused.json["error"] == "invalid_client_metadata"
+    unsigned = http.post("/connect/register", headers={"Authorization": f"Bearer {token}"},
+                         json={**metadata, "request_object_signing_alg": "none"})
+    assert unsigned.status_code == 400
+    assert unsigned.json["error"] == "invalid_client_metadata"
