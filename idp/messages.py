@@ -26,6 +26,8 @@ MESSAGES: dict[str, str] = {
     "redirect_uri_not_https": "نشانی بازگشت باید https باشد (http فقط برای 127.0.0.1 و localhost).",
     "scope_invalid": "دامنه دسترسی (scope) نامعتبر است.",
     "id_token_alg_invalid": "الگوریتم امضای توکن شناسه باید RS256 یا ES256 باشد.",
+    "request_object_alg_invalid": "الگوریتم امضای شیء درخواست باید RS256، PS256 یا ES256 باشد.",
+    "request_object_jwks_required": "برای شیء درخواست امضاشده باید کلید عمومی (jwks یا jwks_uri) ثبت شود.",
     "subject_type_invalid": "نوع شناسه کاربر باید public یا pairwise باشد.",
     "sector_identifier_required": "برای شناسه pairwise، شناسه بخش (sector) لازم است.",
     "sector_identifier_invalid": "شناسه بخش (sector) باید نام میزبان باشد، مانند portal.example.ir.",
@@ -136,6 +138,7 @@ MESSAGES: dict[str, str] = {
     "oidc_redirect_uri_mismatch": "نشانی بازگشت این درخواست برای سامانهٔ فرستنده ثبت نشده است؛ برای امنیت شما به آن بازگردانده نمی‌شوید.",
     "oidc_bad_request": "درخواست ورودی که سامانهٔ فرستنده ساخته است نادرست است.",
     "oidc_request_expired": "مهلت این درخواست ورود به پایان رسیده است. لطفاً به سامانهٔ قبلی برگردید و دوباره وارد شوید.",
+    "oidc_request_uri_invalid": "این درخواست ورود نامعتبر است، مهلتش گذشته یا پیش‌تر به کار رفته است. لطفاً به سامانهٔ قبلی برگردید و دوباره وارد شوید.",
     "oidc_logout_invalid": "درخواست خروج نادرست است؛ برای امنیت شما به سامانهٔ فرستنده بازگردانده نمی‌شوید.",
 }
 

@@ -111,6 +111,8 @@ class Settings:
     oidc_backchannel_max_attempts: int = 5  # deliveries tried before a logout job is given up
     # http://127.0.0.1 etc. redirects; production: off unless set
     oidc_allow_http_loopback: bool = True
+    par_expires_in: int = 60  # seconds a pushed authorization request_uri is valid (RFC 9126)
+    require_par: bool = False  # every client must push its authorization requests (RFC 9126 §6)
     # --- SSO session ---------------------------------------------------------------
     session_cookie_name_idp: str = "idp_session"  # cookie name; "__Host-" is prefixed on https
     session_idle_timeout: int = 1800  # seconds of inactivity that end an SSO session

@@ -16,6 +16,8 @@ EXEMPT = {
     # Client-authenticated back channels (client secret, assertion or bearer token).
     ("oidc.token", "POST"), ("oidc.introspect", "POST"), ("oidc.revoke", "POST"),
     ("oidc.userinfo", "POST"),
+    # RFC 9126: pushed authorization requests, client-authenticated like the token endpoint.
+    ("oidc.par", "POST"),
     # RFC 7591/7592: bearer-authenticated JSON, no cookie.
     ("dcr.register", "POST"), ("dcr.update", "PUT"), ("dcr.delete", "DELETE"),
     # OIDC Core §3.1.2.1: authorization requests may be POSTed by any site; the view only
@@ -77,6 +79,7 @@ def test_exempt_routes_refuse_a_request_without_client_credentials(app):
     assert http.post("/oauth/introspect", data={"token": "x"}).status_code == 401
     assert http.post("/oauth/revoke", data={"token": "x"}).status_code == 401
     assert http.post("/userinfo").status_code == 401
+    assert http.post("/par", data={"response_type": "code"}).status_code == 401
     metadata = {"client_name": "P", "redirect_uris": ["https://p.example.ir/cb"]}
     assert http.post("/connect/register", json=metadata).status_code == 401
     assert http.put("/connect/register/x", json={}).status_code == 401

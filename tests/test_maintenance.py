@@ -21,6 +21,7 @@ from idp.models import (
     OtpChallenge,
     OtpThrottle,
     PendingAuthorization,
+    PushedAuthorizationRequest,
     RecoveryRequest,
     RefreshToken,
     RegistrationDraft,
@@ -52,6 +53,8 @@ def seed(clock):
             RegistrationDraft(key_hash=f"{tag}-draft", id_type="national", expires_at=expires),
             PendingAuthorization(key_hash=f"{tag}-pending", client_id="rp", params={},
                                  expires_at=expires),
+            PushedAuthorizationRequest(key_hash=f"{tag}-par", client_id="rp", params={},
+                                       expires_at=expires),
             SsoSession(id_hash=f"{tag}-sso", sid=f"{tag}-sid", user_id=user.id, auth_time=t,
                        expires_at=expires, last_seen_at=t),
             UsedJti(client_id="rp", jti=f"{tag}-jti", expires_at=expires),
@@ -132,9 +135,10 @@ def test_purge_removes_only_expired_rows(app, runner, clock):
         "access_tokens": 1, "refresh_tokens": 1, "token_families": 2, "used_jtis": 1,
         "backchannel_logout_jobs": 2, "initial_access_tokens": 1, "otp_throttles": 1,
         "login_throttles": 1,
-        "recovery_requests": 1, "captcha_challenges": 1,
+        "recovery_requests": 1, "captcha_challenges": 1, "pushed_authorization_requests": 1,
     }
-    for model in (AuthorizationCode, RegistrationDraft, PendingAuthorization, SsoSession,
+    for model in (AuthorizationCode, RegistrationDraft, PendingAuthorization,
+                  PushedAuthorizationRequest, SsoSession,
                   UsedJti, InitialAccessToken, AccessToken, RefreshToken):
         assert count(model) == 1, model
     assert db.session.scalars(select(AuthorizationCode.code_hash)).all() == ["live-code"]

@@ -41,7 +41,8 @@ def test_discovery_document_is_complete(client):
     assert meta["backchannel_logout_supported"] is meta["backchannel_logout_session_supported"] \
         is meta["authorization_response_iss_parameter_supported"] is True
     assert meta["claims_parameter_supported"] is True
-    assert meta["request_parameter_supported"] is False
+    assert meta["request_parameter_supported"] is True  # RFC 9101 (tests/test_request_object.py)
+    assert meta["request_uri_parameter_supported"] is False  # only PAR URNs
     assert meta["ui_locales_supported"] == ["fa", "en"]
 
 
@@ -120,7 +121,7 @@ def test_invalid_scope(app, client, scope, oidc):
 
 
 @pytest.mark.parametrize(("extra", "error"), [
-    ({"request": "eyJhbGciOiJub25lIn0.e30."}, "request_not_supported"),
+    ({"request": "eyJhbGciOiJub25lIn0.e30."}, "invalid_request_object"),  # unsigned
     ({"request_uri": "https://rp.example.ir/req"}, "request_uri_not_supported"),
     ({"claims": "{not json"}, "invalid_request"),
     ({"max_age": "-5"}, "invalid_request"),

@@ -52,6 +52,7 @@ def credentials(app, oidc):
 
 
 OPERATIONS = ["GET /.well-known/openid-configuration", "GET /jwks.json", "POST /oauth/token",
+              "POST /par",
               "POST /oauth/introspect", "POST /oauth/revoke", "GET /userinfo", "POST /userinfo",
               "POST /connect/register", "GET /connect/register/{client_id}",
               "PUT /connect/register/{client_id}", "DELETE /connect/register/{client_id}"]
@@ -87,7 +88,7 @@ def test_document_is_openapi_3_1_and_lists_every_json_endpoint(client, api):
     document = response.json
     assert document["openapi"] == "3.1.0"
     assert set(document["paths"]) == {
-        "/.well-known/openid-configuration", "/jwks.json", "/oauth/token",
+        "/.well-known/openid-configuration", "/jwks.json", "/oauth/token", "/par",
         "/oauth/introspect", "/oauth/revoke", "/userinfo", "/connect/register",
         "/connect/register/{client_id}"}
     assert sorted(op.ok().label for op in api.get_all_operations()) == sorted(OPERATIONS)

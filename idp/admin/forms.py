@@ -93,6 +93,12 @@ class ClientForm(Form):
                            filters=[_strip])
     id_token_signed_response_alg = SelectField(_l("الگوریتم امضای توکن شناسه"),
                                                choices=[C("RS256", "RS256"), C("ES256", "ES256")])
+    request_object_signing_alg = SelectField(
+        _l("امضای الزامی شیء درخواست (request object)"), default="", choices=[
+            C("", _l("الزامی نیست")), C("RS256", "RS256"), C("PS256", "PS256"),
+            C("ES256", "ES256")])
+    require_pushed_authorization_requests = BooleanField(
+        _l("فقط درخواست ورود ارسال‌شده از پیش (PAR، RFC 9126)"))
     first_party = BooleanField(_l("برنامه خودی (بدون صفحه رضایت)"))
     subject_type = SelectField(_l("شناسه کاربر"), choices=[
         C("public", _l("یکسان برای همه برنامه‌ها (public)")),
@@ -126,6 +132,8 @@ class ClientForm(Form):
                 field.data = "\n".join(value or [])
             elif name == "scope":
                 field.data = (value or "").split()
+            elif name == "request_object_signing_alg":
+                field.data = value or ""
             elif name == "jwks":
                 field.data = json.dumps(value, ensure_ascii=False, indent=2) if value else ""
             else:
@@ -138,7 +146,7 @@ class ClientForm(Form):
             data[name] = [line.strip() for line in (data[name] or "").splitlines()
                           if line.strip()]
         for name in ("logo_uri", "backchannel_logout_uri", "jwks_uri", "sector_identifier",
-                     "token_endpoint_auth_method", "resource_uri"):
+                     "token_endpoint_auth_method", "resource_uri", "request_object_signing_alg"):
             data[name] = data[name] or None
         data["scope"] = " ".join(data["scope"] or [])
         data["grant_types"] = list(data["grant_types"] or [])

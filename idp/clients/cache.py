@@ -65,6 +65,8 @@ class ClientSnapshot:
     access_token_ttl: int | None
     refresh_token_ttl: int | None
     enabled: bool
+    require_pushed_authorization_requests: bool
+    request_object_signing_alg: str | None
 
 
 _FIELDS = tuple(f.name for f in fields(ClientSnapshot))

@@ -17,6 +17,7 @@ from .spec import (
     GRANT_ORDER,
     GRANTS_BY_TYPE,
     ID_TOKEN_ALGS,
+    REQUEST_OBJECT_ALGS,
     SCOPE_ORDER,
     SCOPES,
     TTL_RANGES,
@@ -159,6 +160,14 @@ def validate(spec: ClientSpec) -> ClientSpec:
     if spec.id_token_signed_response_alg not in ID_TOKEN_ALGS:
         raise DomainError("id_token_alg_invalid", field="id_token_signed_response_alg")
     _validate_subject(spec)
+    spec.request_object_signing_alg = spec.request_object_signing_alg or None
+    if spec.request_object_signing_alg is not None:
+        if spec.request_object_signing_alg not in REQUEST_OBJECT_ALGS:
+            raise DomainError("request_object_alg_invalid", field="request_object_signing_alg")
+        if not (spec.jwks or spec.jwks_uri):
+            # Its request objects are checked with the keys it registered.
+            raise DomainError("request_object_jwks_required", field="jwks")
+    spec.require_pushed_authorization_requests = bool(spec.require_pushed_authorization_requests)
     for name, (low, high) in TTL_RANGES.items():
         value = getattr(spec, name)
         if value is not None and not low <= value <= high:

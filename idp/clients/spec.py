@@ -15,6 +15,8 @@ SCOPE_ORDER = ("openid", "profile", "email", "phone", "national_id", "offline_ac
 SCOPES = set(SCOPE_ORDER)
 GRANT_ORDER = ("authorization_code", "refresh_token", "client_credentials")
 ID_TOKEN_ALGS = {"RS256", "ES256"}
+#: Signatures accepted on request objects (RFC 9101); never "none".
+REQUEST_OBJECT_ALGS = ("RS256", "PS256", "ES256")
 # Bounds an operator may give to a client's own token lifetimes, in seconds.
 TTL_RANGES = {"access_token_ttl": (60, 86400), "refresh_token_ttl": (300, 31536000)}
 
@@ -43,6 +45,8 @@ class ClientSpec:
     logo_uri: str | None = None
     access_token_ttl: int | None = None
     refresh_token_ttl: int | None = None
+    require_pushed_authorization_requests: bool = False  # RFC 9126 §6
+    request_object_signing_alg: str | None = None  # required request-object signature
     client_id: str | None = None
 
 

@@ -18,6 +18,7 @@ from .session import (
     BackchannelLogoutJob,
     PendingAuthentication,
     PendingAuthorization,
+    PushedAuthorizationRequest,
     SessionClient,
     SsoSession,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "OtpThrottle",
     "PendingAuthentication",
     "PendingAuthorization",
+    "PushedAuthorizationRequest",
     "RecoveryRequest",
     "RefreshToken",
     "RegistrationDraft",

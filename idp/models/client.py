@@ -45,6 +45,10 @@ class Client(Base):
     access_token_ttl: Mapped[int | None] = mapped_column(Integer)
     refresh_token_ttl: Mapped[int | None] = mapped_column(Integer)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # RFC 9126 §6: authorization requests only through the PAR endpoint.
+    require_pushed_authorization_requests: Mapped[bool] = mapped_column(Boolean, default=False)
+    # OIDC Dynamic Client Registration §2: request objects must be signed with this alg.
+    request_object_signing_alg: Mapped[str | None] = mapped_column(String(8))
     registration_token_hash: Mapped[str | None] = mapped_column(String(128))  # RFC 7592
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -73,6 +73,23 @@ class PendingAuthorization(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class PushedAuthorizationRequest(Base):
+    """An authorization request pushed by a client (RFC 9126), waiting for ``/authorize``.
+
+    The client got ``urn:ietf:params:oauth:request_uri:<key>``; only the key's SHA-256 is
+    kept. Deleted when ``/authorize`` first reads it (single use).
+    """
+
+    __tablename__ = "pushed_authorization_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.client_id", ondelete="CASCADE"))
+    params: Mapped[dict] = mapped_column(JSON)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class BackchannelLogoutJob(Base):
     """A logout token waiting to be POSTed to a client's ``backchannel_logout_uri``."""
 

@@ -2,8 +2,10 @@
 
 1. client and redirect URI: an unknown client or an unregistered URI gets an error
    page and never a redirect (RFC 6749 §4.1.2.1);
+0. a pushed request (``request_uri``, RFC 9126) or a request object (``request``, RFC
+   9101) replaces the query's parameters: only the pushed or signed ones are used;
 2. the protocol checks (Authlib: response type, scope, PKCE, nonce; here: prompt,
-   max_age, claims, id_token_hint, unsupported request objects) answer by redirect;
+   max_age, claims, id_token_hint) answer by redirect;
 3. sign-in: no session, ``prompt=login``, ``max_age`` exceeded or a hint for someone
    else → the request is parked server-side and the browser goes to ``/login``;
    ``prompt=create`` (Initiating User Registration via OpenID Connect 1.0) → parked too,
@@ -22,15 +24,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from authlib.consts import default_json_headers
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import AccessDeniedError, InvalidRequestError
 from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant
-from authlib.oidc.core.errors import (
-    ConsentRequiredError,
-    LoginRequiredError,
-    RequestNotSupportedError,
-    RequestURINotSupportedError,
-)
+from authlib.oauth2.rfc9101.errors import RequestUriNotSupportedError
+from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError
 from flask import Response, request
 
 from .. import audit
@@ -38,9 +37,10 @@ from ..accounts.session import current_session, current_user
 from ..extensions import now
 from ..grants import consents
 from ..models import Client
-from ..unit_of_work import transactional
+from ..unit_of_work import set_rollback_only, transactional, unit_of_work
 from . import claims as claims_mod
-from . import resources, storage, tokens
+from . import par, request_object, resources, storage, tokens
+from .grants import AUTH_METHODS
 from .server import oauth_server
 
 #: The parameters kept when a request is parked; anything else is ignored.
@@ -126,13 +126,126 @@ class Checked:
 @transactional
 def start() -> AuthorizeOutcome:
     """Handle ``/authorize`` (GET or POST)."""
+    params = _params_of(request.values)
+    if "request" not in params and "request_uri" not in params:
+        client = storage.find_client(params.get("client_id"))
+        if client is not None and (refused := _unpushed_refused(client, params)):
+            return refused
+        return _run(params, None, None)
+    resolved = _resolve(params)
+    if not isinstance(resolved, dict):
+        return resolved
+    return _run(resolved, None, None, live=False)
+
+
+def push() -> Response:
+    """Handle a pushed authorization request (RFC 9126 §2) at ``/par``.
+
+    The client authenticates as at the token endpoint; the parameters (or the request
+    object among them) are checked as ``/authorize`` checks them, and kept for
+    :data:`par.URN_PREFIX` request_uri. Errors are JSON (§2.3): 400 with the
+    authorization error's code, 401 ``invalid_client``; never a redirect.
+    """
+    server = oauth_server()
+    oauth_request = server.create_oauth2_request(None)
+    with unit_of_work():
+        try:
+            client = server.authenticate_client(oauth_request, AUTH_METHODS,
+                                                "pushed_authorization_request")
+            params = _pushed_params(client)
+        except OAuth2Error as error:
+            set_rollback_only()  # what must outlive it (an assertion's jti) is committed
+            error.redirect_uri = error.state = None  # §2.3: answered to the client, as JSON
+            return server.handle_error_response(oauth_request, error)
+        request_uri, expires_in = par.store(client.client_id, params)
+    return server.handle_response(201, {"request_uri": request_uri, "expires_in": expires_in},
+                                  default_json_headers)
+
+
+def _pushed_params(client) -> dict:
+    """Return the checked parameters of the pushed request. Raises ``OAuth2Error``."""
+    params = _params_of(request.form)  # RFC 9126 §2.1: a form body, not the query
+    if params.get("client_id", client.client_id) != client.client_id:
+        raise InvalidRequestError("client_id is not the authenticated client.")
+    if "request_uri" in params:
+        raise InvalidRequestError("request_uri cannot be pushed (RFC 9126 section 2.1).")
+    if "request" in params:
+        params = request_object.verify(params["request"], client)
+    elif client.request_object_signing_alg:
+        raise InvalidRequestError(
+            "This client must send a signed request object (request parameter).")
+    params["client_id"] = client.client_id
+    redirect_uri = params.get("redirect_uri")
+    if not isinstance(redirect_uri, str) or not client.check_redirect_uri(redirect_uri):
+        raise InvalidRequestError("redirect_uri is missing or not registered for the client.")
+    _check_oidc(params, client, oauth_server().get_consent_grant(params, end_user=None))
+    return params
+
+
+def _params_of(values) -> dict:
+    """The authorization parameters among ``values`` (a Werkzeug ``MultiDict``)."""
     # RFC 6749 §3.1: a parameter sent without a value is treated as omitted.
-    params = {k: request.values[k] for k in PARAMS if request.values.get(k)}
+    params = {k: values[k] for k in PARAMS if values.get(k)}
     for name in LIST_PARAMS:
-        values = [v for v in request.values.getlist(name) if v]
-        if values:
-            params[name] = values
-    return _run(params, None, None)
+        if found := [v for v in values.getlist(name) if v]:
+            params[name] = found
+    return params
+
+
+def _unpushed_refused(client, params: dict) -> ClientResponse | ErrorPage | None:
+    """Refuse a plain request from a client that must push it or sign it."""
+    if par.par_required(client):
+        return _refuse(client, params, _par_required_error())
+    if client.request_object_signing_alg:
+        return _refuse(client, params, InvalidRequestError(
+            "This client must send a signed request object (request parameter)."))
+    return None
+
+
+def _resolve(params: dict) -> dict | ClientResponse | ErrorPage:
+    """Return the parameters a pushed request or a request object carries.
+
+    RFC 9126 §4 and RFC 9101 §5: the query's other parameters are ignored, but its
+    ``client_id`` must be the one the pushed request or the request object names.
+    """
+    client = storage.find_client(params.get("client_id"))
+    if client is None:
+        return ErrorPage("oidc_unknown_client")
+    if "request" in params and "request_uri" in params:
+        return _refuse(client, params, InvalidRequestError(
+            "request and request_uri cannot be sent together."))
+    if "request_uri" in params:
+        if not par.is_pushed(params["request_uri"]):
+            # Only this server's pushed requests: no request object fetched by reference.
+            return _refuse(client, params, RequestUriNotSupportedError())
+        pushed = par.consume(params["request_uri"], client.client_id)
+        if pushed is None:  # invalid_request_uri; the query's redirect_uri is not trusted
+            return ErrorPage("oidc_request_uri_invalid")
+        return pushed
+    if par.par_required(client):
+        return _refuse(client, params, _par_required_error())
+    try:
+        inner = request_object.verify(params["request"], client)
+    except OAuth2Error as error:
+        return _refuse(client, params, error)
+    return {**inner, "client_id": client.client_id}
+
+
+def _par_required_error() -> InvalidRequestError:
+    return InvalidRequestError("This client must push its authorization requests (PAR, RFC 9126).")
+
+
+def _refuse(client, params: dict, error: OAuth2Error) -> ClientResponse | ErrorPage:
+    """Answer ``error`` at the query's ``redirect_uri`` when it is registered for
+    ``client``, else with an error page (RFC 6749 §4.1.2.1)."""
+    redirect_uri = params.get("redirect_uri")
+    if not isinstance(redirect_uri, str) or not client.check_redirect_uri(redirect_uri):
+        return ErrorPage("oidc_bad_request")
+    error.redirect_uri, error.state = redirect_uri, params.get("state")
+    server = oauth_server()
+    source = {"client_id": client.client_id, "redirect_uri": redirect_uri}
+    return ClientResponse(server.authorization_error(server.create_oauth2_request(source),
+                                                     error))
 
 
 @transactional
@@ -183,8 +296,8 @@ def decide(key: str | None, approved: bool, ip: str | None = None) -> AuthorizeO
     return _issue(checked, user, session, pending)
 
 
-def _run(params: dict, pending, key: str | None) -> AuthorizeOutcome:
-    checked = _check(params, pending)
+def _run(params: dict, pending, key: str | None, live: bool = True) -> AuthorizeOutcome:
+    checked = _check(params, pending, live)
     if not isinstance(checked, Checked):
         return checked
     prompts = checked.prompts
@@ -262,8 +375,12 @@ def _error(checked: Checked, error: OAuth2Error, pending) -> ClientResponse:
     return ClientResponse(oauth_server().authorization_error(request_, error))
 
 
-def _check(params: dict, pending) -> Checked | ErrorPage | ClientResponse:
-    """Steps 1 and 2: return ``Checked``, an error page or an error redirect."""
+def _check(params: dict, pending, live: bool = True) -> Checked | ErrorPage | ClientResponse:
+    """Steps 1 and 2: return ``Checked``, an error page or an error redirect.
+
+    ``live``: the parameters are the current Flask request's own (not parked, pushed or
+    from a request object).
+    """
     if _has_nul(params.get("client_id")) or _has_nul(params.get("redirect_uri")):
         return ErrorPage("oidc_bad_request")  # PostgreSQL text cannot hold NUL
     client = storage.find_client(params.get("client_id"))
@@ -273,7 +390,7 @@ def _check(params: dict, pending) -> Checked | ErrorPage | ClientResponse:
     if not redirect_uri or not client.check_redirect_uri(redirect_uri):
         return ErrorPage("oidc_redirect_uri_mismatch")
     server = oauth_server()
-    source = None if pending is None else params  # None: the live Flask request
+    source = None if pending is None and live else params  # None: the live Flask request
     try:
         grant = server.get_consent_grant(source, end_user=None)
     except OAuth2Error as error:
@@ -303,10 +420,9 @@ def _check_oidc(params: dict, client, grant) -> Checked:
     if any(len(v) > PARAM_MAX for v in params.values() if isinstance(v, str)):
         # A query string is not bounded by MAX_CONTENT_LENGTH; nothing this long is parked.
         raise InvalidRequestError(f"A parameter is longer than {PARAM_MAX} characters.")
-    if "request" in params:
-        raise RequestNotSupportedError()
-    if "request_uri" in params:
-        raise RequestURINotSupportedError()
+    if "request" in params or "request_uri" in params:
+        # Resolved before (_resolve); a parameter left over is not one to act on.
+        raise InvalidRequestError("request and request_uri cannot be nested.")
     if params.get("response_mode", "query") != "query":
         raise InvalidRequestError("Only response_mode=query is supported.")
     prompts = set(params.get("prompt", "").split())

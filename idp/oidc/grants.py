@@ -262,7 +262,8 @@ class PrivateKeyJwt(JWTBearerClientAssertion):
 
     def get_audiences(self):
         issuer = tokens.issuer()
-        paths = ("token_endpoint", "revocation_endpoint", "introspection_endpoint")
+        paths = ("token_endpoint", "revocation_endpoint", "introspection_endpoint",
+                 "pushed_authorization_request_endpoint")  # RFC 9126 §2
         return [issuer] + [issuer + PATHS[p] for p in paths]
 
     def verify_claims(self, claims):

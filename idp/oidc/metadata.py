@@ -22,7 +22,10 @@ PATHS = {
     "revocation_endpoint": "/oauth/revoke",
     "introspection_endpoint": "/oauth/introspect",
     "end_session_endpoint": "/logout",
+    "pushed_authorization_request_endpoint": "/par",  # RFC 9126 §5
 }
+#: RFC 9101 request object signatures (``idp.oidc.request_object.ALGORITHMS``).
+REQUEST_OBJECT_ALGS = ["RS256", "PS256", "ES256"]
 
 
 def build(cfg: Settings) -> dict:
@@ -53,8 +56,11 @@ def build(cfg: Settings) -> dict:
         "claims_parameter_supported": True,
         # Initiating User Registration via OpenID Connect 1.0 §4: "create" must be listed.
         "prompt_values_supported": ["none", "login", "consent", "select_account", "create"],
-        "request_parameter_supported": False,
+        # RFC 9101 by value; request_uri only for this server's PAR URNs (RFC 9126 §5).
+        "request_parameter_supported": True,
         "request_uri_parameter_supported": False,
+        "request_object_signing_alg_values_supported": REQUEST_OBJECT_ALGS,
+        **({"require_pushed_authorization_requests": True} if cfg.require_par else {}),
         "authorization_response_iss_parameter_supported": True,
         "backchannel_logout_supported": True,
         "backchannel_logout_session_supported": True,

@@ -121,6 +121,8 @@ SCHEMAS = {
             "backchannel_logout_uri": _STR,
             "id_token_signed_response_alg": {"enum": ["RS256", "ES256"]},
             "subject_type": {"enum": ["public", "pairwise"]},
+            "require_pushed_authorization_requests": {"type": "boolean"},
+            "request_object_signing_alg": {"enum": ["RS256", "PS256", "ES256"]},
         },
     },
     "ClientInformation": {
@@ -137,7 +139,15 @@ SCHEMAS = {
             "id_token_signed_response_alg": _STR, "subject_type": _STR, "logo_uri": _STR,
             "jwks_uri": _STR, "jwks": {"type": "object"}, "backchannel_logout_uri": _STR,
             "registration_access_token": _STR, "registration_client_uri": _STR,
+            "require_pushed_authorization_requests": {"type": "boolean"},
+            "request_object_signing_alg": _STR,
         },
+    },
+    "PushedAuthorizationResponse": {
+        "type": "object", "required": ["request_uri", "expires_in"],
+        "properties": {"request_uri": {"type": "string",
+                                       "pattern": "^urn:ietf:params:oauth:request_uri:"},
+                       "expires_in": {"type": "integer", "minimum": 1}},
     },
 }
 
@@ -158,6 +168,25 @@ def _token_path() -> dict:
         "security": [{"basic": []}, {}],
         "requestBody": _form(fields, ["grant_type"]),
         "responses": {"200": _json(_ref("Token"), "Tokens issued.", _NO_STORE),
+                      **_CLIENT_ERRORS},
+    }}
+
+
+def _par_path() -> dict:
+    fields = {
+        "response_type": _STR, "redirect_uri": _STR, "scope": _STR, "state": _STR,
+        "nonce": _STR, "code_challenge": _STR, "code_challenge_method": _STR, "prompt": _STR,
+        "max_age": _STR, "claims": _STR, "login_hint": _STR, "acr_values": _STR,
+        "resource": _STR, "request": _STR, **_CLIENT_AUTH_FIELDS,
+    }
+    return {"post": {
+        "operationId": "pushed_authorization_request",
+        "summary": "Pushed authorization request (RFC 9126 §2)",
+        "security": [{"basic": []}, {}],
+        "requestBody": _form(fields, []),
+        "responses": {"201": _json(_ref("PushedAuthorizationResponse"),
+                                   "Kept; send the browser to /authorize with client_id and "
+                                   "this request_uri.", _NO_STORE),
                       **_CLIENT_ERRORS},
     }}
 
@@ -237,6 +266,7 @@ def build(cfg: Settings) -> dict:
                         "application/jwk-set+json": {"schema": _ref("JWKS")}}},
                     "304": {"description": "Unchanged (If-None-Match)."}}}},
             "/oauth/token": _token_path(),
+            "/par": _par_path(),
             "/oauth/introspect": _token_management(
                 "introspect", "Token introspection (RFC 7662)",
                 _json(_ref("Introspection"), "The token's state.")),

@@ -116,6 +116,10 @@ def spec_from_metadata(body) -> ClientSpec:
     jwks = body.get("jwks")
     if jwks is not None and not isinstance(jwks, dict):
         raise _BadMetadata("invalid_client_metadata", "jwks must be a JSON object")
+    require_par = body.get("require_pushed_authorization_requests", False)  # RFC 9126 §6
+    if not isinstance(require_par, bool):
+        raise _BadMetadata("invalid_client_metadata",
+                           "require_pushed_authorization_requests must be a boolean")
     return ClientSpec(
         name_fa=name_fa, name_en=name_en, client_type=client_type,
         redirect_uris=_strings(body, "redirect_uris"),
@@ -125,7 +129,8 @@ def spec_from_metadata(body) -> ClientSpec:
         token_endpoint_auth_method=method, jwks=jwks, jwks_uri=_string(body, "jwks_uri"),
         id_token_signed_response_alg=_string(body, "id_token_signed_response_alg") or "RS256",
         subject_type=_string(body, "subject_type") or "public",
-        logo_uri=_string(body, "logo_uri"))
+        logo_uri=_string(body, "logo_uri"), require_pushed_authorization_requests=require_par,
+        request_object_signing_alg=_string(body, "request_object_signing_alg"))
 
 
 def client_metadata(client, registration_token: str, secret: str | None = None) -> dict:
@@ -141,12 +146,13 @@ def client_metadata(client, registration_token: str, secret: str | None = None) 
         "scope": client.scope,
         "id_token_signed_response_alg": client.id_token_signed_response_alg,
         "subject_type": client.subject_type,
+        "require_pushed_authorization_requests": client.require_pushed_authorization_requests,
         "registration_access_token": registration_token,
         "registration_client_uri": settings.current().issuer + f"{PATH}/{client.client_id}",
     }
     if client.name_en:
         data["client_name#en"] = client.name_en
-    for name in ("logo_uri", "jwks_uri", "backchannel_logout_uri"):
+    for name in ("logo_uri", "jwks_uri", "backchannel_logout_uri", "request_object_signing_alg"):
         if getattr(client, name):
             data[name] = getattr(client, name)
     if client.jwks:

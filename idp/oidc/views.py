@@ -1,8 +1,9 @@
 """Protocol routes. Each view delegates; discovery and JWKS are precomputed bytes.
 
-CSRF: token, revocation, introspection and UserInfo are client-authenticated back
-channels and exempt. ``/authorize`` and ``/logout`` are cross-site by design (the
-relying party's page sends the browser there, by GET or by an auto-submitted POST);
+CSRF: token, pushed authorization requests (``/par``), revocation, introspection and
+UserInfo are client-authenticated back channels and exempt. ``/authorize`` and
+``/logout`` are cross-site by design (the relying party's page sends the browser there,
+by GET or by an auto-submitted POST);
 they never act on the citizen's behalf without either a consent form or a valid
 ``id_token_hint``, and those forms (consent, logout confirmation) carry CSRF tokens.
 """
@@ -75,6 +76,12 @@ def openapi():
 @csrf.exempt
 def authorize():
     return _answer(authorize_service.start())
+
+
+@bp.post("/par")
+@csrf.exempt  # RFC 9126: a client-authenticated back channel, like the token endpoint
+def par():
+    return authorize_service.push()
 
 
 @bp.get("/authorize/resume")

@@ -50,6 +50,7 @@ LIMITED_ENDPOINTS = {
     "admin.verify": ("ratelimit_login", ["POST"]),
     "admin.enrol": ("ratelimit_login", ["POST"]),
     "oidc.token": ("ratelimit_token", ["POST"]),
+    "oidc.par": ("ratelimit_token", ["POST"]),
     "oidc.introspect": ("ratelimit_token", ["POST"]),
     "oidc.revoke": ("ratelimit_token", ["POST"]),
     "dcr.register": ("ratelimit_registration", ["POST"]),
