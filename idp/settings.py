@@ -111,6 +111,10 @@ class Settings:
     oidc_backchannel_max_attempts: int = 5  # deliveries tried before a logout job is given up
     # http://127.0.0.1 etc. redirects; production: off unless set
     oidc_allow_http_loopback: bool = True
+    # --- DPoP (RFC 9449) ---------------------------------------------------------------
+    dpop_iat_window: int = 60  # seconds a DPoP proof stays acceptable after its iat
+    dpop_nonce_required: bool = False  # demand a server nonce in every proof (§8, §9)
+    dpop_nonce_lifetime: int = 300  # seconds per nonce period; a nonce lasts one to two
     # --- SSO session ---------------------------------------------------------------
     session_cookie_name_idp: str = "idp_session"  # cookie name; "__Host-" is prefixed on https
     session_idle_timeout: int = 1800  # seconds of inactivity that end an SSO session

@@ -65,6 +65,7 @@ class ClientSnapshot:
     access_token_ttl: int | None
     refresh_token_ttl: int | None
     enabled: bool
+    dpop_bound_access_tokens: bool
 
 
 _FIELDS = tuple(f.name for f in fields(ClientSnapshot))

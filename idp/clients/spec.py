@@ -43,6 +43,8 @@ class ClientSpec:
     logo_uri: str | None = None
     access_token_ttl: int | None = None
     refresh_token_ttl: int | None = None
+    # RFC 9449 §5.2: token requests must carry a DPoP proof (sender-constrained tokens).
+    dpop_bound_access_tokens: bool = False
     client_id: str | None = None
 
 

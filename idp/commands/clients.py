@@ -56,12 +56,15 @@ clients_cli = AppGroup("clients", help="Client applications (portals).")
 @click.option("--refresh-token-ttl", type=int, default=None,
               help="Seconds; default OIDC_REFRESH_TOKEN_TTL.")
 @click.option("--logo-uri", default=None)
+@click.option("--dpop-bound-access-tokens", "dpop_bound", is_flag=True,
+              help="Require a DPoP proof at every token request (RFC 9449).")
 @click.option("--json", "as_json", is_flag=True,
               help="Print client_id, client_secret and the stored metadata as JSON.")
 def clients_create(name, name_en, client_type, client_id, redirect_uri, post_logout_redirect_uri,
                    grant_type, scope, auth_method, jwks_file, jwks_uri, first_party, pairwise,
                    sector_identifier, resource_server, resource_uri, backchannel_logout_uri,
-                   id_token_alg, access_token_ttl, refresh_token_ttl, logo_uri, as_json):
+                   id_token_alg, access_token_ttl, refresh_token_ttl, logo_uri, dpop_bound,
+                   as_json):
     """Register a client; its secret is printed this once."""
     try:
         jwks = json.load(jwks_file) if jwks_file else None
@@ -76,7 +79,8 @@ def clients_create(name, name_en, client_type, client_id, redirect_uri, post_log
         subject_type="pairwise" if pairwise else "public",
         sector_identifier=sector_identifier, backchannel_logout_uri=backchannel_logout_uri,
         id_token_signed_response_alg=id_token_alg, access_token_ttl=access_token_ttl,
-        refresh_token_ttl=refresh_token_ttl, logo_uri=logo_uri)
+        refresh_token_ttl=refresh_token_ttl, logo_uri=logo_uri,
+        dpop_bound_access_tokens=dpop_bound)
     try:
         with unit_of_work():
             client, secret = clients_service.register_client(spec)
@@ -171,16 +175,19 @@ def _optional(value):
 @click.option("--id-token-alg", default=None)
 @click.option("--access-token-ttl", type=int, default=None, help="Seconds (0: IdP default).")
 @click.option("--refresh-token-ttl", type=int, default=None, help="Seconds (0: IdP default).")
+@click.option("--dpop-bound-access-tokens/--no-dpop-bound-access-tokens", "dpop_bound",
+              default=None, help="Require a DPoP proof at every token request (RFC 9449).")
 @click.option("--json", "as_json", is_flag=True)
 def clients_update(client_id, name, name_en, logo_uri, redirect_uri, post_logout_redirect_uri,
                    backchannel_logout_uri, grant_type, scope, auth_method, jwks_uri, jwks_file,
                    first_party, pairwise, sector_identifier, resource_server, resource_uri,
-                   id_token_alg, access_token_ttl, refresh_token_ttl, as_json):
+                   id_token_alg, access_token_ttl, refresh_token_ttl, dpop_bound, as_json):
     """Change the options given; everything else stays as it is."""
     changes = {
         "name_fa": name, "name_en": name_en, "scope": scope,
         "token_endpoint_auth_method": auth_method, "first_party": first_party,
         "is_resource_server": resource_server, "id_token_signed_response_alg": id_token_alg,
+        "dpop_bound_access_tokens": dpop_bound,
     }
     changes = {k: v for k, v in changes.items() if v is not None}
     for key, value in (("logo_uri", logo_uri), ("backchannel_logout_uri", backchannel_logout_uri),

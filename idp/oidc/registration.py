@@ -116,6 +116,10 @@ def spec_from_metadata(body) -> ClientSpec:
     jwks = body.get("jwks")
     if jwks is not None and not isinstance(jwks, dict):
         raise _BadMetadata("invalid_client_metadata", "jwks must be a JSON object")
+    dpop_bound = body.get("dpop_bound_access_tokens", False)
+    if not isinstance(dpop_bound, bool):  # RFC 9449 §5.2: a JSON boolean
+        raise _BadMetadata("invalid_client_metadata",
+                           "dpop_bound_access_tokens must be a boolean")
     return ClientSpec(
         name_fa=name_fa, name_en=name_en, client_type=client_type,
         redirect_uris=_strings(body, "redirect_uris"),
@@ -125,7 +129,7 @@ def spec_from_metadata(body) -> ClientSpec:
         token_endpoint_auth_method=method, jwks=jwks, jwks_uri=_string(body, "jwks_uri"),
         id_token_signed_response_alg=_string(body, "id_token_signed_response_alg") or "RS256",
         subject_type=_string(body, "subject_type") or "public",
-        logo_uri=_string(body, "logo_uri"))
+        logo_uri=_string(body, "logo_uri"), dpop_bound_access_tokens=dpop_bound)
 
 
 def client_metadata(client, registration_token: str, secret: str | None = None) -> dict:
@@ -141,6 +145,7 @@ def client_metadata(client, registration_token: str, secret: str | None = None) 
         "scope": client.scope,
         "id_token_signed_response_alg": client.id_token_signed_response_alg,
         "subject_type": client.subject_type,
+        "dpop_bound_access_tokens": bool(client.dpop_bound_access_tokens),
         "registration_access_token": registration_token,
         "registration_client_uri": settings.current().issuer + f"{PATH}/{client.client_id}",
     }
