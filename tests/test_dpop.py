@@ -10,6 +10,9 @@ import base64
 import hashlib
 import json
 import secrets
+from datetime import datetime
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from joserfc import jwt
@@ -520,3 +523,36 @@ def test_the_admin_form_sets_the_flag(app, client, auth):
     assert client.post("/admin/clients/new", data=form).status_code == 200
     assert db.session.scalar(select(Client.dpop_bound_access_tokens)) is True
 
+
+
+def _readme_verifier():
+    """The resource-server example of the README, as written there."""
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = text[text.index("**For a resource server (a portal's API)**"):]
+    start = section.index("```python\n") + len("```python\n")
+    code = section[start:section.index("\n```", start)]
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 (our own README)
+    return namespace["verify_dpop"]
+
+
+def test_the_readme_resource_server_example_checks_the_proof(app, client, clock, oidc, ec,
+                                                             other):
+    """The README's example accepts a proof of the token's key and refuses another key's,
+    a replay, and a proof for another token."""
+    verify = _readme_verifier()
+    token = bound_tokens(oidc, clock, ec)["access_token"]
+    claims = oidc.decode(token).claims
+    url = "https://api.example.ir/pensions"
+
+    def request(holder, access=token, **kwargs):
+        return SimpleNamespace(method="GET", base_url=url, headers={
+            "DPoP": holder.proof(SimpleNamespace(now=datetime.now), "GET", url, token=access,
+                                 **kwargs)})
+
+    seen: set = set()
+    good = request(ec, jti="one")
+    verify(good, claims, token, seen)
+    for bad in (request(other), good, request(ec, access=token + "x")):
+        with pytest.raises(AssertionError):
+            verify(bad, claims, token, seen)
