@@ -222,8 +222,8 @@ def _check_claims(claims: dict, method: str, path: str, access_token: str | None
         raise ProofError("The DPoP proof's htu does not match the request URL.")
     iat = claims.get("iat")
     moment = now().timestamp()
-    if not isinstance(iat, int) or isinstance(iat, bool):
-        raise ProofError("The DPoP proof needs an integer iat.")
+    if not isinstance(iat, int | float) or isinstance(iat, bool):
+        raise ProofError("The DPoP proof needs a numeric iat.")
     if iat < moment - settings.current().dpop_iat_window:
         raise ProofError("The DPoP proof is too old.")
     if iat > moment + FUTURE_LEEWAY:
