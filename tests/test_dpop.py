@@ -23,6 +23,7 @@ from idp.clients import dcr
 from idp.extensions import db
 from idp.models import AuthorizationCode, Client, TokenFamily
 from idp.oidc import dpop
+from idp.settings import SettingsError
 
 from .factories import auth_params, make_client, make_portal, make_user, query_of
 
@@ -556,3 +557,10 @@ def test_the_readme_resource_server_example_checks_the_proof(app, client, clock,
     for bad in (request(other), good, request(ec, access=token + "x")):
         with pytest.raises(AssertionError):
             verify(bad, claims, token, seen)
+
+
+@pytest.mark.parametrize("name", ["DPOP_IAT_WINDOW", "DPOP_NONCE_LIFETIME"])
+def test_a_non_positive_dpop_period_is_refused_at_start(make_app, name):
+    """A zero window or nonce period would refuse every proof: the app does not start."""
+    with pytest.raises(SettingsError, match=name):
+        make_app(**{name: 0})
