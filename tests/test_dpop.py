@@ -308,6 +308,10 @@ def test_public_client_refresh_is_bound_to_the_key(app, client, clock, oidc, ec,
     assert renewed.status_code == 200, renewed.json
     assert renewed.json["token_type"] == "DPoP"
     assert oidc.decode(renewed.json["access_token"]).claims["cnf"] == {"jkt": ec.jkt}
+    api, api_secret = make_client(client_type="service", redirect_uris=[], scope="profile",
+                                  is_resource_server=True)
+    seen = introspect(client, api, api_secret, renewed.json["refresh_token"])
+    assert seen["token_type"] == "refresh_token" and seen["cnf"] == {"jkt": ec.jkt}
 
 
 def test_confidential_client_refresh_may_change_key_but_not_drop_dpop(app, client, clock, oidc,
@@ -321,6 +325,7 @@ def test_confidential_client_refresh_may_change_key_but_not_drop_dpop(app, clien
     renewed = refresh(client, rp, secret, body["refresh_token"], other.proof(clock))
     assert renewed.status_code == 200
     assert oidc.decode(renewed.json["access_token"]).claims["cnf"] == {"jkt": other.jkt}
+    assert "cnf" not in introspect(client, rp, secret, renewed.json["refresh_token"])
 
 
 def test_a_bearer_grant_refreshes_as_before(app, client, oidc):
