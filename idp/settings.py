@@ -113,6 +113,10 @@ class Settings:
     oidc_allow_http_loopback: bool = True
     par_expires_in: int = 60  # seconds a pushed authorization request_uri is valid (RFC 9126)
     require_par: bool = False  # every client must push its authorization requests (RFC 9126 §6)
+    # --- DPoP (RFC 9449) ---------------------------------------------------------------
+    dpop_iat_window: int = 60  # seconds a DPoP proof stays acceptable after its iat
+    dpop_nonce_required: bool = False  # demand a server nonce in every proof (§8, §9)
+    dpop_nonce_lifetime: int = 300  # seconds per nonce period; a nonce lasts one to two
     # --- SSO session ---------------------------------------------------------------
     session_cookie_name_idp: str = "idp_session"  # cookie name; "__Host-" is prefixed on https
     session_idle_timeout: int = 1800  # seconds of inactivity that end an SSO session

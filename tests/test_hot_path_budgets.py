@@ -12,13 +12,17 @@ from __future__ import annotations
 
 import pytest
 from flask import current_app
+from joserfc.jwk import ECKey
 
 from .factories import make_client, make_portal, make_user
 from .statement_budget import assert_budget, commits, reading, statements
+from .test_dpop import TOKEN_URL, USERINFO_URL, Holder
 
 #: Statements per request, and commits per request (issue 12).
 BUDGETS = {"client_credentials": (2, 1), "refresh": (4, 1), "code": (5, 1),
-           "userinfo": (1, 0), "introspection": (1, 0)}
+           "userinfo": (1, 0), "introspection": (1, 0),
+           # DPoP (RFC 9449) adds the proof's jti, committed on its own (a failure record).
+           "code_dpop": (6, 2), "userinfo_dpop": (2, 1)}
 
 
 # Test data is read before counting: touching an expired ORM row (``rp.client_id`` after a
@@ -116,3 +120,46 @@ def test_code_exchange_budget(app, client, oidc):
     response, seen, committed = call()
     check(response, seen, committed, "code")
     assert response.json["id_token"] and response.json["refresh_token"]
+
+
+def test_dpop_code_exchange_budget(app, client, clock, oidc):
+    """A code exchange with a DPoP proof: the Bearer statements plus the jti insert."""
+    holder = Holder(ECKey.generate_key("P-256"), "ES256")
+    rp, secret = make_portal(first_party=True)
+    auth, redirect_uri = (rp.client_id, secret), rp.redirect_uris[0]
+    oidc.sign_in(make_user())
+
+    def call():
+        code, params = oidc.get_code(rp)
+        proof = holder.proof(clock, "POST", TOKEN_URL)
+        return counted(lambda: client.post("/oauth/token", auth=auth, headers={"DPoP": proof},
+                                           data={"grant_type": "authorization_code",
+                                                 "code": code, "redirect_uri": redirect_uri,
+                                                 "code_verifier": params["_verifier"]}))
+
+    call()
+    response, seen, committed = call()
+    check(response, seen, committed, "code_dpop")
+    assert response.json["token_type"] == "DPoP"
+    assert len([s for s in seen if s.startswith("INSERT INTO used_jtis")]) == 1
+
+
+def test_dpop_userinfo_budget(app, client, clock, oidc):
+    """UserInfo with a DPoP token: the Bearer select plus the proof's jti insert."""
+    holder = Holder(ECKey.generate_key("P-256"), "ES256")
+    rp, secret = make_portal(first_party=True)
+    oidc.sign_in(make_user())
+    code, params = oidc.get_code(rp)
+    access = client.post("/oauth/token", auth=(rp.client_id, secret),
+                         headers={"DPoP": holder.proof(clock, "POST", TOKEN_URL)},
+                         data={"grant_type": "authorization_code", "code": code,
+                               "redirect_uri": rp.redirect_uris[0],
+                               "code_verifier": params["_verifier"]}).json["access_token"]
+
+    def call():
+        proof = holder.proof(clock, "GET", USERINFO_URL, token=access)
+        return client.get("/userinfo", headers={"Authorization": f"DPoP {access}",
+                                                "DPoP": proof})
+
+    response, seen, committed = measured(call)
+    check(response, seen, committed, "userinfo_dpop")

@@ -112,6 +112,7 @@ class ClientForm(Form):
                                    validators=[Optional()])
     refresh_token_ttl = NumberField(_l("عمر توکن نوسازی (ثانیه؛ خالی: پیش‌فرض)"),
                                     validators=[Optional()])
+    dpop_bound_access_tokens = BooleanField(_l("فقط توکن‌های وابسته به کلید (DPoP)"))
 
     def validate_jwks(self, field):
         text = (field.data or "").strip()

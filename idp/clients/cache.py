@@ -67,6 +67,7 @@ class ClientSnapshot:
     enabled: bool
     require_pushed_authorization_requests: bool
     request_object_signing_alg: str | None
+    dpop_bound_access_tokens: bool
 
 
 _FIELDS = tuple(f.name for f in fields(ClientSnapshot))

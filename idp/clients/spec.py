@@ -47,6 +47,8 @@ class ClientSpec:
     refresh_token_ttl: int | None = None
     require_pushed_authorization_requests: bool = False  # RFC 9126 §6
     request_object_signing_alg: str | None = None  # required request-object signature
+    # RFC 9449 §5.2: token requests must carry a DPoP proof (sender-constrained tokens).
+    dpop_bound_access_tokens: bool = False
     client_id: str | None = None
 
 

@@ -61,13 +61,15 @@ clients_cli = AppGroup("clients", help="Client applications (portals).")
 @click.option("--request-object-alg", type=click.Choice(["RS256", "PS256", "ES256"]),
               default=None, help="Require request objects signed with this algorithm "
                                  "(RFC 9101; needs --jwks or --jwks-uri).")
+@click.option("--dpop-bound-access-tokens", "dpop_bound", is_flag=True,
+              help="Require a DPoP proof at every token request (RFC 9449).")
 @click.option("--json", "as_json", is_flag=True,
               help="Print client_id, client_secret and the stored metadata as JSON.")
 def clients_create(name, name_en, client_type, client_id, redirect_uri, post_logout_redirect_uri,
                    grant_type, scope, auth_method, jwks_file, jwks_uri, first_party, pairwise,
                    sector_identifier, resource_server, resource_uri, backchannel_logout_uri,
                    id_token_alg, access_token_ttl, refresh_token_ttl, logo_uri, require_par,
-                   request_object_alg, as_json):
+                   request_object_alg, dpop_bound, as_json):
     """Register a client; its secret is printed this once."""
     try:
         jwks = json.load(jwks_file) if jwks_file else None
@@ -84,7 +86,8 @@ def clients_create(name, name_en, client_type, client_id, redirect_uri, post_log
         id_token_signed_response_alg=id_token_alg, access_token_ttl=access_token_ttl,
         refresh_token_ttl=refresh_token_ttl, logo_uri=logo_uri,
         require_pushed_authorization_requests=require_par,
-        request_object_signing_alg=request_object_alg)
+        request_object_signing_alg=request_object_alg,
+        dpop_bound_access_tokens=dpop_bound)
     try:
         with unit_of_work():
             client, secret = clients_service.register_client(spec)
@@ -183,18 +186,21 @@ def _optional(value):
               help="Accept authorization requests only through /par (RFC 9126).")
 @click.option("--request-object-alg", default=None,
               help='Require request objects signed with RS256, PS256 or ES256 ("" removes it).')
+@click.option("--dpop-bound-access-tokens/--no-dpop-bound-access-tokens", "dpop_bound",
+              default=None, help="Require a DPoP proof at every token request (RFC 9449).")
 @click.option("--json", "as_json", is_flag=True)
 def clients_update(client_id, name, name_en, logo_uri, redirect_uri, post_logout_redirect_uri,
                    backchannel_logout_uri, grant_type, scope, auth_method, jwks_uri, jwks_file,
                    first_party, pairwise, sector_identifier, resource_server, resource_uri,
                    id_token_alg, access_token_ttl, refresh_token_ttl, require_par,
-                   request_object_alg, as_json):
+                   request_object_alg, dpop_bound, as_json):
     """Change the options given; everything else stays as it is."""
     changes = {
         "name_fa": name, "name_en": name_en, "scope": scope,
         "token_endpoint_auth_method": auth_method, "first_party": first_party,
         "is_resource_server": resource_server, "id_token_signed_response_alg": id_token_alg,
         "require_pushed_authorization_requests": require_par,
+        "dpop_bound_access_tokens": dpop_bound,
     }
     changes = {k: v for k, v in changes.items() if v is not None}
     for key, value in (("logo_uri", logo_uri), ("backchannel_logout_uri", backchannel_logout_uri),

@@ -43,17 +43,18 @@ class FoundCode:
 
 def save_code(code: str, *, client_id: str, user_id: int, redirect_uri: str, scope: str,
               nonce: str | None, challenge: str | None, challenge_method: str | None,
-              claims: dict | None, session, resources: list | None = None
-              ) -> AuthorizationCode:
-    """Store a new code (hashed) bound to the SSO session it was issued in."""
+              claims: dict | None, session, resources: list | None = None,
+              dpop_jkt: str | None = None) -> AuthorizationCode:
+    """Store a new code (hashed) bound to the SSO session it was issued in (and to the
+    DPoP key ``dpop_jkt`` names, RFC 9449 §10)."""
     moment = now()
     with unit_of_work():
         row = AuthorizationCode(
             code_hash=sha256(code), client_id=client_id, user_id=user_id,
             redirect_uri=redirect_uri, scope=scope, nonce=nonce, code_challenge=challenge,
             code_challenge_method=challenge_method, claims=claims,
-            resources=resources or None, auth_time=session.auth_time, acr=session.acr,
-            amr=list(session.amr or []), sid=session.sid, created_at=moment,
+            resources=resources or None, dpop_jkt=dpop_jkt, auth_time=session.auth_time,
+            acr=session.acr, amr=list(session.amr or []), sid=session.sid, created_at=moment,
             expires_at=moment + timedelta(seconds=settings.current().oidc_code_ttl))
         db.session.add(row)
         record_session_client(session.id, client_id)

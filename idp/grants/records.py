@@ -56,6 +56,7 @@ class Grant:
     amr: list
     sid: str | None
     revoked_at: datetime | None
+    dpop_jkt: str | None  # RFC 9449: the DPoP key the grant was issued to
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +79,7 @@ class Code:
     sid: str | None
     expires_at: datetime
     used_at: datetime | None
+    dpop_jkt: str | None  # RFC 9449 §10: the key the exchange must prove
 
 
 @dataclass(frozen=True, slots=True)

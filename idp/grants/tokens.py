@@ -53,15 +53,16 @@ _INSERT_REFRESH = insert(_REFRESH)
 
 
 def start_family(*, client_id: str, user_id: int | None, scope: str, code=None,
-                 resources: list | None = None) -> Grant:
+                 resources: list | None = None, dpop_jkt: str | None = None) -> Grant:
     """Open a grant: everything issued from one code (a ``Code`` record) or one
     client-credentials call.
 
-    ``resources`` are the RFC 8707 resource URIs a refresh may ask for again.
+    ``resources`` are the RFC 8707 resource URIs a refresh may ask for again;
+    ``dpop_jkt`` the thumbprint of the DPoP key the grant is issued to (RFC 9449).
     """
     values = {"client_id": client_id, "user_id": user_id, "scope": scope, "claims": None,
               "resources": resources or None, "auth_time": None, "acr": None, "amr": [],
-              "sid": None, "code_id": None, "created_at": now()}
+              "sid": None, "code_id": None, "dpop_jkt": dpop_jkt, "created_at": now()}
     if code is not None:
         values.update(code_id=code.id, claims=code.claims, sid=code.sid,
                       auth_time=code.auth_time, acr=code.acr, amr=list(code.amr or []))
@@ -69,7 +70,7 @@ def start_family(*, client_id: str, user_id: int | None, scope: str, code=None,
     return Grant(id=result.inserted_primary_key[0], client_id=client_id, user_id=user_id,
                  scope=scope, claims=values["claims"], resources=values["resources"],
                  auth_time=values["auth_time"], acr=values["acr"], amr=values["amr"],
-                 sid=values["sid"], revoked_at=None)
+                 sid=values["sid"], revoked_at=None, dpop_jkt=dpop_jkt)
 
 
 def new_refresh_token() -> str:

@@ -44,6 +44,8 @@ class Client(Base):
     resource_uri: Mapped[str | None] = mapped_column(String(500), unique=True)
     access_token_ttl: Mapped[int | None] = mapped_column(Integer)
     refresh_token_ttl: Mapped[int | None] = mapped_column(Integer)
+    # RFC 9449 §5.2: every token request of this client must carry a DPoP proof.
+    dpop_bound_access_tokens: Mapped[bool] = mapped_column(Boolean, default=False)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     # RFC 9126 §6: authorization requests only through the PAR endpoint.
     require_pushed_authorization_requests: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -34,6 +34,8 @@ class AuthorizationCode(Base):
     sid: Mapped[str | None] = mapped_column(String(64))
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]  # set by a conditional UPDATE: single use
+    # RFC 9449 §10: the ``dpop_jkt`` of the authorization request; the exchange must prove it.
+    dpop_jkt: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -56,6 +58,9 @@ class TokenFamily(Base):
     amr: Mapped[list] = mapped_column(JSON, default=list)
     sid: Mapped[str | None] = mapped_column(String(64), index=True)
     revoked_at: Mapped[datetime | None]
+    # RFC 9449: thumbprint of the DPoP key the grant was issued to (its refresh tokens are
+    # bound to it for public clients); ``None``: a bearer grant.
+    dpop_jkt: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -39,7 +39,7 @@ from ..grants import consents
 from ..models import Client
 from ..unit_of_work import set_rollback_only, transactional, unit_of_work
 from . import claims as claims_mod
-from . import par, request_object, resources, storage, tokens
+from . import dpop, par, request_object, resources, storage, tokens
 from .grants import AUTH_METHODS
 from .server import oauth_server
 
@@ -47,7 +47,7 @@ from .server import oauth_server
 PARAMS = ("response_type", "client_id", "redirect_uri", "scope", "state", "nonce", "prompt",
           "max_age", "login_hint", "ui_locales", "acr_values", "id_token_hint", "claims",
           "code_challenge", "code_challenge_method", "response_mode", "display", "request",
-          "request_uri")
+          "request_uri", "dpop_jkt")
 #: The largest ``max_age`` accepted (seconds, about 68 years); larger is invalid_request.
 MAX_AGE_MAX = 2**31 - 1
 #: The longest value of any authorization parameter (an id_token_hint is ~1-2 KB).
@@ -425,6 +425,9 @@ def _check_oidc(params: dict, client, grant) -> Checked:
         raise InvalidRequestError("request and request_uri cannot be nested.")
     if params.get("response_mode", "query") != "query":
         raise InvalidRequestError("Only response_mode=query is supported.")
+    if "dpop_jkt" in params and not dpop.valid_jkt(params["dpop_jkt"]):
+        # RFC 9449 §10: the base64url SHA-256 JWK thumbprint of the client's DPoP key.
+        raise InvalidRequestError("dpop_jkt must be a JWK SHA-256 thumbprint (base64url).")
     prompts = set(params.get("prompt", "").split())
     if "none" in prompts and len(prompts) > 1:
         raise InvalidRequestError("prompt=none cannot be combined with other values.")

@@ -19,8 +19,9 @@ from ..clients import cache as client_cache
 from ..extensions import now
 from ..grants import tokens as grant_tokens
 from . import claims as claims_mod
-from . import storage, tokens
+from . import dpop, storage, tokens
 from .grants import AUTH_METHODS, SECRET_METHODS
+from .metadata import PATHS
 
 
 class IssuedToken(TokenMixin):
@@ -126,15 +127,19 @@ class IntrospectionEndpoint(_HintIsOnlyAHint, _IntrospectionEndpoint):
     def introspect_token(self, token):
         client = storage.OAuthClient(token.client_row)
         if token.kind == "access_token":
-            return {"active": True, "token_type": "Bearer", **{
+            # RFC 9449 §6.2: a DPoP-bound token's type and key confirmation.
+            bound = "cnf" in token.claims
+            return {"active": True, "token_type": "DPoP" if bound else "Bearer", **{
                 k: token.claims[k] for k in ("scope", "client_id", "sub", "aud", "iss", "exp",
-                                             "iat", "jti") if k in token.claims}}
+                                             "iat", "jti", "cnf") if k in token.claims}}
         body = {"active": True, "token_type": "refresh_token", "scope": token.family.scope,
                 "client_id": client.client_id, "iss": tokens.issuer(),
                 "exp": tokens.timestamp(token.refresh.expires_at),
                 "iat": tokens.timestamp(token.refresh.created_at)}
         if token.user is not None:
             body["sub"] = claims_mod.subject(token.user, client)
+        if token.family.dpop_jkt and client.is_public:
+            body["cnf"] = {"jkt": token.family.dpop_jkt}  # bound only for public clients
         return body
 
 
@@ -146,8 +151,10 @@ class MissingTokenError(OAuth2Error):
     status_code = 401
 
     def get_headers(self):
-        return super().get_headers() + [("WWW-Authenticate",
-                                         f'Bearer realm="{tokens.issuer()}"')]
+        # RFC 9449 §7.1: both schemes are offered, each with its own challenge.
+        return super().get_headers() + [
+            ("WWW-Authenticate", f'Bearer realm="{tokens.issuer()}"'),
+            ("WWW-Authenticate", f'DPoP algs="{" ".join(dpop.ALGORITHMS)}"')]
 
 
 class ScopeError(InsufficientScopeError):
@@ -181,26 +188,67 @@ class AccessTokenValidator(BearerTokenValidator):
             raise ScopeError()
 
 
+class DPoPTokenValidator(AccessTokenValidator):
+    """``Authorization: DPoP <token>`` (RFC 9449 §7): the same token checks; the proof is
+    checked by ``Protector.validate_request``, which holds the token string for ``ath``."""
+
+    TOKEN_TYPE = "dpop"
+
+    def validate_token(self, token, scopes, request):
+        if token is None:
+            raise dpop.ResourceChallenge("invalid_token", "The access token is not valid.")
+        if self.scope_insufficient(token.get_scope(), scopes):
+            raise dpop.ResourceChallenge("insufficient_scope", "The openid scope is needed.")
+
+
 class Protector(ResourceProtector):
-    """Bearer tokens in the header, or in a form body (RFC 6750 §2.2)."""
+    """Bearer tokens in the header or a form body (RFC 6750 §2.2), and DPoP-bound tokens
+    with their proof (RFC 9449 §7). A DPoP-bound token never works as a bearer token."""
 
     def parse_request_authorization(self, request):
-        validator = self.get_token_validator("bearer")
         header = request.headers.get("Authorization")
         if not header:
             if flask_request.method == "POST" and flask_request.form.get("access_token") \
                     and flask_request.mimetype == "application/x-www-form-urlencoded":
-                return validator, flask_request.form["access_token"]
+                return self.get_token_validator("bearer"), flask_request.form["access_token"]
             raise MissingTokenError()
         scheme, _, value = header.partition(" ")
+        if scheme.lower() == "dpop" and value.strip():
+            return self.get_token_validator("dpop"), value.strip()
         if scheme.lower() != "bearer" or not value.strip():
             raise InvalidTokenError(realm=tokens.issuer())
-        return validator, value.strip()
+        return self.get_token_validator("bearer"), value.strip()
+
+    def validate_request(self, scopes, request, **kwargs):
+        validator, token_string = self.parse_request_authorization(request)
+        token = validator.authenticate_token(token_string)
+        validator.validate_token(token, scopes, request, **kwargs)
+        bound = (token.claims.get("cnf") or {}).get("jkt")
+        if validator.TOKEN_TYPE != "dpop":
+            if bound:
+                # RFC 9449 §7.2: a DPoP-bound token presented as a bearer token.
+                raise dpop.ResourceChallenge("invalid_token",
+                                             "A DPoP-bound token needs the DPoP scheme.")
+            return token
+        if not bound:
+            raise dpop.ResourceChallenge("invalid_token", "The access token is not DPoP-bound.")
+        try:
+            proof = dpop.verify_proof(flask_request.headers.getlist(dpop.HEADER),
+                                      method=flask_request.method,
+                                      path=PATHS["userinfo_endpoint"],
+                                      access_token=token_string)
+        except dpop.ProofError as e:
+            raise e.at_resource() from e
+        if proof.jkt != bound:
+            raise dpop.ResourceChallenge("invalid_dpop_proof",
+                                         "The DPoP proof is made with another key.")
+        return token
 
 
 def make_protector() -> Protector:
     protector = Protector()
     protector.register_token_validator(AccessTokenValidator())
+    protector.register_token_validator(DPoPTokenValidator())
     return protector
 
 

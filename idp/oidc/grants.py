@@ -34,7 +34,7 @@ from ..extensions import now
 from ..grants import codes
 from ..grants import tokens as grant_tokens
 from . import claims as claims_mod
-from . import resources, storage, tokens
+from . import dpop, resources, storage, tokens
 from .metadata import PATHS
 from .outbound import OutboundError, http
 
@@ -135,10 +135,23 @@ class ResourceIndicators:
 
     def generate_token(self, user=None, scope=None, grant_type=None, expires_in=None,
                        include_refresh_token=True):
+        proof = getattr(self.request, "dpop_proof", None)
         return tokens.generate_token(grant_type or self.GRANT_TYPE, self.request.client,
                                      user=user, scope=scope, expires_in=expires_in,
                                      include_refresh_token=include_refresh_token,
-                                     resources=getattr(self.request, "resources", None))
+                                     resources=getattr(self.request, "resources", None),
+                                     jkt=proof.jkt if proof else None)
+
+    def proof_jkt(self) -> str | None:
+        """The DPoP key of this token request (RFC 9449 §5), after the client's policy:
+        a client registered with ``dpop_bound_access_tokens`` must send a proof.
+
+        :raises InvalidDPoPProofError: when the client requires DPoP and sent no proof.
+        """
+        proof = getattr(self.request, "dpop_proof", None)
+        if proof is None and dpop.dpop_required(self.request.client):
+            raise dpop.InvalidDPoPProofError(description="This client must send a DPoP proof.")
+        return proof.jkt if proof else None
 
 
 class AuthorizationCodeGrant(ResourceIndicators, grants.AuthorizationCodeGrant):
@@ -154,13 +167,18 @@ class AuthorizationCodeGrant(ResourceIndicators, grants.AuthorizationCodeGrant):
             nonce=data.get("nonce"), challenge=challenge,
             challenge_method="S256" if challenge else None,
             claims=request.claims_request, session=request.sso_session,
-            resources=getattr(request, "resources", None))
+            resources=getattr(request, "resources", None), dpop_jkt=data.get("dpop_jkt"))
 
     def validate_token_request(self):
         super().validate_token_request()
-        # Before the code is used: a refused resource leaves the code for a corrected retry.
-        granted = self.request.authorization_code.row.resources
-        self.request.resources = resources.narrow(self.requested_resources(), granted)
+        # Before the code is used: a refused resource or proof leaves the code for a
+        # corrected retry.
+        row = self.request.authorization_code.row
+        jkt = self.proof_jkt()
+        if row.dpop_jkt and row.dpop_jkt != jkt:
+            # RFC 9449 §10: the code is bound to the key dpop_jkt named at /authorize.
+            raise InvalidGrantError("The DPoP proof's key is not the one the code is bound to.")
+        self.request.resources = resources.narrow(self.requested_resources(), row.resources)
 
     def query_authorization_code(self, code, client):
         # One select: the code, whether its sign-in ended, and its citizen.
@@ -187,9 +205,11 @@ class AuthorizationCodeGrant(ResourceIndicators, grants.AuthorizationCodeGrant):
         if not codes.consume_code(row):
             storage.revoke_code_grants(row)
             raise InvalidGrantError("The authorization code was already used.")
+        proof = self.request.dpop_proof
         self.request.family = grant_tokens.start_family(
             client_id=self.request.client.client_id, user_id=row.user_id, scope=row.scope,
-            code=row, resources=row.resources or self.request.resources)
+            code=row, resources=row.resources or self.request.resources,
+            dpop_jkt=proof.jkt if proof else None)
         return authorization_code.user
 
     def delete_authorization_code(self, authorization_code):
@@ -202,8 +222,18 @@ class RefreshTokenGrant(ResourceIndicators, grants.RefreshTokenGrant):
 
     def validate_token_request(self):
         super().validate_token_request()
+        family = self.request.refresh_token.family
+        jkt = self.proof_jkt()
+        if family.dpop_jkt and (jkt is None or (
+                self.request.client.is_public and jkt != family.dpop_jkt)):
+            # RFC 9449 §5: a public client's refresh token is bound to its DPoP key. A
+            # confidential client authenticates, so it may change keys, but a grant begun
+            # with DPoP never falls back to bearer tokens. (Refused here: the rotation
+            # rolls back with the request.)
+            raise InvalidGrantError("The refresh token is bound to a DPoP key; "
+                                    "send a proof made with it.")
         # RFC 8707 §2.2: a refresh may narrow the audience, never widen the grant.
-        granted = self.request.refresh_token.family.resources
+        granted = family.resources
         self.request.resources = resources.narrow(self.requested_resources(), granted,
                                                   widen=False)
 
@@ -244,11 +274,12 @@ class ClientCredentialsGrant(ResourceIndicators, grants.ClientCredentialsGrant):
             wanted = allowed
         self.request.scope = " ".join(sorted(wanted))
         self.request.resources = resources.narrow(self.requested_resources(), None)
+        self.request.dpop_jkt = self.proof_jkt()
 
     def create_token_response(self):
         self.request.family = grant_tokens.start_family(
             client_id=self.request.client.client_id, user_id=None, scope=self.request.scope,
-            resources=self.request.resources)
+            resources=self.request.resources, dpop_jkt=self.request.dpop_jkt)
         token = self.generate_token(scope=self.request.scope, include_refresh_token=False)
         self.save_token(token)
         return 200, token, self.TOKEN_RESPONSE_HEADER

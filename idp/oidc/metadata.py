@@ -6,6 +6,9 @@ import json
 
 from ..settings import Settings
 
+#: DPoP proof algorithms (kept here so discovery needs no JOSE import; ``dpop`` uses it).
+DPOP_ALGORITHMS = ("ES256", "RS256", "PS256", "EdDSA", "Ed25519")
+
 SCOPE_CLAIMS = {
     "openid": ["sub"],
     "profile": ["name", "given_name", "family_name", "gender", "birthdate", "locale"],
@@ -53,6 +56,8 @@ def build(cfg: Settings) -> dict:
         "revocation_endpoint_auth_signing_alg_values_supported": ["RS256", "ES256"],
         "introspection_endpoint_auth_signing_alg_values_supported": ["RS256", "ES256"],
         "code_challenge_methods_supported": ["S256"],
+        # RFC 9449 §5.1: the algorithms accepted in DPoP proofs.
+        "dpop_signing_alg_values_supported": list(DPOP_ALGORITHMS),
         "claims_parameter_supported": True,
         # Initiating User Registration via OpenID Connect 1.0 §4: "create" must be listed.
         "prompt_values_supported": ["none", "login", "consent", "select_account", "create"],

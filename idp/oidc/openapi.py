@@ -69,7 +69,7 @@ SCHEMAS = {
     "Token": {
         "type": "object", "required": ["access_token", "token_type", "expires_in"],
         "properties": {
-            "access_token": _STR, "token_type": {"type": "string", "const": "Bearer"},
+            "access_token": _STR, "token_type": {"enum": ["Bearer", "DPoP"]},
             "expires_in": {"type": "integer", "minimum": 0}, "refresh_token": _STR,
             "id_token": _STR, "scope": _STR,
         },
@@ -80,6 +80,7 @@ SCHEMAS = {
             "active": {"type": "boolean"}, "token_type": _STR, "scope": _STR,
             "client_id": _STR, "sub": _STR, "aud": {"type": ["string", "array"]},
             "iss": _STR, "exp": _INT, "iat": _INT, "jti": _STR,
+            "cnf": {"type": "object", "properties": {"jkt": _STR}},  # RFC 9449 §6.2
         },
     },
     "UserInfo": {

@@ -120,6 +120,10 @@ def spec_from_metadata(body) -> ClientSpec:
     if not isinstance(require_par, bool):
         raise _BadMetadata("invalid_client_metadata",
                            "require_pushed_authorization_requests must be a boolean")
+    dpop_bound = body.get("dpop_bound_access_tokens", False)
+    if not isinstance(dpop_bound, bool):  # RFC 9449 §5.2: a JSON boolean
+        raise _BadMetadata("invalid_client_metadata",
+                           "dpop_bound_access_tokens must be a boolean")
     return ClientSpec(
         name_fa=name_fa, name_en=name_en, client_type=client_type,
         redirect_uris=_strings(body, "redirect_uris"),
@@ -130,7 +134,8 @@ def spec_from_metadata(body) -> ClientSpec:
         id_token_signed_response_alg=_string(body, "id_token_signed_response_alg") or "RS256",
         subject_type=_string(body, "subject_type") or "public",
         logo_uri=_string(body, "logo_uri"), require_pushed_authorization_requests=require_par,
-        request_object_signing_alg=_string(body, "request_object_signing_alg"))
+        request_object_signing_alg=_string(body, "request_object_signing_alg"),
+        dpop_bound_access_tokens=dpop_bound)
 
 
 def client_metadata(client, registration_token: str, secret: str | None = None) -> dict:
@@ -147,6 +152,7 @@ def client_metadata(client, registration_token: str, secret: str | None = None) 
         "id_token_signed_response_alg": client.id_token_signed_response_alg,
         "subject_type": client.subject_type,
         "require_pushed_authorization_requests": client.require_pushed_authorization_requests,
+        "dpop_bound_access_tokens": bool(client.dpop_bound_access_tokens),
         "registration_access_token": registration_token,
         "registration_client_uri": settings.current().issuer + f"{PATH}/{client.client_id}",
     }

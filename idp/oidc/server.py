@@ -16,7 +16,7 @@ from werkzeug.datastructures import MultiDict
 from .. import settings
 from ..settings import SettingsError
 from ..unit_of_work import set_rollback_only, unit_of_work
-from . import errors, grants, storage, tokens
+from . import dpop, errors, grants, storage, tokens
 from .endpoints import (
     EndSessionEndpoint,
     IntrospectionEndpoint,
@@ -24,7 +24,7 @@ from .endpoints import (
     UserInfoEndpoint,
     make_protector,
 )
-from .metadata import SCOPE_CLAIMS
+from .metadata import PATHS, SCOPE_CLAIMS
 
 
 class _IssuerRequest(OAuth2Request):
@@ -94,11 +94,31 @@ class IdpAuthorizationServer(AuthorizationServer):
         An error answer rolls back whatever the request wrote (a used code, a rotated
         refresh token); what must outlive it (a replay's revocation, a client assertion's
         ``jti``) was committed on its own by a failure record.
+
+        A ``DPoP`` header is verified first (RFC 9449 §5): the grants find the proof on
+        the request as ``dpop_proof`` (``None`` without one) and bind what they issue.
         """
+        oauth_request = self.create_oauth2_request(request)
+        oauth_request.dpop_proof = None
+        proofs = flask_request.headers.getlist(dpop.HEADER)
+        if proofs:
+            try:
+                oauth_request.dpop_proof = dpop.verify_proof(
+                    proofs, method=flask_request.method, path=PATHS["token_endpoint"])
+            except dpop.ProofError as e:
+                return self._with_nonce(self.handle_error_response(
+                    oauth_request, e.at_token_endpoint()))
         with unit_of_work():
-            response = super().create_token_response(request)
+            response = super().create_token_response(oauth_request)
             if response.status_code != 200:
                 set_rollback_only()
+        return self._with_nonce(response) if proofs else response
+
+    @staticmethod
+    def _with_nonce(response):
+        # RFC 9449 §8.2: a fresh nonce may ride on any answer; clients keep the newest.
+        if settings.current().dpop_nonce_required:
+            response.headers[dpop.NONCE_HEADER] = dpop.current_nonce()
         return response
 
     def load_config(self, config):
@@ -160,10 +180,14 @@ def _redact_authlib_logs() -> None:
 def init_app(app) -> None:
     """Build the app's authorization server: grants, client auth, endpoints.
 
-    :raises SettingsError: when ``OIDC_ACCESS_TOKEN_ALG`` names no signing algorithm.
+    :raises SettingsError: when ``OIDC_ACCESS_TOKEN_ALG`` names no signing algorithm, or a
+        DPoP period is not positive.
     """
-    if settings.of(app).oidc_access_token_alg not in tokens.ALGORITHMS:
+    cfg = settings.of(app)
+    if cfg.oidc_access_token_alg not in tokens.ALGORITHMS:
         raise SettingsError(f"OIDC_ACCESS_TOKEN_ALG must be one of {tokens.ALGORITHMS}")
+    if cfg.dpop_iat_window <= 0 or cfg.dpop_nonce_lifetime <= 0:
+        raise SettingsError("DPOP_IAT_WINDOW and DPOP_NONCE_LIFETIME must be positive")
     server = IdpAuthorizationServer()
     server.init_app(app, query_client=storage.find_client, save_token=tokens.save_token)
     server.register_extension(server.issuer_parameter)

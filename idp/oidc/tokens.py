@@ -88,14 +88,16 @@ def verify(token: str, typ: str | None = None, check_exp: bool = True) -> tuple[
 
 
 def access_token(*, client, sub: str, scope: str, ttl: int,
-                 resources: list[str] | None = None) -> tuple[str, dict]:
+                 resources: list[str] | None = None, jkt: str | None = None
+                 ) -> tuple[str, dict]:
     """Return a JWT access token (RFC 9068 §2.2) and its claims, signed with
     ``OIDC_ACCESS_TOKEN_ALG`` (RS256 unless set: RFC 9068 §2.1 requires resource servers to
     support RS256, not ES256).
 
     ``aud`` is the requested resource (RFC 8707; a list for several). Without one it is
     the client itself: the IdP's own UserInfo endpoint accepts the token, and a resource
-    server that trusts the client checks the ``client_id`` and ``scope``.
+    server that trusts the client checks the ``client_id`` and ``scope``. ``jkt`` binds
+    the token to a DPoP key (RFC 9449 §6.1: ``cnf.jkt``).
     """
     issued = timestamp()
     aud = (resources[0] if len(resources) == 1 else list(resources)) if resources \
@@ -103,20 +105,24 @@ def access_token(*, client, sub: str, scope: str, ttl: int,
     claims = {"iss": issuer(), "sub": sub, "aud": aud,
               "client_id": client.client_id, "scope": scope, "jti": new_jti(),
               "iat": issued, "exp": issued + ttl}
+    if jkt:
+        claims["cnf"] = {"jkt": jkt}
     return sign(claims, settings.current().oidc_access_token_alg, ACCESS_TOKEN_TYP), claims
 
 
 def generate_token(grant_type, client, user=None, scope=None, expires_in=None,
-                   include_refresh_token=True, resources=None):
+                   include_refresh_token=True, resources=None, jkt=None):
     """The token generator: RFC 9068 JWT access token, opaque refresh token.
 
-    ``resources`` (RFC 8707) become the access token's ``aud``; grants pass them.
+    ``resources`` (RFC 8707) become the access token's ``aud``; grants pass them, and
+    ``jkt``, the thumbprint of a DPoP proof's key, which makes it a ``DPoP`` token.
     """
     ttl = expires_in or client.access_token_ttl or settings.current().oidc_access_token_ttl
     sub = claims.subject(user, client) if user is not None else client.client_id
     access, _ = access_token(client=client, sub=sub, scope=scope or "", ttl=ttl,
-                             resources=resources)
-    token = {"token_type": "Bearer", "access_token": access, "expires_in": ttl}
+                             resources=resources, jkt=jkt)
+    token = {"token_type": "DPoP" if jkt else "Bearer", "access_token": access,
+             "expires_in": ttl}
     if scope:
         token["scope"] = scope
     if include_refresh_token:

@@ -183,7 +183,10 @@ def _cors(response):
     # Bearer/JSON endpoints used by browser apps; no cookies are involved, so "*" is safe.
     if request.endpoint in _CORS_ENDPOINTS:
         response.headers["Access-Control-Allow-Origin"] = "*"
+        # RFC 9449: browser apps send DPoP proofs and read the nonce and the challenge.
+        response.headers["Access-Control-Expose-Headers"] = "DPoP-Nonce, WWW-Authenticate"
         if request.method == "OPTIONS":
-            response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
+            response.headers["Access-Control-Allow-Headers"] = \
+                "Authorization, Content-Type, DPoP"
             response.headers["Access-Control-Max-Age"] = "600"
     return response
