@@ -93,6 +93,13 @@ class ClientForm(Form):
                            filters=[_strip])
     id_token_signed_response_alg = SelectField(_l("الگوریتم امضای توکن شناسه"),
                                                choices=[C("RS256", "RS256"), C("ES256", "ES256")])
+    introspection_signed_response_alg = SelectField(
+        _l("الگوریتم امضای پاسخ introspection"),
+        choices=[C("", _l("امضا نشود (JSON)")), C("RS256", "RS256"), C("ES256", "ES256")],
+        default="")
+    profile = SelectField(_l("نمایه امنیتی"), choices=[
+        C("", _l("بدون نمایه")), C("fapi2", _l("FAPI 2.0 (PKCE، private_key_jwt، کد ۶۰ ثانیه‌ای)"))],
+        default="")
     first_party = BooleanField(_l("برنامه خودی (بدون صفحه رضایت)"))
     subject_type = SelectField(_l("شناسه کاربر"), choices=[
         C("public", _l("یکسان برای همه برنامه‌ها (public)")),
@@ -138,7 +145,8 @@ class ClientForm(Form):
             data[name] = [line.strip() for line in (data[name] or "").splitlines()
                           if line.strip()]
         for name in ("logo_uri", "backchannel_logout_uri", "jwks_uri", "sector_identifier",
-                     "token_endpoint_auth_method", "resource_uri"):
+                     "token_endpoint_auth_method", "resource_uri",
+                     "introspection_signed_response_alg", "profile"):
             data[name] = data[name] or None
         data["scope"] = " ".join(data["scope"] or [])
         data["grant_types"] = list(data["grant_types"] or [])

@@ -43,9 +43,12 @@ class FoundCode:
 
 def save_code(code: str, *, client_id: str, user_id: int, redirect_uri: str, scope: str,
               nonce: str | None, challenge: str | None, challenge_method: str | None,
-              claims: dict | None, session, resources: list | None = None
-              ) -> AuthorizationCode:
-    """Store a new code (hashed) bound to the SSO session it was issued in."""
+              claims: dict | None, session, resources: list | None = None,
+              ttl: int | None = None) -> AuthorizationCode:
+    """Store a new code (hashed) bound to the SSO session it was issued in.
+
+    ``ttl``: its lifetime in seconds (default ``OIDC_CODE_TTL``).
+    """
     moment = now()
     with unit_of_work():
         row = AuthorizationCode(
@@ -54,7 +57,8 @@ def save_code(code: str, *, client_id: str, user_id: int, redirect_uri: str, sco
             code_challenge_method=challenge_method, claims=claims,
             resources=resources or None, auth_time=session.auth_time, acr=session.acr,
             amr=list(session.amr or []), sid=session.sid, created_at=moment,
-            expires_at=moment + timedelta(seconds=settings.current().oidc_code_ttl))
+            expires_at=moment + timedelta(
+                seconds=settings.current().oidc_code_ttl if ttl is None else ttl))
         db.session.add(row)
         record_session_client(session.id, client_id)
     return row

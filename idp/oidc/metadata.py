@@ -49,6 +49,8 @@ def build(cfg: Settings) -> dict:
         # RFC 8414 §2: required wherever private_key_jwt is listed.
         "revocation_endpoint_auth_signing_alg_values_supported": ["RS256", "ES256"],
         "introspection_endpoint_auth_signing_alg_values_supported": ["RS256", "ES256"],
+        # RFC 9701 §7: algorithms of signed introspection answers.
+        "introspection_signing_alg_values_supported": ["RS256", "ES256"],
         "code_challenge_methods_supported": ["S256"],
         "claims_parameter_supported": True,
         # Initiating User Registration via OpenID Connect 1.0 §4: "create" must be listed.
