@@ -3,6 +3,7 @@ docs/FAPI2.md refused and accepted."""
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 
@@ -287,6 +288,25 @@ def test_fapi2_assertion_must_not_be_rs256(app, client, clock, oidc, key):
     code, params = oidc.get_code(rp)
     wrong = exchange(oidc, rp, rsa, clock, code, params)
     assert wrong.json["error"] == "invalid_client"
+    assert exchange(oidc, rp, key, clock, code, params).status_code == 200
+
+
+def test_fapi2_unsigned_assertion_is_refused(app, client, clock, oidc, key):
+    """§5.4.1 (1.3): an ``alg: none`` client assertion is never accepted."""
+    rp = make_fapi2(key)
+    oidc.sign_in(make_user())
+    code, params = oidc.get_code(rp)
+
+    def part(data: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+    issued = int(clock.now().timestamp())
+    unsigned = ".".join([part({"alg": "none"}), part({
+        "iss": rp.client_id, "sub": rp.client_id, "aud": ISSUER, "jti": "j-none",
+        "iat": issued, "exp": issued + 60}), ""])
+    response = oidc.exchange(rp, None, code, params, client_id=rp.client_id,
+                             client_assertion_type=ASSERTION_TYPE, client_assertion=unsigned)
+    assert response.json["error"] == "invalid_client"
     assert exchange(oidc, rp, key, clock, code, params).status_code == 200
 
 
