@@ -27,6 +27,7 @@ MESSAGES: dict[str, str] = {
     "scope_invalid": "دامنه دسترسی (scope) نامعتبر است.",
     "id_token_alg_invalid": "الگوریتم امضای توکن شناسه باید RS256 یا ES256 باشد.",
     "introspection_alg_invalid": "الگوریتم امضای پاسخ introspection باید RS256 یا ES256 باشد (یا خالی).",
+    "authorization_alg_invalid": "الگوریتم امضای پاسخ مجوز (JARM) باید RS256 یا ES256 باشد (یا خالی).",
     "profile_invalid": "نمایه امنیتی باید خالی یا fapi2 باشد.",
     "fapi2_public_client": "نمایه FAPI 2.0 فقط برای برنامه‌های محرمانه است، نه برنامه‌های عمومی.",
     "fapi2_auth_method": "برنامه‌های نمایه FAPI 2.0 باید با private_key_jwt احراز هویت شوند.",

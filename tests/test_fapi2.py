@@ -195,13 +195,15 @@ def test_fapi2_only_response_type_code(app, client, oidc, key, response_type):
     assert answer["error"] == "unsupported_response_type"
 
 
-@pytest.mark.parametrize("mode", ["fragment", "form_post", "jwt"])
+@pytest.mark.parametrize("mode", ["fragment", "form_post"])
 def test_fapi2_response_mode_is_query(app, client, oidc, key, mode):
-    """Codes travel only in the query (no fragment or form_post response)."""
+    """The code travels in the query (or signed, JARM's ``jwt``), never in a fragment or
+    an unsigned form post."""
     rp = make_fapi2(key)
     oidc.sign_in(make_user())
     response = oidc.authorize(auth_params(rp, response_mode=mode))
     assert query_of(response)["error"] == "invalid_request"
+    assert "response" in query_of(oidc.authorize(auth_params(rp, response_mode="jwt")))
 
 
 def test_fapi2_nonce_of_64_characters(app, client, clock, oidc, key):

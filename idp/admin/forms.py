@@ -97,6 +97,10 @@ class ClientForm(Form):
         _l("الگوریتم امضای پاسخ introspection"),
         choices=[C("", _l("امضا نشود (JSON)")), C("RS256", "RS256"), C("ES256", "ES256")],
         default="")
+    authorization_signed_response_alg = SelectField(
+        _l("الگوریتم امضای پاسخ مجوز (JARM)"),
+        choices=[C("", _l("پیش‌فرض (RS256؛ ES256 برای FAPI 2.0)")), C("RS256", "RS256"),
+                 C("ES256", "ES256")], default="")
     profile = SelectField(_l("نمایه امنیتی"), choices=[
         C("", _l("بدون نمایه")), C("fapi2", _l("FAPI 2.0 (PKCE، private_key_jwt، کد ۶۰ ثانیه‌ای)"))],
         default="")
@@ -146,7 +150,8 @@ class ClientForm(Form):
                           if line.strip()]
         for name in ("logo_uri", "backchannel_logout_uri", "jwks_uri", "sector_identifier",
                      "token_endpoint_auth_method", "resource_uri",
-                     "introspection_signed_response_alg", "profile"):
+                     "introspection_signed_response_alg", "authorization_signed_response_alg",
+                     "profile"):
             data[name] = data[name] or None
         data["scope"] = " ".join(data["scope"] or [])
         data["grant_types"] = list(data["grant_types"] or [])

@@ -58,6 +58,7 @@ class ClientSnapshot:
     jwks_uri: str | None
     id_token_signed_response_alg: str
     introspection_signed_response_alg: str | None
+    authorization_signed_response_alg: str | None
     profile: str | None
     first_party: bool
     subject_type: str

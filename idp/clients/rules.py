@@ -14,6 +14,7 @@ from ..errors import DomainError
 from .keys import check_jwks
 from .spec import (
     AUTH_METHODS,
+    AUTHORIZATION_ALGS,
     GRANT_ORDER,
     GRANTS_BY_TYPE,
     ID_TOKEN_ALGS,
@@ -163,8 +164,9 @@ def _validate_profile(spec: ClientSpec) -> None:
             raise DomainError("fapi2_redirect_uri", field="redirect_uris", uri=uri)
     if spec.id_token_signed_response_alg not in FAPI2_SIGNING_ALGS:
         raise DomainError("fapi2_alg", field="id_token_signed_response_alg")
-    if spec.introspection_signed_response_alg not in (None, *FAPI2_SIGNING_ALGS):
-        raise DomainError("fapi2_alg", field="introspection_signed_response_alg")
+    for name in ("introspection_signed_response_alg", "authorization_signed_response_alg"):
+        if getattr(spec, name) not in (None, *FAPI2_SIGNING_ALGS):
+            raise DomainError("fapi2_alg", field=name)
 
 
 def validate(spec: ClientSpec) -> ClientSpec:
@@ -199,6 +201,10 @@ def validate(spec: ClientSpec) -> ClientSpec:
     if spec.introspection_signed_response_alg not in (None, *INTROSPECTION_ALGS):
         raise DomainError("introspection_alg_invalid",
                           field="introspection_signed_response_alg")
+    spec.authorization_signed_response_alg = spec.authorization_signed_response_alg or None
+    if spec.authorization_signed_response_alg not in (None, *AUTHORIZATION_ALGS):
+        raise DomainError("authorization_alg_invalid",
+                          field="authorization_signed_response_alg")
     spec.profile = spec.profile or None
     _validate_profile(spec)
     _validate_subject(spec)

@@ -220,7 +220,8 @@ def client_summary(client: Client) -> dict:
     names = ["client_id", "name_fa", "name_en", "client_type", "logo_uri", "redirect_uris",
              "post_logout_redirect_uris", "backchannel_logout_uri", "grant_types", "scope",
              "token_endpoint_auth_method", "jwks", "jwks_uri", "id_token_signed_response_alg",
-             "introspection_signed_response_alg", "profile", "first_party", "subject_type",
+             "introspection_signed_response_alg", "authorization_signed_response_alg",
+             "profile", "first_party", "subject_type",
              "sector_identifier", "is_resource_server", "resource_uri", "access_token_ttl",
              "refresh_token_ttl", "enabled"]
     data = {name: getattr(client, name) for name in names}

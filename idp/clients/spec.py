@@ -16,6 +16,7 @@ SCOPES = set(SCOPE_ORDER)
 GRANT_ORDER = ("authorization_code", "refresh_token", "client_credentials")
 ID_TOKEN_ALGS = {"RS256", "ES256"}
 INTROSPECTION_ALGS = {"RS256", "ES256"}  # RFC 9701 signed introspection answers
+AUTHORIZATION_ALGS = {"RS256", "ES256"}  # JARM signed authorization responses
 PROFILES = {"fapi2"}  # security profiles a client may be held to (idp.oidc.fapi2)
 # Bounds an operator may give to a client's own token lifetimes, in seconds.
 TTL_RANGES = {"access_token_ttl": (60, 86400), "refresh_token_ttl": (300, 31536000)}
@@ -38,6 +39,7 @@ class ClientSpec:
     jwks_uri: str | None = None
     id_token_signed_response_alg: str | None = None  # RS256, or ES256 for FAPI 2.0
     introspection_signed_response_alg: str | None = None
+    authorization_signed_response_alg: str | None = None
     profile: str | None = None
     first_party: bool = False
     subject_type: str = "public"

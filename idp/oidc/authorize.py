@@ -40,7 +40,7 @@ from ..grants import consents
 from ..models import Client
 from ..unit_of_work import transactional
 from . import claims as claims_mod
-from . import resources, storage, tokens
+from . import jarm, resources, storage, tokens
 from .server import oauth_server
 
 #: The parameters kept when a request is parked; anything else is ignored.
@@ -132,7 +132,7 @@ def start() -> AuthorizeOutcome:
         values = [v for v in request.values.getlist(name) if v]
         if values:
             params[name] = values
-    return _run(params, None, None)
+    return _respond(_run(params, None, None), params)
 
 
 @transactional
@@ -141,7 +141,7 @@ def resume(key: str | None) -> AuthorizeOutcome:
     pending = storage.load_pending(key)
     if pending is None:
         return ErrorPage("oidc_request_expired")
-    return _run(pending.params, pending, key)
+    return _respond(_run(pending.params, pending, key), pending.params)
 
 
 @transactional
@@ -152,7 +152,7 @@ def consent_page(key: str | None) -> AuthorizeOutcome:
         return ErrorPage("oidc_request_expired")
     checked = _check(pending.params, pending)
     if not isinstance(checked, Checked):
-        return checked
+        return _respond(checked, pending.params)
     if _signed_in(checked, pending)[0] is None:
         return _to_login(key, pending.params)
     return ConsentPage(key, checked.client.row, claims_mod.claims_by_scope(checked.scope),
@@ -165,6 +165,10 @@ def decide(key: str | None, approved: bool, ip: str | None = None) -> AuthorizeO
     pending = storage.load_pending(key)
     if pending is None:
         return ErrorPage("oidc_request_expired")
+    return _respond(_decide(key, pending, approved, ip), pending.params)
+
+
+def _decide(key: str, pending, approved: bool, ip: str | None) -> AuthorizeOutcome:
     checked = _check(pending.params, pending)
     if not isinstance(checked, Checked):
         return checked
@@ -181,6 +185,17 @@ def decide(key: str | None, approved: bool, ip: str | None = None) -> AuthorizeO
         return ClientResponse(oauth_server().authorization_error(checked.grant.request, error))
     consents.grant(user.id, client_id, checked.scope)
     return _issue(checked, user, session, pending)
+
+
+def _respond(outcome: AuthorizeOutcome, params: dict) -> AuthorizeOutcome:
+    """Wrap the answer for the client in a signed JWT when the request asked for a JARM
+    ``response_mode`` (``idp.oidc.jarm``); every other outcome is unchanged."""
+    mode = jarm.requested(params)
+    if mode is None or not isinstance(outcome, ClientResponse) \
+            or "Location" not in outcome.response.headers:
+        return outcome
+    client = storage.find_client(params.get("client_id"))
+    return ClientResponse(jarm.wrap(outcome.response, client, mode, params["redirect_uri"]))
 
 
 def _run(params: dict, pending, key: str | None) -> AuthorizeOutcome:
@@ -307,8 +322,9 @@ def _check_oidc(params: dict, client, grant) -> Checked:
         raise RequestNotSupportedError()
     if "request_uri" in params:
         raise RequestURINotSupportedError()
-    if params.get("response_mode", "query") != "query":
-        raise InvalidRequestError("Only response_mode=query is supported.")
+    if params.get("response_mode", "query") not in ("query", *jarm.MODES):
+        raise InvalidRequestError(
+            "response_mode must be query, jwt, query.jwt, fragment.jwt or form_post.jwt.")
     prompts = set(params.get("prompt", "").split())
     if "none" in prompts and len(prompts) > 1:
         raise InvalidRequestError("prompt=none cannot be combined with other values.")

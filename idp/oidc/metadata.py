@@ -38,7 +38,10 @@ def build(cfg: Settings) -> dict:
         "scopes_supported": [*SCOPE_CLAIMS, "offline_access"],
         "claims_supported": claims,
         "response_types_supported": ["code"],
-        "response_modes_supported": ["query"],
+        # JARM §3: the JWT modes; form_post only as form_post.jwt.
+        "response_modes_supported": ["query", "jwt", "query.jwt", "fragment.jwt",
+                                     "form_post.jwt"],
+        "authorization_signing_alg_values_supported": ["RS256", "ES256"],
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "subject_types_supported": ["public", "pairwise"],
         "id_token_signing_alg_values_supported": ["RS256", "ES256"],

@@ -129,6 +129,7 @@ def spec_from_metadata(body) -> ClientSpec:
             "ES256" if profile == "fapi2" else "RS256"),
         # RFC 9701 §6: the client asks for signed introspection answers by registering this.
         introspection_signed_response_alg=_string(body, "introspection_signed_response_alg"),
+        authorization_signed_response_alg=_string(body, "authorization_signed_response_alg"),
         profile=profile,
         subject_type=_string(body, "subject_type") or "public",
         logo_uri=_string(body, "logo_uri"))
@@ -153,7 +154,8 @@ def client_metadata(client, registration_token: str, secret: str | None = None) 
     if client.name_en:
         data["client_name#en"] = client.name_en
     for name in ("logo_uri", "jwks_uri", "backchannel_logout_uri",
-                 "introspection_signed_response_alg", "profile"):
+                 "introspection_signed_response_alg", "authorization_signed_response_alg",
+                 "profile"):
         if getattr(client, name):
             data[name] = getattr(client, name)
     if client.jwks:

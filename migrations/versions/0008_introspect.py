@@ -1,4 +1,4 @@
-"""introspect: signed introspection answers (RFC 9701) and the FAPI 2.0 profile per client
+"""introspect: signed introspection answers (RFC 9701), JARM and the FAPI 2.0 profile
 
 Revision ID: 0008_introspect
 Revises: 0007_request_ids
@@ -20,10 +20,13 @@ def upgrade():
     with op.batch_alter_table("clients") as batch:
         batch.add_column(sa.Column("introspection_signed_response_alg", sa.String(length=8),
                                    nullable=True))
+        batch.add_column(sa.Column("authorization_signed_response_alg", sa.String(length=8),
+                                   nullable=True))
         batch.add_column(sa.Column("profile", sa.String(length=16), nullable=True))
 
 
 def downgrade():
     with op.batch_alter_table("clients") as batch:
         batch.drop_column("profile")
+        batch.drop_column("authorization_signed_response_alg")
         batch.drop_column("introspection_signed_response_alg")
