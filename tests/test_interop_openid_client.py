@@ -152,6 +152,15 @@ def test_signed_introspection_with_client_secret_basic(node, issuer, runner):
     assert result["introspection_media_type"] == "application/token-introspection+jwt"
 
 
+def test_jwt_secured_authorization_response(node, issuer, runner):
+    """``useJwtResponseMode``: the code comes back in a signed JARM response."""
+    client = cli_client(runner, "--name", "پورتال نمونه", "--redirect-uri", CALLBACK,
+                        "--scope", "openid profile offline_access")
+    result = run_flow(node, issuer, client, make_user(), "--jarm")
+    check_common(result, issuer, client["client_id"])
+    assert result["callback_had_response"] is True
+
+
 @pytest.mark.xfail(strict=True, reason="needs PAR/DPoP branches")
 def test_pushed_authorization_request(node, issuer, runner):
     """``buildAuthorizationUrlWithPAR``: the request goes to the PAR endpoint first."""

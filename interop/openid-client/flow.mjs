@@ -1,6 +1,6 @@
 // Runs one relying-party flow of openid-client 6 against a live IdP and prints JSON lines.
 //
-//   node flow.mjs [--auth client_secret_basic|private_key_jwt] [--par] [--jar] [--dpop]
+//   node flow.mjs [--auth client_secret_basic|private_key_jwt] [--par] [--jar] [--dpop] [--jarm]
 //                 [--introspection-alg RS256|ES256] [--id-token-alg RS256|ES256]
 //
 // Environment: IDP_ISSUER, IDP_CLIENT_ID, IDP_CLIENT_SECRET (secret methods),
@@ -19,6 +19,7 @@ const { values: opts } = parseArgs({
     par: { type: 'boolean', default: false },
     jar: { type: 'boolean', default: false },
     dpop: { type: 'boolean', default: false },
+    jarm: { type: 'boolean', default: false },
     'introspection-alg': { type: 'string' },
     'id-token-alg': { type: 'string', default: 'RS256' },
   },
@@ -66,6 +67,9 @@ async function main() {
   };
   // Verify the signatures of ID tokens and signed introspection answers against the JWKS.
   client.enableNonRepudiationChecks(config);
+  if (opts.jarm) {
+    client.useJwtResponseMode(config); // response_mode=jwt, the answer verified as a JWT
+  }
   const dpop = opts.dpop ? client.getDPoPHandle(config, await client.randomDPoPKeyPair('ES256')) : undefined;
 
   const verifier = client.randomPKCECodeVerifier();
@@ -114,6 +118,7 @@ async function main() {
       },
       introspection,
       introspection_media_type: mediaTypes['/oauth/introspect'],
+      callback_had_response: callback.searchParams.has('response'),
     },
   });
 }
