@@ -303,11 +303,12 @@ class PrivateKeyJwt(JWTBearerClientAssertion):
             token = jwt.decode(assertion, resolve_key)
         except JoseError as e:
             raise _invalid_client(e.description) from e
-        self.verify_claims(token.claims)
-        problem = fapi2.assertion_problem(storage.find_client(token.claims["sub"]),
+        # Before verify_claims, which spends the jti: a refused assertion keeps it unused.
+        problem = fapi2.assertion_problem(storage.find_client(token.claims.get("sub")),
                                           token.header, token.claims, tokens.issuer())
         if problem:
             raise _invalid_client(problem)
+        self.verify_claims(token.claims)
         return token.claims
 
     def validate_jti(self, claims, jti):
