@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FLASK_APP := idp
 
-.PHONY: run serve demo cluster cluster-stop test e2e lint bench migration clean
+.PHONY: run serve demo cluster cluster-stop test e2e interop lint bench migration clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -53,6 +53,12 @@ $(E2E_STAMP): $(STAMP)
 e2e: $(E2E_STAMP)
 	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 	$(BIN)/python -m pytest e2e $(PYTEST_ARGS)
+
+## openid-client 6 (interop/openid-client, versions from its lock file) against a live IdP:
+## tests/test_interop_openid_client.py, which `make test` skips until this installed it once.
+interop: $(STAMP)
+	npm ci --prefix interop/openid-client
+	$(BIN)/python -m pytest tests/test_interop_openid_client.py $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check idp tests e2e examples config

@@ -221,3 +221,39 @@ def test_client_page_shows_undelivered_logouts(app, client, admin, oidc, clock, 
     assert re.search(r"در انتظار ارسال</th>\s*<td>۱</td>", section), section
     assert re.search(r"رها شده</th>\s*<td>۱</td>", section), section
     assert "ConnectError" in section and "نوبت بعدی" in section
+
+
+def test_profile_and_introspection_algorithm_from_the_form(client, admin):
+    """The FAPI 2.0 profile and the RFC 9701 algorithm are set on the page; a profile the
+    metadata breaks shows its Persian error next to the field."""
+    from joserfc.jwk import ECKey
+
+    key = ECKey.generate_key("P-256", {"alg": "ES256", "kid": "k"})
+    jwks = json.dumps({"keys": [key.as_dict(private=False)]})
+    page = client.post("/admin/clients/new", data={
+        **FORM, "profile": "fapi2", "token_endpoint_auth_method": "private_key_jwt",
+        "jwks": jwks}).get_data(as_text=True)
+    assert message("fapi2_alg") in page  # RS256 chosen in the form
+    page = client.post("/admin/clients/new", data={
+        **FORM, "profile": "fapi2", "id_token_signed_response_alg": "ES256",
+        "token_endpoint_auth_method": "client_secret_basic"}).get_data(as_text=True)
+    assert message("fapi2_auth_method") in page
+    assert db.session.scalar(select(Client)) is None
+    response = client.post("/admin/clients/new", data={
+        **FORM, "profile": "fapi2", "id_token_signed_response_alg": "ES256",
+        "token_endpoint_auth_method": "private_key_jwt",
+        "introspection_signed_response_alg": "ES256",
+        "jwks": jwks})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    stored = db.session.scalar(select(Client))
+    assert stored.profile == "fapi2" and stored.introspection_signed_response_alg == "ES256"
+    edit = client.get(f"/admin/clients/{stored.client_id}/edit").get_data(as_text=True)
+    selected = re.search(r'<option[^>]*value="fapi2"[^>]*>', edit)
+    assert selected and "selected" in selected[0]
+    # An empty choice stores None: no profile, no signed introspection.
+    plain = client.post("/admin/clients/new", data={**FORM, "name_fa": "پورتال دوم",
+                                                    "profile": "",
+                                                    "introspection_signed_response_alg": ""})
+    assert plain.status_code == 200  # the secret page
+    second = db.session.scalar(select(Client).where(Client.name_fa == "پورتال دوم"))
+    assert second.profile is None and second.introspection_signed_response_alg is None

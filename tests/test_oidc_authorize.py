@@ -27,7 +27,9 @@ def test_discovery_document_is_complete(client):
                        "introspection_endpoint": "/oauth/introspect"}.items():
         assert meta[name] == ISSUER + path
     assert meta["response_types_supported"] == ["code"]
-    assert meta["response_modes_supported"] == ["query"]
+    # query, and JARM's signed modes (tests/test_jarm.py); never web_message (RFC 9700 §4.17).
+    assert meta["response_modes_supported"] == ["query", "jwt", "query.jwt", "fragment.jwt",
+                                                "form_post.jwt"]
     assert meta["code_challenge_methods_supported"] == ["S256"]
     assert set(meta["subject_types_supported"]) == {"public", "pairwise"}
     assert meta["id_token_signing_alg_values_supported"] == ["RS256", "ES256"]

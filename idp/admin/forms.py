@@ -99,6 +99,17 @@ class ClientForm(Form):
             C("ES256", "ES256")])
     require_pushed_authorization_requests = BooleanField(
         _l("فقط درخواست ورود ارسال‌شده از پیش (PAR، RFC 9126)"))
+    introspection_signed_response_alg = SelectField(
+        _l("الگوریتم امضای پاسخ introspection"),
+        choices=[C("", _l("امضا نشود (JSON)")), C("RS256", "RS256"), C("ES256", "ES256")],
+        default="")
+    authorization_signed_response_alg = SelectField(
+        _l("الگوریتم امضای پاسخ مجوز (JARM)"),
+        choices=[C("", _l("پیش‌فرض (RS256؛ ES256 برای FAPI 2.0)")), C("RS256", "RS256"),
+                 C("ES256", "ES256")], default="")
+    profile = SelectField(_l("نمایه امنیتی"), choices=[
+        C("", _l("بدون نمایه")), C("fapi2", _l("FAPI 2.0 (PKCE، private_key_jwt، کد ۶۰ ثانیه‌ای)"))],
+        default="")
     first_party = BooleanField(_l("برنامه خودی (بدون صفحه رضایت)"))
     subject_type = SelectField(_l("شناسه کاربر"), choices=[
         C("public", _l("یکسان برای همه برنامه‌ها (public)")),
@@ -147,7 +158,9 @@ class ClientForm(Form):
             data[name] = [line.strip() for line in (data[name] or "").splitlines()
                           if line.strip()]
         for name in ("logo_uri", "backchannel_logout_uri", "jwks_uri", "sector_identifier",
-                     "token_endpoint_auth_method", "resource_uri", "request_object_signing_alg"):
+                     "token_endpoint_auth_method", "resource_uri", "request_object_signing_alg",
+                     "introspection_signed_response_alg", "authorization_signed_response_alg",
+                     "profile"):
             data[name] = data[name] or None
         data["scope"] = " ".join(data["scope"] or [])
         data["grant_types"] = list(data["grant_types"] or [])

@@ -57,6 +57,9 @@ class ClientSnapshot:
     jwks: dict | None  # read-only by convention: handed to joserfc as registered
     jwks_uri: str | None
     id_token_signed_response_alg: str
+    introspection_signed_response_alg: str | None
+    authorization_signed_response_alg: str | None
+    profile: str | None
     first_party: bool
     subject_type: str
     sector_identifier: str | None

@@ -14,9 +14,12 @@ from ..errors import DomainError
 from .keys import check_jwks
 from .spec import (
     AUTH_METHODS,
+    AUTHORIZATION_ALGS,
     GRANT_ORDER,
     GRANTS_BY_TYPE,
     ID_TOKEN_ALGS,
+    INTROSPECTION_ALGS,
+    PROFILES,
     REQUEST_OBJECT_ALGS,
     SCOPE_ORDER,
     SCOPES,
@@ -71,7 +74,8 @@ def _validate_grants_and_auth(spec: ClientSpec) -> None:
         raise DomainError("refresh_needs_code", field="grant_types")
     if spec.token_endpoint_auth_method is None:
         spec.token_endpoint_auth_method = (
-            "none" if spec.client_type == "public" else "client_secret_basic"
+            "none" if spec.client_type == "public"
+            else "private_key_jwt" if spec.profile == "fapi2" else "client_secret_basic"
         )
     method = spec.token_endpoint_auth_method
     if method not in AUTH_METHODS:
@@ -133,6 +137,39 @@ def _validate_subject(spec: ClientSpec) -> None:
 CLIENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", re.ASCII)
 
 
+#: FAPI 2.0 §5.4.1 allows PS256, ES256 and EdDSA; of the algorithms this IdP signs with,
+#: that leaves ES256 (RS256 is PKCS#1 v1.5, not PSS).
+FAPI2_SIGNING_ALGS = {"ES256"}
+
+
+def _validate_profile(spec: ClientSpec) -> None:
+    """The registration rules of a security profile (the runtime ones: ``idp.oidc.fapi2``).
+
+    FAPI 2.0 Security Profile §5.3.2.1: confidential clients only (3), authenticated with
+    ``private_key_jwt`` (6; mTLS is not offered); §5.3.2.2 (8): no http redirect URI but
+    loopback, and no custom scheme (a confidential client is a web server); §5.4.1: the
+    JWTs the IdP signs for the client use ES256.
+    """
+    if spec.profile is None:
+        return
+    if spec.profile not in PROFILES:
+        raise DomainError("profile_invalid", field="profile")
+    if spec.client_type == "public":
+        raise DomainError("fapi2_public_client", field="client_type")
+    if spec.token_endpoint_auth_method != "private_key_jwt":
+        raise DomainError("fapi2_auth_method", field="token_endpoint_auth_method")
+    for uri in spec.redirect_uris:
+        parts = urlsplit(uri)
+        if parts.scheme != "https" and not (parts.scheme == "http"
+                                            and parts.hostname in LOOPBACK_HOSTS):
+            raise DomainError("fapi2_redirect_uri", field="redirect_uris", uri=uri)
+    if spec.id_token_signed_response_alg not in FAPI2_SIGNING_ALGS:
+        raise DomainError("fapi2_alg", field="id_token_signed_response_alg")
+    for name in ("introspection_signed_response_alg", "authorization_signed_response_alg"):
+        if getattr(spec, name) not in (None, *FAPI2_SIGNING_ALGS):
+            raise DomainError("fapi2_alg", field=name)
+
+
 def validate(spec: ClientSpec) -> ClientSpec:
     """Check a client specification and fill in the defaults of its type.
 
@@ -157,8 +194,20 @@ def validate(spec: ClientSpec) -> ClientSpec:
     spec.scope = " ".join(s for s in SCOPE_ORDER if s in scopes)  # one spelling per set
     spec.redirect_uris = list(dict.fromkeys(spec.redirect_uris))
     spec.post_logout_redirect_uris = list(dict.fromkeys(spec.post_logout_redirect_uris))
+    if spec.id_token_signed_response_alg is None:
+        spec.id_token_signed_response_alg = "ES256" if spec.profile == "fapi2" else "RS256"
     if spec.id_token_signed_response_alg not in ID_TOKEN_ALGS:
         raise DomainError("id_token_alg_invalid", field="id_token_signed_response_alg")
+    spec.introspection_signed_response_alg = spec.introspection_signed_response_alg or None
+    if spec.introspection_signed_response_alg not in (None, *INTROSPECTION_ALGS):
+        raise DomainError("introspection_alg_invalid",
+                          field="introspection_signed_response_alg")
+    spec.authorization_signed_response_alg = spec.authorization_signed_response_alg or None
+    if spec.authorization_signed_response_alg not in (None, *AUTHORIZATION_ALGS):
+        raise DomainError("authorization_alg_invalid",
+                          field="authorization_signed_response_alg")
+    spec.profile = spec.profile or None
+    _validate_profile(spec)
     _validate_subject(spec)
     spec.request_object_signing_alg = spec.request_object_signing_alg or None
     if spec.request_object_signing_alg is not None:

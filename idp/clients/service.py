@@ -223,7 +223,8 @@ def client_summary(client: Client) -> dict:
              "first_party", "subject_type", "sector_identifier", "is_resource_server",
              "resource_uri", "access_token_ttl", "refresh_token_ttl", "enabled",
              "require_pushed_authorization_requests", "request_object_signing_alg",
-             "dpop_bound_access_tokens"]
+             "dpop_bound_access_tokens", "introspection_signed_response_alg",
+             "authorization_signed_response_alg", "profile"]
     data = {name: getattr(client, name) for name in names}
     data["jwks"] = public_jwks(data["jwks"])
     data["previous_secret_expires_at"] = (client.previous_secret_expires_at.isoformat()

@@ -17,6 +17,9 @@ GRANT_ORDER = ("authorization_code", "refresh_token", "client_credentials")
 ID_TOKEN_ALGS = {"RS256", "ES256"}
 #: Signatures accepted on request objects (RFC 9101); never "none".
 REQUEST_OBJECT_ALGS = ("RS256", "PS256", "ES256")
+INTROSPECTION_ALGS = {"RS256", "ES256"}  # RFC 9701 signed introspection answers
+AUTHORIZATION_ALGS = {"RS256", "ES256"}  # JARM signed authorization responses
+PROFILES = {"fapi2"}  # security profiles a client may be held to (idp.oidc.fapi2)
 # Bounds an operator may give to a client's own token lifetimes, in seconds.
 TTL_RANGES = {"access_token_ttl": (60, 86400), "refresh_token_ttl": (300, 31536000)}
 
@@ -36,7 +39,10 @@ class ClientSpec:
     token_endpoint_auth_method: str | None = None
     jwks: dict | None = None
     jwks_uri: str | None = None
-    id_token_signed_response_alg: str = "RS256"
+    id_token_signed_response_alg: str | None = None  # RS256, or ES256 for FAPI 2.0
+    introspection_signed_response_alg: str | None = None
+    authorization_signed_response_alg: str | None = None
+    profile: str | None = None
     first_party: bool = False
     subject_type: str = "public"
     sector_identifier: str | None = None

@@ -49,8 +49,14 @@ clients_cli = AppGroup("clients", help="Client applications (portals).")
 @click.option("--resource-uri", default=None,
               help="RFC 8707 resource identifier of a resource server (access token aud).")
 @click.option("--backchannel-logout-uri", default=None)
-@click.option("--id-token-alg", type=click.Choice(["RS256", "ES256"]), default="RS256",
-              show_default=True)
+@click.option("--id-token-alg", type=click.Choice(["RS256", "ES256"]), default=None,
+              help="Default RS256; ES256 with --profile fapi2.")
+@click.option("--introspection-alg", type=click.Choice(["RS256", "ES256"]), default=None,
+              help="Sign introspection answers asked for as JWTs (RFC 9701).")
+@click.option("--authorization-alg", type=click.Choice(["RS256", "ES256"]), default=None,
+              help="Sign JARM authorization responses with this (default RS256).")
+@click.option("--profile", type=click.Choice(["fapi2"]), default=None,
+              help="Hold the client to the FAPI 2.0 Security Profile (docs/FAPI2.md).")
 @click.option("--access-token-ttl", type=int, default=None,
               help="Seconds; default OIDC_ACCESS_TOKEN_TTL.")
 @click.option("--refresh-token-ttl", type=int, default=None,
@@ -68,8 +74,9 @@ clients_cli = AppGroup("clients", help="Client applications (portals).")
 def clients_create(name, name_en, client_type, client_id, redirect_uri, post_logout_redirect_uri,
                    grant_type, scope, auth_method, jwks_file, jwks_uri, first_party, pairwise,
                    sector_identifier, resource_server, resource_uri, backchannel_logout_uri,
-                   id_token_alg, access_token_ttl, refresh_token_ttl, logo_uri, require_par,
-                   request_object_alg, dpop_bound, as_json):
+                   id_token_alg, introspection_alg, authorization_alg, profile, access_token_ttl,
+                   refresh_token_ttl, logo_uri, require_par, request_object_alg, dpop_bound,
+                   as_json):
     """Register a client; its secret is printed this once."""
     try:
         jwks = json.load(jwks_file) if jwks_file else None
@@ -83,11 +90,12 @@ def clients_create(name, name_en, client_type, client_id, redirect_uri, post_log
         is_resource_server=resource_server, resource_uri=resource_uri,
         subject_type="pairwise" if pairwise else "public",
         sector_identifier=sector_identifier, backchannel_logout_uri=backchannel_logout_uri,
-        id_token_signed_response_alg=id_token_alg, access_token_ttl=access_token_ttl,
-        refresh_token_ttl=refresh_token_ttl, logo_uri=logo_uri,
-        require_pushed_authorization_requests=require_par,
-        request_object_signing_alg=request_object_alg,
-        dpop_bound_access_tokens=dpop_bound)
+        id_token_signed_response_alg=id_token_alg or ("ES256" if profile else "RS256"),
+        introspection_signed_response_alg=introspection_alg,
+        authorization_signed_response_alg=authorization_alg, profile=profile,
+        access_token_ttl=access_token_ttl, refresh_token_ttl=refresh_token_ttl,
+        logo_uri=logo_uri, require_pushed_authorization_requests=require_par,
+        request_object_signing_alg=request_object_alg, dpop_bound_access_tokens=dpop_bound)
     try:
         with unit_of_work():
             client, secret = clients_service.register_client(spec)
@@ -180,6 +188,11 @@ def _optional(value):
 @click.option("--resource-server/--no-resource-server", default=None)
 @click.option("--resource-uri", default=None, help='RFC 8707 resource identifier ("" removes it).')
 @click.option("--id-token-alg", default=None)
+@click.option("--introspection-alg", default=None,
+              help='RS256 or ES256: sign introspection JWTs (RFC 9701; "" stops it).')
+@click.option("--authorization-alg", default=None,
+              help='RS256 or ES256: sign JARM responses ("" for the default).')
+@click.option("--profile", default=None, help='fapi2 ("" removes the profile).')
 @click.option("--access-token-ttl", type=int, default=None, help="Seconds (0: IdP default).")
 @click.option("--refresh-token-ttl", type=int, default=None, help="Seconds (0: IdP default).")
 @click.option("--require-par/--no-require-par", default=None,
@@ -192,8 +205,8 @@ def _optional(value):
 def clients_update(client_id, name, name_en, logo_uri, redirect_uri, post_logout_redirect_uri,
                    backchannel_logout_uri, grant_type, scope, auth_method, jwks_uri, jwks_file,
                    first_party, pairwise, sector_identifier, resource_server, resource_uri,
-                   id_token_alg, access_token_ttl, refresh_token_ttl, require_par,
-                   request_object_alg, dpop_bound, as_json):
+                   id_token_alg, introspection_alg, authorization_alg, profile, access_token_ttl,
+                   refresh_token_ttl, require_par, request_object_alg, dpop_bound, as_json):
     """Change the options given; everything else stays as it is."""
     changes = {
         "name_fa": name, "name_en": name_en, "scope": scope,
@@ -206,7 +219,10 @@ def clients_update(client_id, name, name_en, logo_uri, redirect_uri, post_logout
     for key, value in (("logo_uri", logo_uri), ("backchannel_logout_uri", backchannel_logout_uri),
                        ("jwks_uri", jwks_uri), ("sector_identifier", sector_identifier),
                        ("resource_uri", resource_uri),
-                       ("request_object_signing_alg", request_object_alg)):
+                       ("request_object_signing_alg", request_object_alg),
+                       ("introspection_signed_response_alg", introspection_alg),
+                       ("authorization_signed_response_alg", authorization_alg),
+                       ("profile", profile)):
         if value is not None:
             changes[key] = _optional(value)
     for key, values in (("redirect_uris", redirect_uri),

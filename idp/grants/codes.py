@@ -44,9 +44,12 @@ class FoundCode:
 def save_code(code: str, *, client_id: str, user_id: int, redirect_uri: str, scope: str,
               nonce: str | None, challenge: str | None, challenge_method: str | None,
               claims: dict | None, session, resources: list | None = None,
-              dpop_jkt: str | None = None) -> AuthorizationCode:
+              dpop_jkt: str | None = None, ttl: int | None = None) -> AuthorizationCode:
     """Store a new code (hashed) bound to the SSO session it was issued in (and to the
-    DPoP key ``dpop_jkt`` names, RFC 9449 §10)."""
+    DPoP key ``dpop_jkt`` names, RFC 9449 §10).
+
+    ``ttl``: its lifetime in seconds (default ``OIDC_CODE_TTL``).
+    """
     moment = now()
     with unit_of_work():
         row = AuthorizationCode(
@@ -54,8 +57,10 @@ def save_code(code: str, *, client_id: str, user_id: int, redirect_uri: str, sco
             redirect_uri=redirect_uri, scope=scope, nonce=nonce, code_challenge=challenge,
             code_challenge_method=challenge_method, claims=claims,
             resources=resources or None, dpop_jkt=dpop_jkt, auth_time=session.auth_time,
-            acr=session.acr, amr=list(session.amr or []), sid=session.sid, created_at=moment,
-            expires_at=moment + timedelta(seconds=settings.current().oidc_code_ttl))
+            acr=session.acr,
+            amr=list(session.amr or []), sid=session.sid, created_at=moment,
+            expires_at=moment + timedelta(
+                seconds=settings.current().oidc_code_ttl if ttl is None else ttl))
         db.session.add(row)
         record_session_client(session.id, client_id)
     return row

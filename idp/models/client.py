@@ -36,6 +36,13 @@ class Client(Base):
     jwks: Mapped[dict | None] = mapped_column(JSON)
     jwks_uri: Mapped[str | None] = mapped_column(String(500))
     id_token_signed_response_alg: Mapped[str] = mapped_column(String(8), default="RS256")
+    # RFC 9701: sign introspection answers with this algorithm when the client asks for
+    # application/token-introspection+jwt; None: the client is not registered for it.
+    introspection_signed_response_alg: Mapped[str | None] = mapped_column(String(8))
+    # JARM: sign authorization responses with this algorithm (None: RS256, ES256 for FAPI 2.0).
+    authorization_signed_response_alg: Mapped[str | None] = mapped_column(String(8))
+    # None, or "fapi2": the FAPI 2.0 Security Profile is enforced for this client.
+    profile: Mapped[str | None] = mapped_column(String(16))
     first_party: Mapped[bool] = mapped_column(Boolean, default=False)
     subject_type: Mapped[str] = mapped_column(String(16), default="public")
     sector_identifier: Mapped[str | None] = mapped_column(String(255))

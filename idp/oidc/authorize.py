@@ -39,7 +39,7 @@ from ..grants import consents
 from ..models import Client
 from ..unit_of_work import set_rollback_only, transactional, unit_of_work
 from . import claims as claims_mod
-from . import dpop, par, request_object, resources, storage, tokens
+from . import dpop, jarm, par, request_object, resources, storage, tokens
 from .grants import AUTH_METHODS
 from .server import oauth_server
 
@@ -131,11 +131,11 @@ def start() -> AuthorizeOutcome:
         client = storage.find_client(params.get("client_id"))
         if client is not None and (refused := _unpushed_refused(client, params)):
             return refused
-        return _run(params, None, None)
+        return _respond(_run(params, None, None), params)
     resolved = _resolve(params)
     if not isinstance(resolved, dict):
         return resolved
-    return _run(resolved, None, None, live=False)
+    return _respond(_run(resolved, None, None, live=False), resolved)
 
 
 def push() -> Response:
@@ -254,7 +254,7 @@ def resume(key: str | None) -> AuthorizeOutcome:
     pending = storage.load_pending(key)
     if pending is None:
         return ErrorPage("oidc_request_expired")
-    return _run(pending.params, pending, key)
+    return _respond(_run(pending.params, pending, key), pending.params)
 
 
 @transactional
@@ -265,7 +265,7 @@ def consent_page(key: str | None) -> AuthorizeOutcome:
         return ErrorPage("oidc_request_expired")
     checked = _check(pending.params, pending)
     if not isinstance(checked, Checked):
-        return checked
+        return _respond(checked, pending.params)
     if _signed_in(checked, pending)[0] is None:
         return _to_login(key, pending.params)
     return ConsentPage(key, checked.client.row, claims_mod.claims_by_scope(checked.scope),
@@ -278,6 +278,10 @@ def decide(key: str | None, approved: bool, ip: str | None = None) -> AuthorizeO
     pending = storage.load_pending(key)
     if pending is None:
         return ErrorPage("oidc_request_expired")
+    return _respond(_decide(key, pending, approved, ip), pending.params)
+
+
+def _decide(key: str, pending, approved: bool, ip: str | None) -> AuthorizeOutcome:
     checked = _check(pending.params, pending)
     if not isinstance(checked, Checked):
         return checked
@@ -294,6 +298,17 @@ def decide(key: str | None, approved: bool, ip: str | None = None) -> AuthorizeO
         return ClientResponse(oauth_server().authorization_error(checked.grant.request, error))
     consents.grant(user.id, client_id, checked.scope)
     return _issue(checked, user, session, pending)
+
+
+def _respond(outcome: AuthorizeOutcome, params: dict) -> AuthorizeOutcome:
+    """Wrap the answer for the client in a signed JWT when the request asked for a JARM
+    ``response_mode`` (``idp.oidc.jarm``); every other outcome is unchanged."""
+    mode = jarm.requested(params)
+    if mode is None or not isinstance(outcome, ClientResponse) \
+            or "Location" not in outcome.response.headers:
+        return outcome
+    client = storage.find_client(params.get("client_id"))
+    return ClientResponse(jarm.wrap(outcome.response, client, mode, params["redirect_uri"]))
 
 
 def _run(params: dict, pending, key: str | None, live: bool = True) -> AuthorizeOutcome:
@@ -423,8 +438,9 @@ def _check_oidc(params: dict, client, grant) -> Checked:
     if "request" in params or "request_uri" in params:
         # Resolved before (_resolve); a parameter left over is not one to act on.
         raise InvalidRequestError("request and request_uri cannot be nested.")
-    if params.get("response_mode", "query") != "query":
-        raise InvalidRequestError("Only response_mode=query is supported.")
+    if params.get("response_mode", "query") not in ("query", *jarm.MODES):
+        raise InvalidRequestError(
+            "response_mode must be query, jwt, query.jwt, fragment.jwt or form_post.jwt.")
     if "dpop_jkt" in params and not dpop.valid_jkt(params["dpop_jkt"]):
         # RFC 9449 §10: the base64url SHA-256 JWK thumbprint of the client's DPoP key.
         raise InvalidRequestError("dpop_jkt must be a JWK SHA-256 thumbprint (base64url).")

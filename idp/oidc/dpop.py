@@ -32,7 +32,7 @@ from joserfc.jws import JWSRegistry
 from .. import settings
 from ..extensions import now
 from ..security.hashing import purpose_key
-from . import storage
+from . import fapi2, storage
 from .metadata import DPOP_ALGORITHMS
 
 #: Signature algorithms accepted in proofs (``dpop_signing_alg_values_supported``): never
@@ -261,8 +261,10 @@ def nonce_is_current(value: object) -> bool:
 
 # -- policy ------------------------------------------------------------------------------
 def dpop_required(client) -> bool:
-    """Tell whether every token request of ``client`` must carry a DPoP proof."""
-    return bool(getattr(client, "dpop_bound_access_tokens", False))
+    """Tell whether every token request of ``client`` must carry a DPoP proof: its
+    ``dpop_bound_access_tokens``, or the FAPI 2.0 profile (sender-constrained tokens,
+    §5.3.1.1; mTLS is not offered, so DPoP is the way)."""
+    return bool(getattr(client, "dpop_bound_access_tokens", False)) or fapi2.is_fapi2(client)
 
 
 def valid_jkt(value: object) -> bool:

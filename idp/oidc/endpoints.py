@@ -19,7 +19,7 @@ from ..clients import cache as client_cache
 from ..extensions import now
 from ..grants import tokens as grant_tokens
 from . import claims as claims_mod
-from . import dpop, storage, tokens
+from . import dpop, jwt_introspection, storage, tokens
 from .grants import AUTH_METHODS, SECRET_METHODS
 from .metadata import PATHS
 
@@ -118,6 +118,16 @@ class IntrospectionEndpoint(_HintIsOnlyAHint, _IntrospectionEndpoint):
 
     def query_token(self, token_string, token_type_hint):
         return find_token(token_string)
+
+    def create_endpoint_response(self, request):
+        """RFC 7662's answer, as a signed JWT (RFC 9701) for a client registered for it
+        that asks for one with ``Accept``; plain JSON otherwise."""
+        status, body, headers = super().create_endpoint_response(request)
+        client = request.client
+        if client.introspection_signed_response_alg \
+                and jwt_introspection.wants_jwt(request.headers.get("Accept")):
+            return jwt_introspection.signed_answer(body, client)
+        return status, body, headers
 
     def check_permission(self, token, client, request):
         # A client sees only its own tokens, unless an admin made it a resource server

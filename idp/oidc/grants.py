@@ -34,7 +34,7 @@ from ..extensions import now
 from ..grants import codes
 from ..grants import tokens as grant_tokens
 from . import claims as claims_mod
-from . import dpop, resources, storage, tokens
+from . import dpop, fapi2, resources, storage, tokens
 from .metadata import PATHS
 from .outbound import OutboundError, http
 
@@ -117,8 +117,9 @@ class PKCE(CodeChallenge):
     def validate_code_challenge(self, grant, redirect_uri):
         data = grant.request.payload.data
         challenge, method = data.get("code_challenge"), data.get("code_challenge_method")
-        if not challenge and grant.request.client.is_public:
-            raise InvalidRequestError("Public clients must send a S256 code_challenge (PKCE).")
+        if not challenge and fapi2.requires_pkce(grant.request.client):
+            raise InvalidRequestError(
+                "Public and FAPI 2.0 clients must send a S256 code_challenge (PKCE).")
         if challenge and method != "S256":
             # RFC 7636 §4.3: a missing method means "plain", which is refused.
             raise InvalidRequestError("code_challenge_method must be S256; plain is refused.")
@@ -167,7 +168,8 @@ class AuthorizationCodeGrant(ResourceIndicators, grants.AuthorizationCodeGrant):
             nonce=data.get("nonce"), challenge=challenge,
             challenge_method="S256" if challenge else None,
             claims=request.claims_request, session=request.sso_session,
-            resources=getattr(request, "resources", None), dpop_jkt=data.get("dpop_jkt"))
+            resources=getattr(request, "resources", None), dpop_jkt=data.get("dpop_jkt"),
+            ttl=fapi2.code_ttl(request.client, settings.current().oidc_code_ttl))
 
     def validate_token_request(self):
         super().validate_token_request()
@@ -240,8 +242,12 @@ class RefreshTokenGrant(ResourceIndicators, grants.RefreshTokenGrant):
     def authenticate_refresh_token(self, refresh_token):
         # Rotated here, by the conditional UPDATE that finds it: a token exchanged before
         # (here or by a racing request) ends its grant. A refusal further on rolls the
-        # rotation back with the rest of the request's unit of work.
-        credential = storage.use_refresh(refresh_token)
+        # rotation back with the rest of the request's unit of work. FAPI 2.0 clients
+        # keep their refresh token (fapi2.rotates_refresh_tokens).
+        if fapi2.rotates_refresh_tokens(self.request.client):
+            credential = storage.use_refresh(refresh_token)
+        else:
+            credential = storage.find_refresh(refresh_token)
         if credential is None or credential.is_revoked() or credential.is_expired():
             return None
         if credential.user is None or not credential.user.is_active:
@@ -251,6 +257,14 @@ class RefreshTokenGrant(ResourceIndicators, grants.RefreshTokenGrant):
     def authenticate_user(self, refresh_token):
         self.request.family = refresh_token.family
         return refresh_token.user
+
+    def generate_token(self, user=None, scope=None, grant_type=None, expires_in=None,
+                       include_refresh_token=True):
+        include_refresh_token = include_refresh_token \
+            and fapi2.rotates_refresh_tokens(self.request.client)
+        return super().generate_token(user=user, scope=scope, grant_type=grant_type,
+                                      expires_in=expires_in,
+                                      include_refresh_token=include_refresh_token)
 
     def revoke_old_credential(self, refresh_token):
         """Nothing left to do: ``authenticate_refresh_token`` rotated it."""
@@ -315,6 +329,19 @@ class PrivateKeyJwt(JWTBearerClientAssertion):
             raise _invalid_client("Missing JWT ID.")
         if not self.validate_jti(claims, claims["jti"]):
             raise _invalid_client("JWT ID is used before.")
+
+    def process_assertion_claims(self, assertion, resolve_key):
+        try:
+            token = jwt.decode(assertion, resolve_key)
+        except JoseError as e:
+            raise _invalid_client(e.description) from e
+        # Before verify_claims, which spends the jti: a refused assertion keeps it unused.
+        problem = fapi2.assertion_problem(storage.find_client(token.claims.get("sub")),
+                                          token.header, token.claims, tokens.issuer())
+        if problem:
+            raise _invalid_client(problem)
+        self.verify_claims(token.claims)
+        return token.claims
 
     def validate_jti(self, claims, jti):
         expires = datetime.fromtimestamp(claims["exp"] + self.leeway, UTC)

@@ -44,7 +44,10 @@ def build(cfg: Settings) -> dict:
         "scopes_supported": [*SCOPE_CLAIMS, "offline_access"],
         "claims_supported": claims,
         "response_types_supported": ["code"],
-        "response_modes_supported": ["query"],
+        # JARM §3: the JWT modes; form_post only as form_post.jwt.
+        "response_modes_supported": ["query", "jwt", "query.jwt", "fragment.jwt",
+                                     "form_post.jwt"],
+        "authorization_signing_alg_values_supported": ["RS256", "ES256"],
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "subject_types_supported": ["public", "pairwise"],
         "id_token_signing_alg_values_supported": ["RS256", "ES256"],
@@ -55,6 +58,8 @@ def build(cfg: Settings) -> dict:
         # RFC 8414 §2: required wherever private_key_jwt is listed.
         "revocation_endpoint_auth_signing_alg_values_supported": ["RS256", "ES256"],
         "introspection_endpoint_auth_signing_alg_values_supported": ["RS256", "ES256"],
+        # RFC 9701 §7: algorithms of signed introspection answers.
+        "introspection_signing_alg_values_supported": ["RS256", "ES256"],
         "code_challenge_methods_supported": ["S256"],
         # RFC 9449 §5.1: the algorithms accepted in DPoP proofs.
         "dpop_signing_alg_values_supported": list(DPOP_ALGORITHMS),

@@ -23,6 +23,16 @@ def _ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
+def _introspection_answer() -> dict:
+    answer = _json(_ref("Introspection"), "The token's state.")
+    # RFC 9701: a signed JWT instead, for clients registered with
+    # introspection_signed_response_alg that ask for it with Accept.
+    answer["content"]["application/token-introspection+jwt"] = {"schema": {
+        "type": "string", "description": "A JWT (RFC 9701): iss, aud, iat and "
+        "token_introspection (the JSON answer), typ token-introspection+jwt."}}
+    return answer
+
+
 def _json(schema: dict, description: str, headers: dict | None = None) -> dict:
     answer = {"description": description, "content": {JSON: {"schema": schema}}}
     if headers:
@@ -269,8 +279,7 @@ def build(cfg: Settings) -> dict:
             "/oauth/token": _token_path(),
             "/par": _par_path(),
             "/oauth/introspect": _token_management(
-                "introspect", "Token introspection (RFC 7662)",
-                _json(_ref("Introspection"), "The token's state.")),
+                "introspect", "Token introspection (RFC 7662)", _introspection_answer()),
             "/oauth/revoke": _token_management(
                 "revoke", "Token revocation (RFC 7009)",
                 {"description": "Revoked, or the token was unknown (RFC 7009 §2.2)."}),

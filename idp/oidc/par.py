@@ -21,6 +21,7 @@ from .. import settings
 from ..extensions import db, now
 from ..models import PushedAuthorizationRequest
 from ..security.hashing import sha256
+from . import fapi2
 
 #: RFC 9126 §2.2: the request_uri is a URN of this form.
 URN_PREFIX = "urn:ietf:params:oauth:request_uri:"
@@ -28,8 +29,10 @@ URN_PREFIX = "urn:ietf:params:oauth:request_uri:"
 
 def par_required(client) -> bool:
     """Whether ``client`` may send authorization requests only through the PAR endpoint:
-    ``REQUIRE_PAR`` for every client, or its ``require_pushed_authorization_requests``."""
-    return settings.current().require_par or bool(client.require_pushed_authorization_requests)
+    ``REQUIRE_PAR`` for every client, its ``require_pushed_authorization_requests``, or
+    the FAPI 2.0 profile (§5.3.1.2)."""
+    return (settings.current().require_par or bool(client.require_pushed_authorization_requests)
+            or fapi2.is_fapi2(client))
 
 
 def is_pushed(request_uri: str) -> bool:

@@ -105,7 +105,9 @@ def spec_from_metadata(body) -> ClientSpec:
                            "response_types must be [\"code\"] with authorization_code only")
     if body.get("sector_identifier_uri") is not None:
         raise _BadMetadata("invalid_client_metadata", "sector_identifier_uri is not supported")
-    method = _string(body, "token_endpoint_auth_method") or "client_secret_basic"
+    profile = _string(body, "profile")
+    method = _string(body, "token_endpoint_auth_method") or (
+        "private_key_jwt" if profile == "fapi2" else "client_secret_basic")
     client_type = ("service" if grant_types == ["client_credentials"]
                    else "public" if method == "none" else "confidential")
     name = _string(body, "client_name")
@@ -131,7 +133,12 @@ def spec_from_metadata(body) -> ClientSpec:
         backchannel_logout_uri=_string(body, "backchannel_logout_uri"),
         grant_types=grant_types, scope=_string(body, "scope") or "openid",
         token_endpoint_auth_method=method, jwks=jwks, jwks_uri=_string(body, "jwks_uri"),
-        id_token_signed_response_alg=_string(body, "id_token_signed_response_alg") or "RS256",
+        id_token_signed_response_alg=_string(body, "id_token_signed_response_alg") or (
+            "ES256" if profile == "fapi2" else "RS256"),
+        # RFC 9701 §6: the client asks for signed introspection answers by registering this.
+        introspection_signed_response_alg=_string(body, "introspection_signed_response_alg"),
+        authorization_signed_response_alg=_string(body, "authorization_signed_response_alg"),
+        profile=profile,
         subject_type=_string(body, "subject_type") or "public",
         logo_uri=_string(body, "logo_uri"), require_pushed_authorization_requests=require_par,
         request_object_signing_alg=_string(body, "request_object_signing_alg"),
@@ -158,7 +165,9 @@ def client_metadata(client, registration_token: str, secret: str | None = None) 
     }
     if client.name_en:
         data["client_name#en"] = client.name_en
-    for name in ("logo_uri", "jwks_uri", "backchannel_logout_uri", "request_object_signing_alg"):
+    for name in ("logo_uri", "jwks_uri", "backchannel_logout_uri", "request_object_signing_alg",
+                 "introspection_signed_response_alg", "authorization_signed_response_alg",
+                 "profile"):
         if getattr(client, name):
             data[name] = getattr(client, name)
     if client.jwks:

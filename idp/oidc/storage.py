@@ -182,6 +182,16 @@ def use_refresh(raw: str) -> RefreshCredential | None:
     return RefreshCredential(row, *grant_tokens.grant_with_user(row.family_id))
 
 
+def find_refresh(raw: str) -> RefreshCredential | None:
+    """Return the refresh token ``raw`` with its grant, without exchanging it (the clients
+    that keep their refresh token, ``fapi2.rotates_refresh_tokens``); ``None`` when it is
+    unknown or was exchanged before."""
+    found = grant_tokens.find_refresh(raw)
+    if found is None or found[0].rotated_at is not None:
+        return None
+    return RefreshCredential(*found)
+
+
 def revoke_reused_refresh(family_id: int) -> None:
     """End a grant whose refresh token came back after rotation; audit it.
 

@@ -21,7 +21,7 @@ from joserfc.errors import JoseError
 from .. import metrics, settings
 from ..extensions import now
 from ..grants import tokens as grant_tokens
-from . import claims
+from . import claims, fapi2
 
 ACCESS_TOKEN_TYP = "at+jwt"
 LOGOUT_TOKEN_TYP = "logout+jwt"
@@ -107,7 +107,8 @@ def access_token(*, client, sub: str, scope: str, ttl: int,
               "iat": issued, "exp": issued + ttl}
     if jkt:
         claims["cnf"] = {"jkt": jkt}
-    return sign(claims, settings.current().oidc_access_token_alg, ACCESS_TOKEN_TYP), claims
+    alg = fapi2.access_token_alg(client, settings.current().oidc_access_token_alg)
+    return sign(claims, alg, ACCESS_TOKEN_TYP), claims
 
 
 def generate_token(grant_type, client, user=None, scope=None, expires_in=None,
