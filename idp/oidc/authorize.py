@@ -130,11 +130,11 @@ def start() -> AuthorizeOutcome:
     if "request" not in params and "request_uri" not in params:
         client = storage.find_client(params.get("client_id"))
         if client is not None and (refused := _unpushed_refused(client, params)):
-            return refused
+            return _respond(refused, params)
         return _respond(_run(params, None, None), params)
     resolved = _resolve(params)
     if not isinstance(resolved, dict):
-        return resolved
+        return _respond(resolved, params)
     return _respond(_run(resolved, None, None, live=False), resolved)
 
 
