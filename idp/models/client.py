@@ -44,6 +44,10 @@ class Client(Base):
     resource_uri: Mapped[str | None] = mapped_column(String(500), unique=True)
     access_token_ttl: Mapped[int | None] = mapped_column(Integer)
     refresh_token_ttl: Mapped[int | None] = mapped_column(Integer)
+    # OIDC Registration §2: the acr values asked for when a request names none, and the
+    # lowest level every sign-in for this client must reach (idp.accounts.assurance).
+    default_acr_values: Mapped[list] = mapped_column(JSON, default=list)
+    minimum_acr: Mapped[str | None] = mapped_column(String(64))
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     registration_token_hash: Mapped[str | None] = mapped_column(String(128))  # RFC 7592
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
