@@ -8,9 +8,14 @@
    else → the request is parked server-side and the browser goes to ``/login``;
    ``prompt=create`` (Initiating User Registration via OpenID Connect 1.0) → parked too,
    and the browser goes to the registration wizard, which signs the new citizen in;
-4. consent: first-party clients skip it; others need a stored consent covering the
+4. assurance: a session below the level the request needs (the client's minimum, the
+   level asked by ``acr_values`` or an ``acr`` claim, else the client's default; see
+   :func:`required_level`) is raised by the missing step only: the browser goes to the
+   second-factor page, or to a page telling how to add one; ``prompt=none`` or giving up
+   answers ``unmet_authentication_requirements``;
+5. consent: first-party clients skip it; others need a stored consent covering the
    scopes or see the consent page;
-5. a code is issued, bound to the SSO session.
+6. a code is issued, bound to the SSO session.
 
 Every public function returns an :data:`AuthorizeOutcome`; the view maps each kind to
 a response (a page, a redirect, or Authlib's answer for the client). Each runs in one
@@ -34,6 +39,7 @@ from authlib.oidc.core.errors import (
 from flask import Response, request
 
 from .. import audit
+from ..accounts import assurance
 from ..accounts.session import current_session, current_user
 from ..extensions import now
 from ..grants import consents
@@ -41,6 +47,7 @@ from ..models import Client
 from ..unit_of_work import transactional
 from . import claims as claims_mod
 from . import resources, storage, tokens
+from .errors import UnmetAuthenticationRequirementsError
 from .server import oauth_server
 
 #: The parameters kept when a request is parked; anything else is ignored.
@@ -97,6 +104,23 @@ class ConsentPage:
 
 
 @dataclass(frozen=True)
+class StepUpRedirect:
+    """The request is parked under ``key``; the browser gives the second factor, then
+    resumes it."""
+
+    key: str
+
+
+@dataclass(frozen=True)
+class SecondFactorMissing:
+    """The request needs a second factor the citizen has not enrolled: a page tells how
+    to add one (then resume ``key``) or to give up (the portal is told)."""
+
+    key: str
+    client: Client
+
+
+@dataclass(frozen=True)
 class ErrorPage:
     """A Persian error page; the browser is not sent back to the client."""
 
@@ -106,7 +130,7 @@ class ErrorPage:
 
 #: Everything an authorization step can end in.
 AuthorizeOutcome = (ClientResponse | LoginRedirect | RegisterRedirect | ConsentRedirect
-                    | ConsentPage | ErrorPage)
+                    | ConsentPage | StepUpRedirect | SecondFactorMissing | ErrorPage)
 
 
 @dataclass
@@ -121,6 +145,8 @@ class Checked:
     hint: dict | None  # the claims of a valid id_token_hint
     scope: set[str]
     resources: list[str] = field(default_factory=list)  # RFC 8707, checked
+    level: int = 1  # the assurance level the sign-in must reach (required_level)
+    params: dict = field(default_factory=dict)  # the request's parameters, to park it
 
 
 @transactional
@@ -153,8 +179,11 @@ def consent_page(key: str | None) -> AuthorizeOutcome:
     checked = _check(pending.params, pending)
     if not isinstance(checked, Checked):
         return checked
-    if _signed_in(checked, pending)[0] is None:
+    user, session = _signed_in(checked, pending)
+    if user is None:
         return _to_login(key, pending.params)
+    if (below := _below_level(checked, user, session, pending, key)) is not None:
+        return below
     return ConsentPage(key, checked.client.row, claims_mod.claims_by_scope(checked.scope),
                        "offline_access" in checked.scope)
 
@@ -172,6 +201,8 @@ def decide(key: str | None, approved: bool, ip: str | None = None) -> AuthorizeO
     user, session = _signed_in(checked, pending)
     if user is None:
         return _to_login(key, pending.params)
+    if (below := _below_level(checked, user, session, pending, key)) is not None:
+        return below
     client_id = checked.client.client_id
     if not approved:
         storage.drop_pending(pending)
@@ -196,6 +227,8 @@ def _run(params: dict, pending, key: str | None) -> AuthorizeOutcome:
         if "create" in prompts:
             return RegisterRedirect(key)
         return _to_login(key, params)
+    if (below := _below_level(checked, user, session, pending, key)) is not None:
+        return below
     granted = checked.client.first_party or (
         "consent" not in prompts and consents.covers(user.id, checked.client.client_id,
                                                      checked.scope))
@@ -231,6 +264,63 @@ def _signed_in(checked: Checked, pending):
             and (now() - session.auth_time).total_seconds() > checked.max_age:
         return None, None
     return user, session
+
+
+@transactional
+def cancel(key: str | None, ip: str | None = None) -> AuthorizeOutcome:
+    """The citizen gave up the step-up of the request parked under ``key``: answer the
+    client ``unmet_authentication_requirements``."""
+    pending = storage.load_pending(key)
+    if pending is None:
+        return ErrorPage("oidc_request_expired")
+    checked = _check(pending.params, pending)
+    if not isinstance(checked, Checked):
+        return checked
+    user = current_user()
+    audit.record("step_up_cancelled", user_id=user.id if user else None,
+                 client_id=checked.client.client_id, ip=ip)
+    return _error(checked, UnmetAuthenticationRequirementsError(), pending)
+
+
+def _below_level(checked: Checked, user, session, pending, key: str | None):
+    """Return where to go when ``session`` is below the level the request needs, else
+    ``None``: the second factor (the request parked), the page telling how to add one,
+    or ``unmet_authentication_requirements`` for ``prompt=none``."""
+    if assurance.level_of(session.amr) >= checked.level:
+        return None
+    if "none" in checked.prompts:
+        return _error(checked, UnmetAuthenticationRequirementsError(), pending)
+    key = key or storage.park(checked.client.client_id, checked.params)
+    if not assurance.second_factors(user):
+        return SecondFactorMissing(key, checked.client.row)
+    return StepUpRedirect(key)
+
+
+def required_level(params: dict, claims_request: dict | None, client) -> int:
+    """Return the assurance level a request needs (1 or 2).
+
+    The highest of the client's ``minimum_acr`` and what the request asks: the lowest
+    of our levels named by an ``acr`` claim request's ``values`` (``claims`` parameter,
+    OIDC Core §5.5.1.1), else by ``acr_values``, else by the client's
+    ``default_acr_values``. Values that are not ours are left out.
+
+    :raises UnmetAuthenticationRequirementsError: an essential ``acr`` claim names only
+        values that are not ours.
+    """
+    asked = None
+    claim = ((claims_request or {}).get("id_token") or {}).get("acr")
+    if isinstance(claim, dict):
+        values = claim.get("values") if "values" in claim else [claim.get("value")]
+        values = [v for v in values if isinstance(v, str)] if isinstance(values, list) else []
+        asked = assurance.lowest_level(values)
+        if asked is None and values and claim.get("essential") is True:
+            raise UnmetAuthenticationRequirementsError(
+                "None of the essential acr values is supported.")
+    if asked is None:
+        asked = assurance.lowest_level(str(params.get("acr_values", "")).split())
+    if asked is None:
+        asked = assurance.lowest_level(client.default_acr_values)
+    return max(assurance.level_named(client.minimum_acr) or 1, asked or 1)
 
 
 def _to_login(key: str, params: dict) -> LoginRedirect:
@@ -338,4 +428,6 @@ def _check_oidc(params: dict, client, grant) -> Checked:
     allowed = set(client.scope.split())
     scope = claims_mod.consent_scopes(set(grant.request.scope.split()), claims_request, allowed)
     targets = resources.check(resources.requested(params.get("resource")))
-    return Checked(client, grant, prompts, max_age, claims_request, hint, scope, targets)
+    level = required_level(params, claims_request, client)
+    return Checked(client, grant, prompts, max_age, claims_request, hint, scope, targets,
+                   level, params)
