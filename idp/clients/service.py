@@ -221,7 +221,8 @@ def client_summary(client: Client) -> dict:
              "post_logout_redirect_uris", "backchannel_logout_uri", "grant_types", "scope",
              "token_endpoint_auth_method", "jwks", "jwks_uri", "id_token_signed_response_alg",
              "first_party", "subject_type", "sector_identifier", "is_resource_server",
-             "resource_uri", "access_token_ttl", "refresh_token_ttl", "enabled"]
+             "resource_uri", "access_token_ttl", "refresh_token_ttl", "default_acr_values",
+             "minimum_acr", "enabled"]
     data = {name: getattr(client, name) for name in names}
     data["jwks"] = public_jwks(data["jwks"])
     data["previous_secret_expires_at"] = (client.previous_secret_expires_at.isoformat()

@@ -43,6 +43,9 @@ class ClientSpec:
     logo_uri: str | None = None
     access_token_ttl: int | None = None
     refresh_token_ttl: int | None = None
+    # acr values asked for when a request names none; the lowest level always required
+    default_acr_values: list[str] = field(default_factory=list)
+    minimum_acr: str | None = None
     client_id: str | None = None
 
 

@@ -56,12 +56,18 @@ clients_cli = AppGroup("clients", help="Client applications (portals).")
 @click.option("--refresh-token-ttl", type=int, default=None,
               help="Seconds; default OIDC_REFRESH_TOKEN_TTL.")
 @click.option("--logo-uri", default=None)
+@click.option("--acr", multiple=True,
+              help="Default acr value, asked for when a request names none (repeatable; "
+                   "one of ACR_LEVELS).")
+@click.option("--minimum-acr", default=None,
+              help="The lowest assurance level every sign-in for this client reaches.")
 @click.option("--json", "as_json", is_flag=True,
               help="Print client_id, client_secret and the stored metadata as JSON.")
 def clients_create(name, name_en, client_type, client_id, redirect_uri, post_logout_redirect_uri,
                    grant_type, scope, auth_method, jwks_file, jwks_uri, first_party, pairwise,
                    sector_identifier, resource_server, resource_uri, backchannel_logout_uri,
-                   id_token_alg, access_token_ttl, refresh_token_ttl, logo_uri, as_json):
+                   id_token_alg, access_token_ttl, refresh_token_ttl, logo_uri, acr, minimum_acr,
+                   as_json):
     """Register a client; its secret is printed this once."""
     try:
         jwks = json.load(jwks_file) if jwks_file else None
@@ -76,7 +82,8 @@ def clients_create(name, name_en, client_type, client_id, redirect_uri, post_log
         subject_type="pairwise" if pairwise else "public",
         sector_identifier=sector_identifier, backchannel_logout_uri=backchannel_logout_uri,
         id_token_signed_response_alg=id_token_alg, access_token_ttl=access_token_ttl,
-        refresh_token_ttl=refresh_token_ttl, logo_uri=logo_uri)
+        refresh_token_ttl=refresh_token_ttl, logo_uri=logo_uri,
+        default_acr_values=list(acr), minimum_acr=minimum_acr)
     try:
         with unit_of_work():
             client, secret = clients_service.register_client(spec)
@@ -171,11 +178,15 @@ def _optional(value):
 @click.option("--id-token-alg", default=None)
 @click.option("--access-token-ttl", type=int, default=None, help="Seconds (0: IdP default).")
 @click.option("--refresh-token-ttl", type=int, default=None, help="Seconds (0: IdP default).")
+@click.option("--acr", multiple=True,
+              help='Replaces the default acr values (repeatable; "" clears them).')
+@click.option("--minimum-acr", default=None, help='Lowest assurance level ("" removes it).')
 @click.option("--json", "as_json", is_flag=True)
 def clients_update(client_id, name, name_en, logo_uri, redirect_uri, post_logout_redirect_uri,
                    backchannel_logout_uri, grant_type, scope, auth_method, jwks_uri, jwks_file,
                    first_party, pairwise, sector_identifier, resource_server, resource_uri,
-                   id_token_alg, access_token_ttl, refresh_token_ttl, as_json):
+                   id_token_alg, access_token_ttl, refresh_token_ttl, acr, minimum_acr,
+                   as_json):
     """Change the options given; everything else stays as it is."""
     changes = {
         "name_fa": name, "name_en": name_en, "scope": scope,
@@ -185,12 +196,12 @@ def clients_update(client_id, name, name_en, logo_uri, redirect_uri, post_logout
     changes = {k: v for k, v in changes.items() if v is not None}
     for key, value in (("logo_uri", logo_uri), ("backchannel_logout_uri", backchannel_logout_uri),
                        ("jwks_uri", jwks_uri), ("sector_identifier", sector_identifier),
-                       ("resource_uri", resource_uri)):
+                       ("resource_uri", resource_uri), ("minimum_acr", minimum_acr)):
         if value is not None:
             changes[key] = _optional(value)
     for key, values in (("redirect_uris", redirect_uri),
                         ("post_logout_redirect_uris", post_logout_redirect_uri),
-                        ("grant_types", grant_type)):
+                        ("grant_types", grant_type), ("default_acr_values", acr)):
         if values:
             changes[key] = _uris(values)
     if jwks_file is not None:

@@ -125,7 +125,9 @@ def spec_from_metadata(body) -> ClientSpec:
         token_endpoint_auth_method=method, jwks=jwks, jwks_uri=_string(body, "jwks_uri"),
         id_token_signed_response_alg=_string(body, "id_token_signed_response_alg") or "RS256",
         subject_type=_string(body, "subject_type") or "public",
-        logo_uri=_string(body, "logo_uri"))
+        logo_uri=_string(body, "logo_uri"),
+        # OIDC Registration §2; values must be among ACR_LEVELS (rules.validate).
+        default_acr_values=_strings(body, "default_acr_values"))
 
 
 def client_metadata(client, registration_token: str, secret: str | None = None) -> dict:
@@ -146,6 +148,8 @@ def client_metadata(client, registration_token: str, secret: str | None = None) 
     }
     if client.name_en:
         data["client_name#en"] = client.name_en
+    if client.default_acr_values:
+        data["default_acr_values"] = list(client.default_acr_values)
     for name in ("logo_uri", "jwks_uri", "backchannel_logout_uri"):
         if getattr(client, name):
             data[name] = getattr(client, name)
