@@ -132,11 +132,11 @@ def _validate_acr(spec: ClientSpec) -> None:
     levels = settings.current().acr_levels
     values = spec.default_acr_values or []
     if not isinstance(values, list) or any(v not in levels for v in values):
-        raise DomainError("acr_invalid", field="default_acr_values", levels=" ".join(levels))
+        raise DomainError("acr_invalid", field="default_acr_values")
     spec.default_acr_values = list(dict.fromkeys(values))
     spec.minimum_acr = spec.minimum_acr or None
     if spec.minimum_acr is not None and spec.minimum_acr not in levels:
-        raise DomainError("acr_invalid", field="minimum_acr", levels=" ".join(levels))
+        raise DomainError("acr_invalid", field="minimum_acr")
 
 
 # A chosen client_id: letters, digits and . _ - (not first), so it is safe in URLs, logs and
