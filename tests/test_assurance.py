@@ -349,3 +349,51 @@ def test_client_snapshot_carries_the_levels(app):
     rp, _ = make_portal(default_acr_values=[LOA2], minimum_acr=LOA2)
     snapshot = cache.find(rp.client_id)
     assert snapshot.default_acr_values == (LOA2,) and snapshot.minimum_acr == LOA2
+
+
+# --- the level a request needs and the level a session reaches -----------------------
+
+
+@pytest.mark.parametrize(("params", "claims", "client", "level"), [
+    ({}, None, {}, 1),
+    ({"acr_values": LOA2}, None, {}, 2),
+    ({"acr_values": f"{LOA1} {LOA2}"}, None, {}, 1),
+    ({"acr_values": "urn:other"}, None, {"default_acr_values": [LOA2]}, 2),  # nothing of ours
+    ({"acr_values": LOA1}, None, {"default_acr_values": [LOA2]}, 1),
+    ({}, {"id_token": {"acr": {"values": [LOA2]}}}, {}, 2),
+    ({}, {"id_token": {"acr": {"value": LOA2}}}, {}, 2),
+    ({"acr_values": LOA2}, {"id_token": {"acr": {"values": [LOA1]}}}, {}, 1),  # claim first
+    ({}, {"id_token": {"acr": {"essential": True}}}, {}, 1),  # any acr will do
+    ({}, {"id_token": {"acr": {"values": "not-a-list"}}}, {}, 1),
+    ({}, {"id_token": {"acr": None}}, {}, 1),
+    ({}, {"userinfo": {"acr": {"values": [LOA2]}}}, {}, 1),  # acr is an ID token claim
+    ({"acr_values": LOA1}, None, {"minimum_acr": LOA2}, 2),
+])
+def test_required_level(app, params, claims, client, level):
+    from types import SimpleNamespace
+
+    from idp.oidc.authorize import required_level
+
+    row = SimpleNamespace(**{"default_acr_values": (), "minimum_acr": None, **client})
+    assert required_level(params, claims, row) == level
+
+
+@pytest.mark.parametrize(("amr", "acr"), [
+    (["pwd"], LOA1), (["pwd", "sms"], LOA1), (["sms"], LOA1), (["hwk"], LOA1),
+    (["pwd", "otp", "mfa"], LOA2), (["hwk", "user"], LOA2), (["swk", "user"], LOA2),
+])
+def test_level_of_the_methods(app, amr, acr):
+    from idp.accounts import assurance
+
+    assert assurance.acr_of(amr) == acr
+
+
+def test_pages_in_english(client, oidc, portal):
+    rp, _ = portal
+    user = make_user()
+    oidc.sign_in(user)
+    page = oidc.authorize(auth_params(rp, acr_values=LOA2, ui_locales="en")).get_data(
+        as_text=True)
+    assert "Two-step verification required" in page and "Turn on an authenticator app" in page
+    page = client.get("/account?lang=en").get_data(as_text=True)
+    assert "Two-step verification" in page and "Turn on an authenticator app" in page

@@ -138,7 +138,8 @@ SCHEMAS = {
             "token_endpoint_auth_method": _STR, "scope": _STR,
             "id_token_signed_response_alg": _STR, "subject_type": _STR, "logo_uri": _STR,
             "jwks_uri": _STR, "jwks": {"type": "object"}, "backchannel_logout_uri": _STR,
-            "default_acr_values": _STRS, "registration_access_token": _STR, "registration_client_uri": _STR,
+            "default_acr_values": _STRS, "registration_access_token": _STR,
+            "registration_client_uri": _STR,
         },
     },
 }
