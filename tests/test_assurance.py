@@ -397,3 +397,14 @@ def test_pages_in_english(client, oidc, portal):
     assert "Two-step verification required" in page and "Turn on an authenticator app" in page
     page = client.get("/account?lang=en").get_data(as_text=True)
     assert "Two-step verification" in page and "Turn on an authenticator app" in page
+
+
+def test_admin_edit_shows_and_keeps_the_levels(client, auth):
+    auth.admin_session()
+    rp, _ = make_portal(default_acr_values=[LOA2], minimum_acr=LOA2)
+    page = client.get(f"/admin/clients/{rp.client_id}/edit").get_data(as_text=True)
+    assert f'<option selected value="{LOA2}">' in page
+    assert f'checked id="default_acr_values-1" name="default_acr_values" type="checkbox" ' \
+           f'value="{LOA2}"' in page
+    page = client.get(f"/admin/clients/{rp.client_id}").get_data(as_text=True)
+    assert "minimum_acr" in page and LOA2 in page

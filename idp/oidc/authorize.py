@@ -307,15 +307,11 @@ def required_level(params: dict, claims_request: dict | None, client) -> int:
     :raises UnmetAuthenticationRequirementsError: an essential ``acr`` claim names only
         values that are not ours.
     """
-    asked = None
-    claim = ((claims_request or {}).get("id_token") or {}).get("acr")
-    if isinstance(claim, dict):
-        values = claim.get("values") if "values" in claim else [claim.get("value")]
-        values = [v for v in values if isinstance(v, str)] if isinstance(values, list) else []
-        asked = assurance.lowest_level(values)
-        if asked is None and values and claim.get("essential") is True:
-            raise UnmetAuthenticationRequirementsError(
-                "None of the essential acr values is supported.")
+    values, essential = claims_mod.requested_acr(claims_request)
+    asked = assurance.lowest_level(values)
+    if asked is None and values and essential:
+        raise UnmetAuthenticationRequirementsError(
+            "None of the essential acr values is supported.")
     if asked is None:
         asked = assurance.lowest_level(str(params.get("acr_values", "")).split())
     if asked is None:

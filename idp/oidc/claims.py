@@ -81,6 +81,20 @@ def parse_claims_request(raw: str | None) -> dict | None:
     return {m: dict(value.get(m) or {}) for m in ("userinfo", "id_token") if m in value}
 
 
+def requested_acr(claims_request: dict | None) -> tuple[list[str], bool]:
+    """Return the ``acr`` values an ID-token ``acr`` claim request names (OIDC Core
+    §5.5.1.1: ``values``, or one ``value``) and whether it is essential.
+
+    Anything but strings is left out; no request gives ``([], False)``.
+    """
+    claim = ((claims_request or {}).get("id_token") or {}).get("acr")
+    if not isinstance(claim, dict):
+        return [], False
+    values = claim.get("values") if "values" in claim else [claim.get("value")]
+    values = [v for v in values if isinstance(v, str)] if isinstance(values, list) else []
+    return values, claim.get("essential") is True
+
+
 def requested_names(claims_request: dict | None, member: str) -> set[str]:
     """Return the user claims named in one member of a ``claims`` request."""
     if not claims_request:
