@@ -372,7 +372,7 @@ def test_client_snapshot_carries_the_levels(app):
 def test_required_level(app, params, claims, client, level):
     from types import SimpleNamespace
 
-    from idp.oidc.authorize import required_level
+    from idp.oidc.levels import required_level
 
     row = SimpleNamespace(**{"default_acr_values": (), "minimum_acr": None, **client})
     assert required_level(params, claims, row) == level

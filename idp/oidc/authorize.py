@@ -10,9 +10,9 @@
    and the browser goes to the registration wizard, which signs the new citizen in;
 4. assurance: a session below the level the request needs (the client's minimum, the
    level asked by ``acr_values`` or an ``acr`` claim, else the client's default; see
-   :func:`required_level`) is raised by the missing step only: the browser goes to the
-   second-factor page, or to a page telling how to add one; ``prompt=none`` or giving up
-   answers ``unmet_authentication_requirements``;
+   :func:`idp.oidc.levels.required_level`) is raised by the missing step only: the
+   browser goes to the second-factor page, or to a page telling how to add one;
+   ``prompt=none`` or giving up answers ``unmet_authentication_requirements``;
 5. consent: first-party clients skip it; others need a stored consent covering the
    scopes or see the consent page;
 6. a code is issued, bound to the SSO session.
@@ -46,7 +46,7 @@ from ..grants import consents
 from ..models import Client
 from ..unit_of_work import transactional
 from . import claims as claims_mod
-from . import resources, storage, tokens
+from . import levels, resources, storage, tokens
 from .errors import UnmetAuthenticationRequirementsError
 from .server import oauth_server
 
@@ -296,29 +296,6 @@ def _below_level(checked: Checked, user, session, pending, key: str | None):
     return StepUpRedirect(key)
 
 
-def required_level(params: dict, claims_request: dict | None, client) -> int:
-    """Return the assurance level a request needs (1 or 2).
-
-    The highest of the client's ``minimum_acr`` and what the request asks: the lowest
-    of our levels named by an ``acr`` claim request's ``values`` (``claims`` parameter,
-    OIDC Core §5.5.1.1), else by ``acr_values``, else by the client's
-    ``default_acr_values``. Values that are not ours are left out.
-
-    :raises UnmetAuthenticationRequirementsError: an essential ``acr`` claim names only
-        values that are not ours.
-    """
-    values, essential = claims_mod.requested_acr(claims_request)
-    asked = assurance.lowest_level(values)
-    if asked is None and values and essential:
-        raise UnmetAuthenticationRequirementsError(
-            "None of the essential acr values is supported.")
-    if asked is None:
-        asked = assurance.lowest_level(str(params.get("acr_values", "")).split())
-    if asked is None:
-        asked = assurance.lowest_level(client.default_acr_values)
-    return max(assurance.level_named(client.minimum_acr) or 1, asked or 1)
-
-
 def _to_login(key: str, params: dict) -> LoginRedirect:
     return LoginRedirect(key, params.get("login_hint"))
 
@@ -424,6 +401,6 @@ def _check_oidc(params: dict, client, grant) -> Checked:
     allowed = set(client.scope.split())
     scope = claims_mod.consent_scopes(set(grant.request.scope.split()), claims_request, allowed)
     targets = resources.check(resources.requested(params.get("resource")))
-    level = required_level(params, claims_request, client)
+    level = levels.required_level(params, claims_request, client)
     return Checked(client, grant, prompts, max_age, claims_request, hint, scope, targets,
                    level, params)
