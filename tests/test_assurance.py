@@ -408,3 +408,12 @@ def test_admin_edit_shows_and_keeps_the_levels(client, auth):
            f'value="{LOA2}"' in page
     page = client.get(f"/admin/clients/{rp.client_id}").get_data(as_text=True)
     assert "minimum_acr" in page and LOA2 in page
+
+
+def test_the_code_page_cancels_only_to_the_provider(app, client, clock, oidc, auth):
+    """A crafted ``cancel`` cannot make «انصراف» post to another page (sign-out…)."""
+    user, _ = citizen_with_app(app, auth, clock)
+    oidc.sign_in(user)
+    page = client.get("/login/verify?next=/account&cancel=/account/logout").get_data(
+        as_text=True)
+    assert 'autocomplete="one-time-code"' in page and "/account/logout" not in page

@@ -16,6 +16,8 @@ Citizens get ``/login/verify``; their wrong codes also count on the password loc
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
@@ -56,13 +58,22 @@ def form() -> SecondFactorForm:
 
 def render(ctx, form):
     if not _admin(ctx):
-        # A portal's step-up may be given up: the portal is told (unmet requirements).
         return render_template("accounts/second_factor.html", form=form,
-                               cancel_url=safe_next(request.args.get("cancel")))
+                               cancel_url=_cancel_url())
     if totp.is_enrolled(ctx.user):
         return render_template("admin/verify.html", form=form)
     # Each visit makes a new secret, so a secret is never shown twice.
     return _enrol_page(form, totp.start_enrolment(ctx.user))
+
+
+def _cancel_url() -> str | None:
+    """Where «انصراف» posts: a portal's step-up may be given up, and the portal is told
+    (``unmet_authentication_requirements``). Only the provider's cancel address is taken,
+    so a crafted link cannot turn the button into another same-site POST."""
+    url = safe_next(request.args.get("cancel"))
+    if url and urlsplit(url).path == url_for("oidc.cancel"):
+        return url
+    return None
 
 
 def _enrol_page(form, enrolment):
