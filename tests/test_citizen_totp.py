@@ -246,3 +246,15 @@ def test_admin_area_still_asks_its_own_step(client, auth):
     user = auth.admin_session()
     row = live_session(user)
     assert row.is_admin and row.acr == "urn:idp:loa:2"
+
+
+def test_code_page_without_a_sign_in_sends_to_sign_in(client):
+    response = client.get("/login/verify")
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
+
+
+def test_code_page_is_skipped_when_nothing_is_missing(client, auth):
+    """A session without an app (or already at level 2) has nothing to give here."""
+    auth.sign_in(make_user())
+    response = client.get("/login/verify?next=/account")
+    assert response.status_code == 302 and response.headers["Location"] == "/account"
