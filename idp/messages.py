@@ -55,6 +55,7 @@ MESSAGES: dict[str, str] = {
     "grace_invalid": "مهلت اعتبار رمز قبلی نمی‌تواند منفی باشد.",
     "not_json": "متن واردشده JSON معتبر نیست.",
     "not_a_number": "یک عدد صحیح وارد کنید.",
+    "acr_invalid": "سطح اطمینان ورود باید یکی از سطح‌های تعریف‌شده در سامانه (acr_values_supported) باشد.",
     # --- administration: admins, support, audit (issue 6) -----------------------------
     "user_not_found": "کاربری با این مشخصات پیدا نشد.",
     "totp_invalid": "کد تأیید نادرست است یا مهلت آن گذشته است.",

@@ -117,6 +117,9 @@ class Settings:
     dpop_iat_window: int = 60  # seconds a DPoP proof stays acceptable after its iat
     dpop_nonce_required: bool = False  # demand a server nonce in every proof (§8, §9)
     dpop_nonce_lifetime: int = 300  # seconds per nonce period; a nonce lasts one to two
+    # the acr values of the assurance levels, lowest first: level 1 (a password or a passkey
+    # alone), level 2 (two factors, or a passkey with user verification); see idp.accounts.assurance
+    acr_levels: tuple[str, ...] = ("urn:idp:loa:1", "urn:idp:loa:2")
     # --- SSO session ---------------------------------------------------------------
     session_cookie_name_idp: str = "idp_session"  # cookie name; "__Host-" is prefixed on https
     session_idle_timeout: int = 1800  # seconds of inactivity that end an SSO session
@@ -442,6 +445,9 @@ def check(settings: Settings, keys_present: bool, require_keys: bool = True) -> 
     :param require_keys: ``False`` only for ``flask keys``, the command that creates them.
     :raises SettingsError: with a one-line reason; the process exits with status 1.
     """
+    levels = settings.acr_levels
+    if len(levels) != 2 or len(set(levels)) != 2 or not all(levels):
+        raise SettingsError(f"ACR_LEVELS must name two different levels, not {list(levels)!r}")
     if settings.env != "production":
         return
     secret_key = settings.secret_key

@@ -67,7 +67,7 @@ def test_code_exchange_returns_verified_tokens(app, client, clock, oidc):
     assert claims["iat"] == now and claims["exp"] == now + 3600
     assert claims["auth_time"] == int(session.auth_time.timestamp())
     assert claims["nonce"] == "n-1" and claims["sid"] == session.sid
-    assert claims["amr"] == ["pwd"] and claims["acr"] == "urn:idp:acr:pwd"
+    assert claims["amr"] == ["pwd"] and claims["acr"] == "urn:idp:loa:1"
     assert claims["at_hash"] == half_hash(body["access_token"])
     assert "name" not in claims  # profile claims come from UserInfo
 
@@ -84,12 +84,13 @@ def test_code_exchange_returns_verified_tokens(app, client, clock, oidc):
     assert db.session.scalar(select(AccessToken)).jti == access.claims["jti"]
 
 
-def test_sms_second_factor_shows_in_amr_and_acr(app, client, oidc):
+def test_sms_code_shows_in_amr_but_is_no_second_factor(app, client, oidc):
+    """An SMS code proves the mobile (SIM-swappable), not a second factor: level 1."""
     rp, secret = make_portal(first_party=True)
     oidc.sign_in(make_user(), amr=("pwd", "sms"))
     code, params = oidc.get_code(rp)
     claims = oidc.decode(oidc.exchange(rp, secret, code, params).json["id_token"]).claims
-    assert claims["amr"] == ["pwd", "sms"] and claims["acr"] == "urn:idp:acr:pwd+sms"
+    assert claims["amr"] == ["pwd", "sms"] and claims["acr"] == "urn:idp:loa:1"
 
 
 def test_es256_client_gets_es256_id_tokens(app, client, oidc):

@@ -90,7 +90,7 @@ def test_the_session_carries_the_merged_amr_and_the_record_is_consumed(client):
     assert response.headers["Location"] == "/authorize?x=1"
     assert records() == []
     [row] = sessions()
-    assert row.user_id == user.id and row.amr == ["pwd"] and row.acr is None
+    assert row.user_id == user.id and row.amr == ["pwd"] and row.acr == "urn:idp:loa:1"
 
 
 def test_a_record_is_used_once(app, client):

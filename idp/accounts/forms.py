@@ -166,3 +166,15 @@ class RecoveryStartForm(CaptchaFields, Form):
     # One method today (SMS), shown as a radio button; more may follow.
     method = StringField(_l("روش بازیابی"), default="sms", validators=[
         AnyOf(["sms"], message=_lazy_message("recovery_method_invalid"))])
+
+
+class RemoveSecondFactorForm(Form):
+    """Removing the authenticator app: the current password, counted like a sign-in."""
+
+    password = PasswordField(_l("گذرواژه فعلی"), validators=[_required()])
+
+
+class SecondFactorPreferenceForm(Form):
+    """"Always ask for my second factor": ``1`` on, ``0`` off."""
+
+    always = HiddenField(validators=[AnyOf(("0", "1"))])

@@ -22,6 +22,7 @@ from ..extensions import db, now
 from ..models import SsoSession, User
 from ..security.hashing import sha256
 from ..unit_of_work import transactional, unit_of_work
+from . import assurance
 
 _signals = Namespace()
 #: Sent with ``sessions=[SsoSession, …]`` after sessions end (sign-out, password reset…).
@@ -54,8 +55,11 @@ def is_live(row: SsoSession, moment=None) -> bool:
 
 
 @transactional
-def login_user(user: User, amr: list[str], acr: str | None = None) -> SsoSession:
+def login_user(user: User, amr: list[str]) -> SsoSession:
     """Sign ``user`` in on this browser; the response sets a new cookie.
+
+    The session's ``acr`` is the assurance level its ``amr`` reaches
+    (:func:`~idp.accounts.assurance.acr_of`).
 
     The cookie value is always new (no session fixation). When the browser's live
     session is already ``user``'s, this is a re-authentication (``prompt=login``,
@@ -65,14 +69,14 @@ def login_user(user: User, amr: list[str], acr: str | None = None) -> SsoSession
     """
     previous = current_session()
     if previous is not None and previous.user_id == user.id:
-        return _reauthenticate(previous, user, amr, acr)
+        return _reauthenticate(previous, user, amr)
     if previous is not None:
         end_sessions([previous], reason="replaced")
     raw = secrets.token_urlsafe(32)
     moment = now()
     row = SsoSession(
         id_hash=sha256(raw), sid=secrets.token_urlsafe(16), user_id=user.id, auth_time=moment,
-        amr=list(amr), acr=acr, ip=request.remote_addr,
+        amr=list(amr), acr=assurance.acr_of(amr), ip=request.remote_addr,
         user_agent=(request.user_agent.string or "")[:300], created_at=moment,
         last_seen_at=moment,
         expires_at=moment + timedelta(seconds=settings.current().session_max_age),
@@ -85,7 +89,7 @@ def login_user(user: User, amr: list[str], acr: str | None = None) -> SsoSession
     return row
 
 
-def _reauthenticate(row: SsoSession, user: User, amr: list[str], acr: str | None) -> SsoSession:
+def _reauthenticate(row: SsoSession, user: User, amr: list[str]) -> SsoSession:
     """Renew ``row`` after its citizen proved themselves again (OIDC Core §3.1.2.1:
     ``auth_time`` is the time of this authentication); the absolute lifetime stays."""
     raw = secrets.token_urlsafe(32)
@@ -93,7 +97,7 @@ def _reauthenticate(row: SsoSession, user: User, amr: list[str], acr: str | None
     row.id_hash = sha256(raw)
     row.auth_time = row.last_seen_at = user.last_login_at = moment
     row.amr = [*(row.amr or []), *(m for m in amr if m not in (row.amr or []))]
-    row.acr = acr or row.acr
+    row.acr = assurance.acr_of(row.amr)
     row.ip = request.remote_addr
     state = _state()
     state["session"] = row
@@ -180,10 +184,18 @@ def end_all_sessions(user_id: int, reason: str, keep_sid: str | None = None) -> 
 
 @transactional
 def raise_session(row: SsoSession, amr: list[str], admin: bool) -> None:
-    """Record a step-up passed in the session ``row``: its new ``amr`` and, when the
-    admin area asked for it, that it is now an admin session."""
-    values = {"amr": list(amr)} | ({"is_admin": True} if admin else {})
+    """Record a step-up passed in the session ``row``: its new ``amr`` (merged), the
+    ``acr`` they reach and, when the admin area asked for it, that it is now an admin
+    session.
+
+    ``auth_time`` stays the time of the sign-in that started the session: a step-up adds
+    a factor to that authentication, and ``max_age`` keeps counting from the password.
+    """
+    merged = [*(row.amr or []), *(m for m in amr if m not in (row.amr or []))]
+    values = {"amr": merged, "acr": assurance.acr_of(merged)} \
+        | ({"is_admin": True} if admin else {})
     db.session.execute(update(SsoSession).where(SsoSession.id == row.id).values(**values))
+    row.amr, row.acr = merged, values["acr"]
 
 
 def login_required(view):

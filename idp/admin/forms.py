@@ -18,6 +18,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice as C
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from .. import settings
 from ..clients.spec import GRANT_ORDER, SCOPE_ORDER, SPEC_FIELDS
 from ..forms import Form
 from ..messages import MESSAGES, message
@@ -124,6 +125,16 @@ class ClientForm(Form):
     refresh_token_ttl = NumberField(_l("عمر توکن نوسازی (ثانیه؛ خالی: پیش‌فرض)"),
                                     validators=[Optional()])
     dpop_bound_access_tokens = BooleanField(_l("فقط توکن‌های وابسته به کلید (DPoP)"))
+    # Choices are the configured levels (ACR_LEVELS), set per form.
+    default_acr_values = MultiCheckboxField(_l("سطح اطمینان پیش‌فرض (وقتی پورتال سطحی نخواهد)"),
+                                            choices=[], validate_choice=False)
+    minimum_acr = SelectField(_l("کمترین سطح اطمینان ورود"), choices=[], validate_choice=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        levels = settings.current().acr_levels
+        self.default_acr_values.choices = [C(level) for level in levels]
+        self.minimum_acr.choices = [C("", _l("بدون کمینه")), *(C(level) for level in levels)]
 
     def validate_jwks(self, field):
         text = (field.data or "").strip()
@@ -160,8 +171,9 @@ class ClientForm(Form):
         for name in ("logo_uri", "backchannel_logout_uri", "jwks_uri", "sector_identifier",
                      "token_endpoint_auth_method", "resource_uri", "request_object_signing_alg",
                      "introspection_signed_response_alg", "authorization_signed_response_alg",
-                     "profile"):
+                     "profile", "minimum_acr"):
             data[name] = data[name] or None
+        data["default_acr_values"] = list(data["default_acr_values"] or [])
         data["scope"] = " ".join(data["scope"] or [])
         data["grant_types"] = list(data["grant_types"] or [])
         data["jwks"] = getattr(self.jwks, "parsed", None)

@@ -67,6 +67,8 @@ class ClientSnapshot:
     resource_uri: str | None
     access_token_ttl: int | None
     refresh_token_ttl: int | None
+    default_acr_values: tuple[str, ...]
+    minimum_acr: str | None
     enabled: bool
     require_pushed_authorization_requests: bool
     request_object_signing_alg: str | None
@@ -75,7 +77,7 @@ class ClientSnapshot:
 
 _FIELDS = tuple(f.name for f in fields(ClientSnapshot))
 _LISTS = frozenset({"redirect_uris", "post_logout_redirect_uris", "grant_types",
-                    "response_types"})
+                    "response_types", "default_acr_values"})
 _SELECT_CLIENT = select(*(_CLIENTS.c[name] for name in _FIELDS)).where(
     _CLIENTS.c.client_id == bindparam("client_id"))
 _SELECT_VERSION = select(_VERSION.c.version).where(_VERSION.c.id == 1)

@@ -109,6 +109,7 @@ def register(spec: ClientSpec, initial_token: str | None,
     spec.first_party = False
     spec.is_resource_server = False
     spec.resource_uri = None
+    spec.minimum_acr = None  # set by an operator only
     spec.client_id = None
     validate(spec)
     claimed = db.session.execute(
@@ -166,6 +167,7 @@ def replace(client_id: str, registration_token: str | None, spec: ClientSpec,
     changes["first_party"] = client.first_party
     changes["is_resource_server"] = client.is_resource_server
     changes["resource_uri"] = client.resource_uri
+    changes["minimum_acr"] = client.minimum_acr
     return service.update_client(client_id, changes, ip=ip, via="dcr")
 
 

@@ -132,6 +132,18 @@ def _validate_subject(spec: ClientSpec) -> None:
     spec.sector_identifier = hosts.pop()
 
 
+def _validate_acr(spec: ClientSpec) -> None:
+    """Only the configured assurance levels (``ACR_LEVELS``), each named once."""
+    levels = settings.current().acr_levels
+    values = spec.default_acr_values or []
+    if not isinstance(values, list) or any(v not in levels for v in values):
+        raise DomainError("acr_invalid", field="default_acr_values")
+    spec.default_acr_values = list(dict.fromkeys(values))
+    spec.minimum_acr = spec.minimum_acr or None
+    if spec.minimum_acr is not None and spec.minimum_acr not in levels:
+        raise DomainError("acr_invalid", field="minimum_acr")
+
+
 # A chosen client_id: letters, digits and . _ - (not first), so it is safe in URLs, logs and
 # as a command-line argument.
 CLIENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", re.ASCII)
@@ -217,6 +229,7 @@ def validate(spec: ClientSpec) -> ClientSpec:
             # Its request objects are checked with the keys it registered.
             raise DomainError("request_object_jwks_required", field="jwks")
     spec.require_pushed_authorization_requests = bool(spec.require_pushed_authorization_requests)
+    _validate_acr(spec)
     for name, (low, high) in TTL_RANGES.items():
         value = getattr(spec, name)
         if value is not None and not low <= value <= high:

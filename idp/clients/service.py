@@ -224,7 +224,8 @@ def client_summary(client: Client) -> dict:
              "resource_uri", "access_token_ttl", "refresh_token_ttl", "enabled",
              "require_pushed_authorization_requests", "request_object_signing_alg",
              "dpop_bound_access_tokens", "introspection_signed_response_alg",
-             "authorization_signed_response_alg", "profile"]
+             "authorization_signed_response_alg", "profile", "default_acr_values",
+             "minimum_acr"]
     data = {name: getattr(client, name) for name in names}
     data["jwks"] = public_jwks(data["jwks"])
     data["previous_secret_expires_at"] = (client.previous_secret_expires_at.isoformat()

@@ -55,6 +55,9 @@ class ClientSpec:
     request_object_signing_alg: str | None = None  # required request-object signature
     # RFC 9449 §5.2: token requests must carry a DPoP proof (sender-constrained tokens).
     dpop_bound_access_tokens: bool = False
+    # acr values asked for when a request names none; the lowest level always required
+    default_acr_values: list[str] = field(default_factory=list)
+    minimum_acr: str | None = None
     client_id: str | None = None
 
 

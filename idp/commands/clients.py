@@ -69,6 +69,11 @@ clients_cli = AppGroup("clients", help="Client applications (portals).")
                                  "(RFC 9101; needs --jwks or --jwks-uri).")
 @click.option("--dpop-bound-access-tokens", "dpop_bound", is_flag=True,
               help="Require a DPoP proof at every token request (RFC 9449).")
+@click.option("--acr", multiple=True,
+              help="Default acr value, asked for when a request names none (repeatable; "
+                   "one of ACR_LEVELS).")
+@click.option("--minimum-acr", default=None,
+              help="The lowest assurance level every sign-in for this client reaches.")
 @click.option("--json", "as_json", is_flag=True,
               help="Print client_id, client_secret and the stored metadata as JSON.")
 def clients_create(name, name_en, client_type, client_id, redirect_uri, post_logout_redirect_uri,
@@ -76,6 +81,7 @@ def clients_create(name, name_en, client_type, client_id, redirect_uri, post_log
                    sector_identifier, resource_server, resource_uri, backchannel_logout_uri,
                    id_token_alg, introspection_alg, authorization_alg, profile, access_token_ttl,
                    refresh_token_ttl, logo_uri, require_par, request_object_alg, dpop_bound,
+                   acr, minimum_acr,
                    as_json):
     """Register a client; its secret is printed this once."""
     try:
@@ -95,7 +101,8 @@ def clients_create(name, name_en, client_type, client_id, redirect_uri, post_log
         authorization_signed_response_alg=authorization_alg, profile=profile,
         access_token_ttl=access_token_ttl, refresh_token_ttl=refresh_token_ttl,
         logo_uri=logo_uri, require_pushed_authorization_requests=require_par,
-        request_object_signing_alg=request_object_alg, dpop_bound_access_tokens=dpop_bound)
+        request_object_signing_alg=request_object_alg, dpop_bound_access_tokens=dpop_bound,
+        default_acr_values=list(acr), minimum_acr=minimum_acr)
     try:
         with unit_of_work():
             client, secret = clients_service.register_client(spec)
@@ -201,12 +208,16 @@ def _optional(value):
               help='Require request objects signed with RS256, PS256 or ES256 ("" removes it).')
 @click.option("--dpop-bound-access-tokens/--no-dpop-bound-access-tokens", "dpop_bound",
               default=None, help="Require a DPoP proof at every token request (RFC 9449).")
+@click.option("--acr", multiple=True,
+              help='Replaces the default acr values (repeatable; "" clears them).')
+@click.option("--minimum-acr", default=None, help='Lowest assurance level ("" removes it).')
 @click.option("--json", "as_json", is_flag=True)
 def clients_update(client_id, name, name_en, logo_uri, redirect_uri, post_logout_redirect_uri,
                    backchannel_logout_uri, grant_type, scope, auth_method, jwks_uri, jwks_file,
                    first_party, pairwise, sector_identifier, resource_server, resource_uri,
                    id_token_alg, introspection_alg, authorization_alg, profile, access_token_ttl,
-                   refresh_token_ttl, require_par, request_object_alg, dpop_bound, as_json):
+                   refresh_token_ttl, require_par, request_object_alg, dpop_bound, acr,
+                   minimum_acr, as_json):
     """Change the options given; everything else stays as it is."""
     changes = {
         "name_fa": name, "name_en": name_en, "scope": scope,
@@ -222,12 +233,12 @@ def clients_update(client_id, name, name_en, logo_uri, redirect_uri, post_logout
                        ("request_object_signing_alg", request_object_alg),
                        ("introspection_signed_response_alg", introspection_alg),
                        ("authorization_signed_response_alg", authorization_alg),
-                       ("profile", profile)):
+                       ("profile", profile), ("minimum_acr", minimum_acr)):
         if value is not None:
             changes[key] = _optional(value)
     for key, values in (("redirect_uris", redirect_uri),
                         ("post_logout_redirect_uris", post_logout_redirect_uri),
-                        ("grant_types", grant_type)):
+                        ("grant_types", grant_type), ("default_acr_values", acr)):
         if values:
             changes[key] = _uris(values)
     if jwks_file is not None:

@@ -53,6 +53,10 @@ class Client(Base):
     refresh_token_ttl: Mapped[int | None] = mapped_column(Integer)
     # RFC 9449 §5.2: every token request of this client must carry a DPoP proof.
     dpop_bound_access_tokens: Mapped[bool] = mapped_column(Boolean, default=False)
+    # OIDC Registration §2: the acr values asked for when a request names none, and the
+    # lowest level every sign-in for this client must reach (idp.accounts.assurance).
+    default_acr_values: Mapped[list] = mapped_column(JSON, default=list)
+    minimum_acr: Mapped[str | None] = mapped_column(String(64))
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     # RFC 9126 §6: authorization requests only through the PAR endpoint.
     require_pushed_authorization_requests: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -44,6 +44,8 @@ class User(Base):
     totp_secret: Mapped[str | None] = mapped_column(String(255))  # encrypted (idp.security.totp)
     totp_confirmed_at: Mapped[datetime | None]  # set when the admin proved the enrolment
     totp_last_step: Mapped[int | None] = mapped_column(Integer)  # last accepted step: no replay
+    # the citizen's choice: ask the second factor at every sign-in, not only when a portal does
+    always_second_factor: Mapped[bool] = mapped_column(Boolean, default=False)
     last_login_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

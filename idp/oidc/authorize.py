@@ -10,9 +10,14 @@
    else → the request is parked server-side and the browser goes to ``/login``;
    ``prompt=create`` (Initiating User Registration via OpenID Connect 1.0) → parked too,
    and the browser goes to the registration wizard, which signs the new citizen in;
-4. consent: first-party clients skip it; others need a stored consent covering the
+4. assurance: a session below the level the request needs (the client's minimum, the
+   level asked by ``acr_values`` or an ``acr`` claim, else the client's default; see
+   :func:`idp.oidc.levels.required_level`) is raised by the missing step only: the
+   browser goes to the second-factor page, or to a page telling how to add one;
+   ``prompt=none`` or giving up answers ``unmet_authentication_requirements``;
+5. consent: first-party clients skip it; others need a stored consent covering the
    scopes or see the consent page;
-5. a code is issued, bound to the SSO session.
+6. a code is issued, bound to the SSO session.
 
 Every public function returns an :data:`AuthorizeOutcome`; the view maps each kind to
 a response (a page, a redirect, or Authlib's answer for the client). Each runs in one
@@ -33,13 +38,15 @@ from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError
 from flask import Response, request
 
 from .. import audit
+from ..accounts import assurance
 from ..accounts.session import current_session, current_user
 from ..extensions import now
 from ..grants import consents
 from ..models import Client
 from ..unit_of_work import set_rollback_only, transactional, unit_of_work
 from . import claims as claims_mod
-from . import dpop, jarm, par, request_object, resources, storage, tokens
+from . import dpop, jarm, levels, par, request_object, resources, storage, tokens
+from .errors import UnmetAuthenticationRequirementsError
 from .grants import AUTH_METHODS
 from .server import oauth_server
 
@@ -97,6 +104,23 @@ class ConsentPage:
 
 
 @dataclass(frozen=True)
+class StepUpRedirect:
+    """The request is parked under ``key``; the browser gives the second factor, then
+    resumes it."""
+
+    key: str
+
+
+@dataclass(frozen=True)
+class SecondFactorMissing:
+    """The request needs a second factor the citizen has not enrolled: a page tells how
+    to add one (then resume ``key``) or to give up (the portal is told)."""
+
+    key: str
+    client: Client
+
+
+@dataclass(frozen=True)
 class ErrorPage:
     """A Persian error page; the browser is not sent back to the client."""
 
@@ -106,7 +130,7 @@ class ErrorPage:
 
 #: Everything an authorization step can end in.
 AuthorizeOutcome = (ClientResponse | LoginRedirect | RegisterRedirect | ConsentRedirect
-                    | ConsentPage | ErrorPage)
+                    | ConsentPage | StepUpRedirect | SecondFactorMissing | ErrorPage)
 
 
 @dataclass
@@ -121,6 +145,8 @@ class Checked:
     hint: dict | None  # the claims of a valid id_token_hint
     scope: set[str]
     resources: list[str] = field(default_factory=list)  # RFC 8707, checked
+    level: int = 1  # the assurance level the sign-in must reach (required_level)
+    params: dict = field(default_factory=dict)  # the request's parameters, to park it
 
 
 @transactional
@@ -266,8 +292,11 @@ def consent_page(key: str | None) -> AuthorizeOutcome:
     checked = _check(pending.params, pending)
     if not isinstance(checked, Checked):
         return _respond(checked, pending.params)
-    if _signed_in(checked, pending)[0] is None:
+    user, session = _signed_in(checked, pending)
+    if user is None:
         return _to_login(key, pending.params)
+    if (below := _below_level(checked, user, session, pending, key)) is not None:
+        return _respond(below, pending.params)
     return ConsentPage(key, checked.client.row, claims_mod.claims_by_scope(checked.scope),
                        "offline_access" in checked.scope)
 
@@ -289,6 +318,8 @@ def _decide(key: str, pending, approved: bool, ip: str | None) -> AuthorizeOutco
     user, session = _signed_in(checked, pending)
     if user is None:
         return _to_login(key, pending.params)
+    if (below := _below_level(checked, user, session, pending, key)) is not None:
+        return below
     client_id = checked.client.client_id
     if not approved:
         storage.drop_pending(pending)
@@ -324,6 +355,8 @@ def _run(params: dict, pending, key: str | None, live: bool = True) -> Authorize
         if "create" in prompts:
             return RegisterRedirect(key)
         return _to_login(key, params)
+    if (below := _below_level(checked, user, session, pending, key)) is not None:
+        return below
     granted = checked.client.first_party or (
         "consent" not in prompts and consents.covers(user.id, checked.client.client_id,
                                                      checked.scope))
@@ -359,6 +392,36 @@ def _signed_in(checked: Checked, pending):
             and (now() - session.auth_time).total_seconds() > checked.max_age:
         return None, None
     return user, session
+
+
+@transactional
+def cancel(key: str | None, ip: str | None = None) -> AuthorizeOutcome:
+    """The citizen gave up the step-up of the request parked under ``key``: answer the
+    client ``unmet_authentication_requirements``."""
+    pending = storage.load_pending(key)
+    if pending is None:
+        return ErrorPage("oidc_request_expired")
+    checked = _check(pending.params, pending)
+    if not isinstance(checked, Checked):
+        return checked
+    user = current_user()
+    audit.record("step_up_cancelled", user_id=user.id if user else None,
+                 client_id=checked.client.client_id, ip=ip)
+    return _error(checked, UnmetAuthenticationRequirementsError(), pending)
+
+
+def _below_level(checked: Checked, user, session, pending, key: str | None):
+    """Return where to go when ``session`` is below the level the request needs, else
+    ``None``: the second factor (the request parked), the page telling how to add one,
+    or ``unmet_authentication_requirements`` for ``prompt=none``."""
+    if assurance.level_of(session.amr) >= checked.level:
+        return None
+    if "none" in checked.prompts:
+        return _error(checked, UnmetAuthenticationRequirementsError(), pending)
+    key = key or storage.park(checked.client.client_id, checked.params)
+    if not assurance.second_factors(user):
+        return SecondFactorMissing(key, checked.client.row)
+    return StepUpRedirect(key)
 
 
 def _to_login(key: str, params: dict) -> LoginRedirect:
@@ -473,4 +536,6 @@ def _check_oidc(params: dict, client, grant) -> Checked:
     allowed = set(client.scope.split())
     scope = claims_mod.consent_scopes(set(grant.request.scope.split()), claims_request, allowed)
     targets = resources.check(resources.requested(params.get("resource")))
-    return Checked(client, grant, prompts, max_age, claims_request, hint, scope, targets)
+    level = levels.required_level(params, claims_request, client)
+    return Checked(client, grant, prompts, max_age, claims_request, hint, scope, targets,
+                   level, params)

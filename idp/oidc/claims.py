@@ -14,6 +14,7 @@ import json
 import jdatetime
 
 from .. import settings
+from ..accounts import assurance
 from ..security.hashing import purpose_key
 from ..text import mobile_e164
 from .metadata import SCOPE_CLAIMS
@@ -23,8 +24,6 @@ CLAIM_SCOPE = {claim: scope for scope, claims in SCOPE_CLAIMS.items() for claim 
                if scope != "openid"}
 
 LOCALE = "fa-IR"
-ACR_PASSWORD = "urn:idp:acr:pwd"
-ACR_PASSWORD_SMS = "urn:idp:acr:pwd+sms"
 
 
 class ClaimsRequestError(ValueError):
@@ -57,10 +56,9 @@ def subject(user, client) -> str:
 
 
 def acr_for(acr: str | None, amr: list | None) -> str:
-    """Return the session's ``acr``, or the class its ``amr`` implies."""
-    if acr:
-        return acr
-    return ACR_PASSWORD_SMS if "sms" in (amr or []) else ACR_PASSWORD
+    """Return the session's ``acr``, or the level its ``amr`` reaches (a session started
+    before levels were recorded)."""
+    return acr or assurance.acr_of(amr)
 
 
 def parse_claims_request(raw: str | None) -> dict | None:
@@ -81,6 +79,20 @@ def parse_claims_request(raw: str | None) -> dict | None:
         if not isinstance(value.get(member, {}), dict | type(None)):
             raise ClaimsRequestError(f"claims.{member} is not an object")
     return {m: dict(value.get(m) or {}) for m in ("userinfo", "id_token") if m in value}
+
+
+def requested_acr(claims_request: dict | None) -> tuple[list[str], bool]:
+    """Return the ``acr`` values an ID-token ``acr`` claim request names (OIDC Core
+    §5.5.1.1: ``values``, or one ``value``) and whether it is essential.
+
+    Anything but strings is left out; no request gives ``([], False)``.
+    """
+    claim = ((claims_request or {}).get("id_token") or {}).get("acr")
+    if not isinstance(claim, dict):
+        return [], False
+    values = claim.get("values") if "values" in claim else [claim.get("value")]
+    values = [v for v in values if isinstance(v, str)] if isinstance(values, list) else []
+    return values, claim.get("essential") is True
 
 
 def requested_names(claims_request: dict | None, member: str) -> set[str]:

@@ -8,6 +8,7 @@ Every description that quotes request data goes through :func:`quoted`.
 
 from __future__ import annotations
 
+from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import UnsupportedResponseTypeError
 from authlib.oauth2.rfc6749.authenticate_client import authenticate_client_secret_basic
 
@@ -40,3 +41,10 @@ def client_secret_basic(query_client, request):
         return authenticate_client_secret_basic(query_client, request)
     except UnicodeDecodeError:
         return None
+
+
+class UnmetAuthenticationRequirementsError(OAuth2Error):
+    """OpenID Connect Core Unmet Authentication Requirements 1.0 §2: the sign-in cannot
+    reach the level asked for (``prompt=none``, no second factor, or the citizen gave up)."""
+
+    error = "unmet_authentication_requirements"

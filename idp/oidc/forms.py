@@ -14,6 +14,12 @@ class ConsentForm(Form):
     deny = SubmitField(_l("اجازه نمی‌دهم"))
 
 
+class CancelForm(Form):
+    """Giving up a step-up: the portal gets ``unmet_authentication_requirements``."""
+
+    key = HiddenField()
+
+
 class LogoutForm(Form):
     id_token_hint = HiddenField()
     client_id = HiddenField()

@@ -78,7 +78,7 @@ def build(cfg: Settings) -> dict:
            if cfg.dcr_enabled else {}),
         "ui_locales_supported": ["fa", "en"],
         "claims_locales_supported": ["fa"],
-        "acr_values_supported": ["urn:idp:acr:pwd", "urn:idp:acr:pwd+sms"],
+        "acr_values_supported": list(cfg.acr_levels),
     }
 
 

@@ -134,6 +134,8 @@ SCHEMAS = {
             "subject_type": {"enum": ["public", "pairwise"]},
             "require_pushed_authorization_requests": {"type": "boolean"},
             "request_object_signing_alg": {"enum": ["RS256", "PS256", "ES256"]},
+            # OIDC Registration §2: among acr_values_supported (discovery)
+            "default_acr_values": _STRS,
         },
     },
     "ClientInformation": {
@@ -151,7 +153,7 @@ SCHEMAS = {
             "jwks_uri": _STR, "jwks": {"type": "object"}, "backchannel_logout_uri": _STR,
             "registration_access_token": _STR, "registration_client_uri": _STR,
             "require_pushed_authorization_requests": {"type": "boolean"},
-            "request_object_signing_alg": _STR,
+            "request_object_signing_alg": _STR, "default_acr_values": _STRS,
         },
     },
     "PushedAuthorizationResponse": {

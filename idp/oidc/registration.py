@@ -142,7 +142,9 @@ def spec_from_metadata(body) -> ClientSpec:
         subject_type=_string(body, "subject_type") or "public",
         logo_uri=_string(body, "logo_uri"), require_pushed_authorization_requests=require_par,
         request_object_signing_alg=_string(body, "request_object_signing_alg"),
-        dpop_bound_access_tokens=dpop_bound)
+        dpop_bound_access_tokens=dpop_bound,
+        # OIDC Registration §2; values must be among ACR_LEVELS (rules.validate).
+        default_acr_values=_strings(body, "default_acr_values"))
 
 
 def client_metadata(client, registration_token: str, secret: str | None = None) -> dict:
@@ -165,6 +167,8 @@ def client_metadata(client, registration_token: str, secret: str | None = None) 
     }
     if client.name_en:
         data["client_name#en"] = client.name_en
+    if client.default_acr_values:
+        data["default_acr_values"] = list(client.default_acr_values)
     for name in ("logo_uri", "jwks_uri", "backchannel_logout_uri", "request_object_signing_alg",
                  "introspection_signed_response_alg", "authorization_signed_response_alg",
                  "profile"):

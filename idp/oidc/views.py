@@ -28,8 +28,10 @@ from .authorize import (
     ErrorPage,
     LoginRedirect,
     RegisterRedirect,
+    SecondFactorMissing,
+    StepUpRedirect,
 )
-from .forms import ConsentForm, LogoutForm
+from .forms import CancelForm, ConsentForm, LogoutForm
 from .server import oauth_server
 
 bp = Blueprint("oidc", __name__)
@@ -98,6 +100,17 @@ def consent():
     return _answer(authorize_service.consent_page(request.values.get("key")), form)
 
 
+@bp.post("/authorize/cancel")
+def cancel():
+    """Give up the step-up of a parked request: the portal gets
+    ``unmet_authentication_requirements`` (the form's key, or ``?key=``)."""
+    form = CancelForm()
+    if not form.validate_on_submit():
+        return _error_page("oidc_bad_request")
+    key = form.key.data or request.args.get("key")
+    return _answer(authorize_service.cancel(key, ip=request.remote_addr))
+
+
 @bp.post("/oauth/token")
 @csrf.exempt
 def token():
@@ -163,6 +176,16 @@ def _answer(outcome: AuthorizeOutcome, form: ConsentForm | None = None) -> Respo
                 response.headers["Content-Security-Policy"] = content_security_policy(
                     settings.current(), (logo_origin,))
             return response
+        case StepUpRedirect(key=key):
+            return redirect(url_for("accounts.second_factor_step",
+                                    next=url_for("oidc.resume", key=key),
+                                    cancel=url_for("oidc.cancel", key=key)))
+        case SecondFactorMissing(key=key, client=client):
+            form = CancelForm(formdata=None, key=key)
+            resume_url = url_for("oidc.resume", key=key)
+            return _page(render_template(
+                "oidc/second_factor_missing.html", form=form, client=client,
+                enrol_url=url_for("accounts.enrol_second_factor", next=resume_url)))
         case ErrorPage(code=code, status=status):
             return _error_page(code, status)
         case _:

@@ -7,10 +7,12 @@ accepted once: the time step of the last accepted TOTP code is kept, and a recov
 is spent by a conditional UPDATE.
 
 Wrong codes are counted per account in the audit trail, so signing in again buys no new
-guesses. Admins are the only accounts with a second factor so far, hence the event names
-(``admin_totp_failed``, ``admin_signed_in``) and setting names (``ADMIN_TOTP_*``).
-Nothing here knows about SSO sessions: the sign-in step that asks for the code decides
-what a success or ``totp_too_many`` does to the session.
+guesses (``ADMIN_TOTP_MAX_FAILURES`` within ``ADMIN_TOTP_LOCKOUT_SECONDS``, for admins and
+citizens alike). Admins' rows are ``admin_totp_failed``/``admin_signed_in``/
+``admin_totp_enrolled``; citizens' are ``totp_failed``/``second_factor_passed``/
+``totp_enrolled``, and the caller may also count a citizen's wrong code into the password
+lockout (``count_failure``). Nothing here knows about SSO sessions: the step that asks for
+the code decides what a success or ``totp_too_many`` does to the session.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import NoReturn
+from typing import NamedTuple, NoReturn
 
 import pyotp
 import segno
@@ -40,8 +42,20 @@ from .hashing import keyed_hash, purpose_key
 DIGITS = 6
 INTERVAL = 30
 _RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i look-alikes
-_FAILED = "admin_totp_failed"
-_PASSED = "admin_signed_in"  # also where the count of wrong codes starts again
+
+
+class _Events(NamedTuple):
+    failed: str
+    passed: str  # also where the count of wrong codes starts again
+    enrolled: str
+
+
+_ADMIN_EVENTS = _Events("admin_totp_failed", "admin_signed_in", "admin_totp_enrolled")
+_CITIZEN_EVENTS = _Events("totp_failed", "second_factor_passed", "totp_enrolled")
+
+
+def _events(user: User) -> _Events:
+    return _ADMIN_EVENTS if user.is_admin else _CITIZEN_EVENTS
 
 
 @dataclass
@@ -126,13 +140,14 @@ def confirm_enrolment(user: User, code: str, ip: str | None = None) -> list[str]
         _failed(user, ip)
     user.totp_confirmed_at = now()
     codes = _new_recovery_codes(user)
-    audit.record("admin_totp_enrolled", user_id=user.id, actor_id=user.id, ip=ip)
-    audit.record(_PASSED, user_id=user.id, actor_id=user.id, ip=ip, method="totp")
+    events = _events(user)
+    audit.record(events.enrolled, user_id=user.id, actor_id=user.id, ip=ip)
+    audit.record(events.passed, user_id=user.id, actor_id=user.id, ip=ip, method="totp")
     return codes
 
 
 @transactional
-def verify(user: User, code: str, ip: str | None = None) -> str:
+def verify(user: User, code: str, ip: str | None = None, *, count_failure=None) -> str:
     """Check a second-factor code: a TOTP code or an unused recovery code.
 
     Returns the method used (``"totp"`` or ``"recovery"``), recorded with
@@ -141,7 +156,12 @@ def verify(user: User, code: str, ip: str | None = None) -> str:
     Once ``ADMIN_TOTP_MAX_FAILURES`` wrong codes were given within
     ``ADMIN_TOTP_LOCKOUT_SECONDS`` since the last success, every code is refused unseen.
 
-    :raises DomainError: ``totp_not_enrolled``, ``totp_invalid`` or ``totp_too_many``.
+    ``count_failure(user, ip, event)``, when given, records a wrong code instead (it must
+    commit on its own, like :func:`idp.accounts.lockout.count_failure`) and returns the
+    error to raise when that failure locked the account, else ``None``.
+
+    :raises DomainError: ``totp_not_enrolled``, ``totp_invalid``, ``totp_too_many`` or
+        what ``count_failure`` returns.
     """
     secret = _secret_of(user) if is_enrolled(user) else None
     if secret is None:
@@ -153,8 +173,8 @@ def verify(user: User, code: str, ip: str | None = None) -> str:
     else:
         method = "recovery" if _spend_recovery_code(user, code) else None
     if method is None:
-        _failed(user, ip)
-    audit.record(_PASSED, user_id=user.id, actor_id=user.id, ip=ip, method=method)
+        _failed(user, ip, count_failure)
+    audit.record(_events(user).passed, user_id=user.id, actor_id=user.id, ip=ip, method=method)
     return method
 
 
@@ -183,10 +203,11 @@ def _recent_failures(user: User) -> int:
     Counted per account, not per sign-in, so signing in again buys no new guesses.
     """
     window = settings.current().admin_totp_lockout_seconds
+    events = _events(user)
     last_success = db.session.scalar(select(func.max(AuditEvent.id)).where(
-        AuditEvent.event == _PASSED, AuditEvent.user_id == user.id))
+        AuditEvent.event == events.passed, AuditEvent.user_id == user.id))
     return db.session.scalar(select(func.count(AuditEvent.id)).where(
-        AuditEvent.event == _FAILED, AuditEvent.user_id == user.id,
+        AuditEvent.event == events.failed, AuditEvent.user_id == user.id,
         AuditEvent.id > (last_success or 0),
         AuditEvent.created_at >= now() - timedelta(seconds=window)))
 
@@ -205,13 +226,17 @@ def _check_not_locked(user: User) -> None:
         _too_many()
 
 
-def _failed(user: User, ip: str | None) -> NoReturn:
-    user_id = user.id
-    with failure_record():
-        audit.record(_FAILED, user_id=user_id, ip=ip)
+def _failed(user: User, ip: str | None, count_failure=None) -> NoReturn:
+    user_id, event = user.id, _events(user).failed
+    locked = None
+    if count_failure is not None:
+        locked = count_failure(user, ip, event)
+    else:
+        with failure_record():
+            audit.record(event, user_id=user_id, ip=ip)
     if _recent_failures(user) >= settings.current().admin_totp_max_failures:
         _too_many()
-    raise DomainError("totp_invalid", field="code")
+    raise locked or DomainError("totp_invalid", field="code")
 
 
 def _hash_recovery(code: str) -> str:

@@ -108,7 +108,7 @@ def _advance(ctx: Context, step, shown):
     if ctx.session is not None:
         session.raise_session(ctx.session, amr=ctx.amr, admin="admin" in ctx.required)
     elif pending.consume(ctx):
-        session.login_user(ctx.user, amr=ctx.amr, acr=ctx.acr)
+        session.login_user(ctx.user, amr=ctx.amr)
     else:  # completed or expired meanwhile
         return step.lost()
     return shown or redirect(ctx.target)
