@@ -76,7 +76,7 @@ def test_register_and_list(app, client, citizen):
     listed on the account page with its Jalali date."""
     authenticator = SoftAuthenticator()
     response = add_passkey(client, authenticator)
-    assert response.status_code == 200 and response.json["redirect"] == "/account#passkeys"
+    assert response.status_code == 200 and response.json["redirect"] == "/account"
     row = db.session.scalar(select(Passkey))
     assert row.user_id == citizen.id and row.credential_id == authenticator.credential_id
     assert row.name == NAME and row.transports == ["internal"] and row.sign_count == 0

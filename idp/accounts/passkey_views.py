@@ -88,7 +88,8 @@ def passkey_register():
     except DomainError as e:
         return _json_error(e)
     flash(_("کلید عبور ثبت شد."), "success")
-    return jsonify(redirect=url_for("accounts.account", _anchor="passkeys"))
+    # No #fragment: the script's navigation to the page it is on must reload it.
+    return jsonify(redirect=url_for("accounts.account"))
 
 
 @bp.post("/account/passkeys/<int:passkey_id>/rename")
