@@ -118,3 +118,19 @@ def test_add_a_passkey_then_sign_in_with_it_alone(citizen, localhost_idp):
     assert json.loads(amr) == ["hwk", "user"]  # a device-bound key, the user verified
     expect(page.locator("#passkeys tbody")).not_to_contain_text("هنوز استفاده نشده")
     citizen.step("signed-in-with-the-passkey")
+
+
+def test_a_browser_without_passkeys_sees_the_fallback(browser, localhost_idp, request):
+    """Without ``window.PublicKeyCredential`` the button stays hidden and the sentence
+    about the password is shown."""
+    someone = Person(browser, localhost_idp, request.node.name)
+    try:
+        someone.context.add_init_script("delete window.PublicKeyCredential;")
+        page = someone.goto("idp", "/login")
+        expect(page.get_by_text("این مرورگر از کلید عبور پشتیبانی نمی‌کند؛ با گذرواژه وارد شوید."))\
+            .to_be_visible()
+        expect(page.get_by_role("button", name="ورود با کلید عبور")).to_be_hidden()
+        someone.step("login-without-passkeys", axe=True)
+    finally:
+        someone.close()
+    someone.assert_clean("after the test")

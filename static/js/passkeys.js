@@ -75,6 +75,9 @@
     return {failed: el.dataset.textFailed, error: el.dataset.textError};
   }
 
+  // WebAuthn refuses an IP address as the relying party id (a development issuer on
+  // http://127.0.0.1): nothing to offer there, and nothing to apologise for either.
+  if (/^[0-9.]+$|^\[/.test(window.location.hostname)) { return; }
   var supported = !!(window.PublicKeyCredential && navigator.credentials);
   if (!supported) {
     document.querySelectorAll("[data-passkey-unsupported]").forEach(function (el) {
