@@ -265,7 +265,37 @@ def test_blocked_accounts_are_refused(app, client, enrolled, status, code):
     db.session.commit()
     response = passkey_sign_in(client, authenticator)
     assert response.status_code == 400 and response.json["error"] == code
+    assert response.json["message"] == message(code)
     assert live_session(user) is None
+    assert db.session.scalar(select(WebauthnChallenge)) is None  # used up all the same
+    assert audit_events("login_refused")[-1].data == {"reason": status, "method": "passkey"}
+
+
+def test_a_temporary_lockout_does_not_stop_a_passkey(app, client, configure, enrolled):
+    """Wrong passwords typed by someone else lock the password, not the passkey."""
+    configure(LOGIN_MAX_FAILURES=2)
+    user, authenticator = enrolled
+    for _ in range(2):
+        client.post("/login", data={"id_code": user.id_code, "password": "Wrong1234"})
+    db.session.expire_all()
+    assert db.session.get(User, user.id).locked_until is not None
+    assert passkey_sign_in(client, authenticator).status_code == 200
+    assert live_session(user) is not None
+
+
+def test_an_expired_password_is_still_replaced_after_a_passkey(app, client, enrolled):
+    """A passkey sign-in goes through the steps that follow the password: an account
+    that must change its password gets that page before the session starts."""
+    user, authenticator = enrolled
+    db.session.get(User, user.id).must_change_password = True
+    db.session.commit()
+    response = passkey_sign_in(client, authenticator)
+    assert response.status_code == 200 and response.json["redirect"] == "/login/new-password"
+    assert live_session(user) is None
+    response = client.post("/login/new-password", data={"new_password": "Tabriz1404Bazaar",
+                                                        "confirm": "Tabriz1404Bazaar"})
+    assert response.status_code == 302
+    assert live_session(user).amr == ["hwk", "user"]
 
 
 @pytest.mark.parametrize("body", [None, "not json", [], {"credential": "x"},
@@ -482,3 +512,18 @@ def test_step_options_without_a_sign_in(app, client):
     """The step's options need a sign-in waiting for a passkey."""
     response = client.post("/login/passkey-step/options")
     assert response.status_code == 400 and response.json["error"] == "passkey_request_invalid"
+
+
+def test_passkey_texts_in_english(app, client, citizen):
+    """The account section, the sign-in button and the JSON errors follow ?lang=en."""
+    from tests.test_i18n_accounts import assert_english, text
+
+    add_passkey(client, SoftAuthenticator())
+    html = text(client.get("/account?lang=en"))
+    assert_english(html, "dt", skip=("h2", "td"))
+    assert "Passkeys" in html and "Add a passkey" in html and "Not used yet" in html
+    response = client.post("/account/passkeys", json={"name": "", "credential": {}})
+    assert response.json["message"] == "Give the passkey a name of at most 64 characters."
+    client.post("/account/logout")
+    html = text(client.get("/login?lang=en"))
+    assert "Sign in with a passkey" in html

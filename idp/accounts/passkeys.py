@@ -213,7 +213,7 @@ def authenticate(credential: dict, ip: str | None = None) -> tuple[User, list[st
     user = db.session.get(User, row.user_id)
     if user.status in signin.BLOCKED_STATUSES:
         status = user.status
-        raise _refuse(DomainError(signin.BLOCKED_STATUSES[status]), None, "login_refused",
+        raise _refuse(DomainError(signin.BLOCKED_STATUSES[status]), challenge, "login_refused",
                       user_id=user.id, ip=ip, reason=status, method="passkey")
     audit.record("login_ok", user_id=user.id, ip=ip, method="passkey", passkey_id=row.id)
     return user, amr_of(row)
