@@ -27,6 +27,7 @@ from idp.models import (
     SsoSession,
     TokenFamily,
     UsedJti,
+    WebauthnChallenge,
 )
 
 from .factories import make_client, make_user
@@ -96,6 +97,11 @@ def seed(clock):
     # CAPTCHA challenges: gone once expired.
     rows += [CaptchaChallenge(id="old", answer="12345", expires_at=t - HOUR),
              CaptchaChallenge(id="live", answer="12345", expires_at=t + HOUR)]
+    # Passkey challenges: gone once expired.
+    rows += [WebauthnChallenge(challenge_hash="old", browser_hash="b", purpose="sign_in",
+                               expires_at=t - HOUR),
+             WebauthnChallenge(challenge_hash="live", browser_hash="b", purpose="sign_in",
+                               expires_at=t + HOUR)]
     # Audit events: one past retention, one just inside it.
     retention = timedelta(days=current_app.config["AUDIT_RETENTION_DAYS"])
     rows += [AuditEvent(event="login_ok", created_at=t - retention - HOUR),
@@ -132,7 +138,7 @@ def test_purge_removes_only_expired_rows(app, runner, clock):
         "access_tokens": 1, "refresh_tokens": 1, "token_families": 2, "used_jtis": 1,
         "backchannel_logout_jobs": 2, "initial_access_tokens": 1, "otp_throttles": 1,
         "login_throttles": 1,
-        "recovery_requests": 1, "captcha_challenges": 1,
+        "recovery_requests": 1, "captcha_challenges": 1, "webauthn_challenges": 1,
     }
     for model in (AuthorizationCode, RegistrationDraft, PendingAuthorization, SsoSession,
                   UsedJti, InitialAccessToken, AccessToken, RefreshToken):
@@ -144,6 +150,7 @@ def test_purge_removes_only_expired_rows(app, runner, clock):
     assert db.session.scalars(select(OtpThrottle.mobile)).all() == ["09120000002"]
     assert db.session.scalars(select(LoginThrottle.code_hash)).all() == ["recent"]
     assert db.session.scalars(select(CaptchaChallenge.id)).all() == ["live"]
+    assert db.session.scalars(select(WebauthnChallenge.challenge_hash)).all() == ["live"]
     assert sorted(db.session.scalars(select(RecoveryRequest.key_hash))) == ["live-rr",
                                                                             "recent-rr"]
     assert sorted(db.session.scalars(select(TokenFamily.id))) == sorted(

@@ -31,6 +31,7 @@ from ..models import (
     SsoSession,
     TokenFamily,
     UsedJti,
+    WebauthnChallenge,
 )
 from ..unit_of_work import transactional
 
@@ -74,6 +75,7 @@ def _rules(moment: datetime) -> list[tuple[str, type, object]]:
                  BackchannelLogoutJob.next_attempt_at < moment))),
         ("initial_access_tokens", InitialAccessToken, InitialAccessToken.expires_at < moment),
         ("captcha_challenges", CaptchaChallenge, CaptchaChallenge.expires_at < moment),
+        ("webauthn_challenges", WebauthnChallenge, WebauthnChallenge.expires_at < moment),
     ]
 
 
