@@ -527,3 +527,20 @@ def test_passkey_texts_in_english(app, client, citizen):
     client.post("/account/logout")
     html = text(client.get("/login?lang=en"))
     assert "Sign in with a passkey" in html
+
+
+def test_passkey_step_up_of_a_session(app, client, oidc, enrolled):
+    """A password session proves a passkey on the step page: the session keeps its sid
+    and gains hwk, mfa and user; with a passkey already proved the page goes on."""
+    user, authenticator = enrolled
+    row = oidc.sign_in(user)
+    page = client.get("/login/passkey-step?next=/account")
+    assert page.status_code == 200 and "تأیید با کلید عبور" in page.get_data(as_text=True)
+    options = client.post("/login/passkey-step/options").json
+    response = client.post("/login/passkey-step?next=/account",
+                           data={"credential": json.dumps(authenticator.get(options))})
+    assert response.status_code == 302 and response.headers["Location"] == "/account"
+    session = live_session(user)
+    assert session.sid == row.sid and session.amr == ["pwd", "hwk", "mfa", "user"]
+    again = client.get("/login/passkey-step?next=/account")
+    assert again.status_code == 302 and again.headers["Location"] == "/account"

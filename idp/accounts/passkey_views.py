@@ -152,16 +152,29 @@ def passkey_login():
 
 # --- the passkey step ---------------------------------------------------------------------
 
+def _step_context():
+    """The sign-in waiting for a passkey, else a step-up of this browser's session to a
+    passkey (then returning to ``next``), else ``None``."""
+    ctx = steps.resume()
+    row = session.current_session() if ctx is None else None
+    if row is None:
+        return ctx
+    return steps.step_up(session.current_user(), row, required={"passkey"},
+                         next_url=safe_next(request.args.get("next")),
+                         home=url_for("accounts.account"))
+
+
 @bp.route("/login/passkey-step", methods=["GET", "POST"])
 def passkey_step_page():
-    """Prove a passkey as a further step of a sign-in that asks for one."""
-    return steps.serve(passkey_step, steps.resume())
+    """Prove a passkey as a further step of a sign-in that asks for one, or to raise
+    this browser's session (its ``amr`` gains ``hwk``/``swk``)."""
+    return steps.serve(passkey_step, _step_context())
 
 
 @bp.post("/login/passkey-step/options")
 def passkey_step_options():
     """Options listing the passkeys of the account signing in."""
-    ctx = steps.resume()
+    ctx = _step_context()
     if ctx is None or steps.pending_step(ctx) is not passkey_step:
         return _json_error(DomainError("passkey_request_invalid"))
     return jsonify(passkeys.step_options(ctx.user))
