@@ -91,6 +91,8 @@ def test_add_a_passkey_then_sign_in_with_it_alone(citizen, localhost_idp):
 
     section = page.locator("#passkeys")
     expect(section).to_contain_text("هنوز کلید عبوری ثبت نکرده‌اید.")
+    section.get_by_role("button", name="افزودن کلید عبور").click()  # no name yet
+    expect(page.get_by_text("برای کلید عبور نامی بنویسید؛ حداکثر ۶۴ نویسه.")).to_be_visible()
     section.get_by_label("نام کلید عبور").fill("گوشی آزمایشی")
     section.get_by_role("button", name="افزودن کلید عبور").click()
     expect(page.get_by_text("کلید عبور ثبت شد.")).to_be_visible()

@@ -544,3 +544,26 @@ def test_passkey_step_up_of_a_session(app, client, oidc, enrolled):
     assert session.sid == row.sid and session.amr == ["pwd", "hwk", "mfa", "user"]
     again = client.get("/login/passkey-step?next=/account")
     assert again.status_code == 302 and again.headers["Location"] == "/account"
+
+
+def test_passkey_flows_log_no_secret_or_personal_number(app, client, oidc, caplog):
+    """Adding, using, refusing and removing a passkey log neither the password, the
+    signature, the challenge, the credential id nor the full national code."""
+    caplog.set_level(logging.DEBUG)
+    user = make_user()
+    oidc.sign_in(user)
+    authenticator = SoftAuthenticator()
+    add_passkey(client, authenticator)
+    client.post("/account/logout")
+    options = login_options(client)
+    assertion = authenticator.get(options)
+    client.post("/login/passkey", json={"credential": assertion})
+    refused(passkey_sign_in(client, authenticator, origin="https://evil.example"))
+    row_id = db.session.scalar(select(Passkey.id))
+    client.post(f"/account/passkeys/{row_id}/remove", data={"password": "Wrong1234"})
+    client.post(f"/account/passkeys/{row_id}/remove", data={"password": DEFAULT_PASSWORD})
+    secrets = [DEFAULT_PASSWORD, "Wrong1234", user.id_code, options["challenge"],
+               assertion["response"]["signature"], b64url(authenticator.credential_id)]
+    logged = " ".join(f"{r.getMessage()} {r.args!r} {vars(r)!r}" for r in caplog.records)
+    assert "passkey_added" in logged and "passkey_removed" in logged
+    assert [s for s in secrets if s in logged] == []

@@ -55,7 +55,8 @@ def _passkey_section():
                  "last_used": jalali.format_datetime(p.last_used_at, persian_digits=False)
                  if p.last_used_at else None}
                 for p in passkeys.list_passkeys(user.id)]
-        return {"rows": rows, "add_form": PasskeyNameForm(formdata=None),
+        return {"rows": rows, "name_error": error_text(DomainError("passkey_name_invalid")),
+                "add_form": PasskeyNameForm(formdata=None),
                 "rename_form": PasskeyNameForm(formdata=None),
                 "remove_form": PasskeyRemoveForm(formdata=None)}
 

@@ -94,7 +94,12 @@
     addForm.addEventListener("submit", function (event) {
       event.preventDefault();
       var csrf = addForm.querySelector("input[name=csrf_token]").value;
-      var name = addForm.querySelector("input[name=name]").value;
+      var nameField = addForm.querySelector("input[name=name]"), name = nameField.value;
+      if (!name.trim()) {  // ask for the name before the device asks for its screen lock
+        say(section, {server: section.dataset.textName}, texts(section));
+        nameField.focus();
+        return;
+      }
       post(section.dataset.passkeysOptions, csrf).then(function (options) {
         return navigator.credentials.create({publicKey: creationOptions(options)});
       }).then(function (credential) {
