@@ -129,6 +129,9 @@ class Settings:
     login_lockout_seconds: int = 900  # how long that temporary lock lasts (15 min)
     recovery_ttl: int = 900  # seconds a password-recovery request (all three steps) stays open
     password_change_ttl: int = 600  # seconds to pick a new password after an expired one signs in
+    # --- passkeys (WebAuthn; RP id and origin come from ISSUER) -------------------------
+    webauthn_challenge_seconds: int = 300  # seconds a passkey challenge may be answered (once)
+    passkeys_max_per_user: int = 10  # passkeys one citizen may register
     # --- passwords -------------------------------------------------------------------
     password_argon2_time_cost: int = 2  # argon2id iterations (OWASP: m=19 MiB, t=2, p=1)
     password_argon2_memory_cost: int = 19456  # argon2id memory in KiB

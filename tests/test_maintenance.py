@@ -28,6 +28,7 @@ from idp.models import (
     SsoSession,
     TokenFamily,
     UsedJti,
+    WebauthnChallenge,
 )
 
 from .factories import make_client, make_user
@@ -99,6 +100,11 @@ def seed(clock):
     # CAPTCHA challenges: gone once expired.
     rows += [CaptchaChallenge(id="old", answer="12345", expires_at=t - HOUR),
              CaptchaChallenge(id="live", answer="12345", expires_at=t + HOUR)]
+    # Passkey challenges: gone once expired.
+    rows += [WebauthnChallenge(challenge_hash="old", browser_hash="b", purpose="sign_in",
+                               expires_at=t - HOUR),
+             WebauthnChallenge(challenge_hash="live", browser_hash="b", purpose="sign_in",
+                               expires_at=t + HOUR)]
     # Audit events: one past retention, one just inside it.
     retention = timedelta(days=current_app.config["AUDIT_RETENTION_DAYS"])
     rows += [AuditEvent(event="login_ok", created_at=t - retention - HOUR),
@@ -136,6 +142,7 @@ def test_purge_removes_only_expired_rows(app, runner, clock):
         "backchannel_logout_jobs": 2, "initial_access_tokens": 1, "otp_throttles": 1,
         "login_throttles": 1,
         "recovery_requests": 1, "captcha_challenges": 1, "pushed_authorization_requests": 1,
+        "webauthn_challenges": 1,
     }
     for model in (AuthorizationCode, RegistrationDraft, PendingAuthorization,
                   PushedAuthorizationRequest, SsoSession,
@@ -148,6 +155,7 @@ def test_purge_removes_only_expired_rows(app, runner, clock):
     assert db.session.scalars(select(OtpThrottle.mobile)).all() == ["09120000002"]
     assert db.session.scalars(select(LoginThrottle.code_hash)).all() == ["recent"]
     assert db.session.scalars(select(CaptchaChallenge.id)).all() == ["live"]
+    assert db.session.scalars(select(WebauthnChallenge.challenge_hash)).all() == ["live"]
     assert sorted(db.session.scalars(select(RecoveryRequest.key_hash))) == ["live-rr",
                                                                             "recent-rr"]
     assert sorted(db.session.scalars(select(TokenFamily.id))) == sorted(

@@ -10,7 +10,13 @@ def init_app(app) -> None:
     app.extensions["idp.password_hasher"] = passwords.make_hasher(settings.of(app))
     session.init_app(app)
 
-    from . import account_views, captcha_views, factor_views, recovery_views  # noqa: F401  (routes on the same blueprint)
+    from . import (  # noqa: F401  (routes on the same blueprint)
+        account_views,
+        captcha_views,
+        factor_views,
+        passkey_views,
+        recovery_views,
+    )
     from .views import bp
 
     app.register_blueprint(bp)

@@ -32,6 +32,7 @@ from ..models import (
     SsoSession,
     TokenFamily,
     UsedJti,
+    WebauthnChallenge,
 )
 from ..unit_of_work import transactional
 
@@ -77,6 +78,7 @@ def _rules(moment: datetime) -> list[tuple[str, type, object]]:
                  BackchannelLogoutJob.next_attempt_at < moment))),
         ("initial_access_tokens", InitialAccessToken, InitialAccessToken.expires_at < moment),
         ("captcha_challenges", CaptchaChallenge, CaptchaChallenge.expires_at < moment),
+        ("webauthn_challenges", WebauthnChallenge, WebauthnChallenge.expires_at < moment),
     ]
 
 

@@ -4,6 +4,7 @@ from .admin import AdminRecoveryCode, InitialAccessToken
 from .audit import AuditEvent
 from .base import Base
 from .client import Client, ClientsVersion
+from .passkey import Passkey, WebauthnChallenge
 from .recovery import RecoveryRequest
 from .registry import RegistryRecord
 from .security import (
@@ -40,6 +41,7 @@ __all__ = [
     "OtpChallenge",
     "LoginThrottle",
     "OtpThrottle",
+    "Passkey",
     "PendingAuthentication",
     "PendingAuthorization",
     "PushedAuthorizationRequest",
@@ -52,5 +54,6 @@ __all__ = [
     "SsoSession",
     "TokenFamily",
     "UsedJti",
+    "WebauthnChallenge",
     "User",
 ]

@@ -27,11 +27,11 @@ from ...errors import DomainError
 from ...models import SsoSession, User
 from ...unit_of_work import unit_of_work
 from .. import session, signin
-from . import new_password, password, pending, second_factor
+from . import new_password, passkey, password, pending, second_factor
 from .context import Context
 
 #: Every step, in the order a sign-in takes them.
-ORDER = (password, new_password, second_factor)
+ORDER = (password, new_password, second_factor, passkey)
 
 
 def start(next_url: str | None) -> Context:
@@ -97,6 +97,15 @@ def serve(step, ctx: Context | None):
         except DomainError as e:
             return step.refuse(ctx, form, e) or step.render(ctx, form)
     return step.render(ctx, form)
+
+
+def first_factor_proved(ctx: Context, amr: list[str]):
+    """Go on with a sign-in whose first factor was proved without the password page (a
+    passkey on ``/login``): the password step counts as done and ``amr`` is what was
+    proved; the answer is the redirect to the next step or to the target."""
+    ctx.done.append(password.NAME)
+    ctx.amr = list(amr)
+    return _advance(ctx, password, None)
 
 
 def _advance(ctx: Context, step, shown):
