@@ -4,6 +4,7 @@ from .admin import AdminRecoveryCode, InitialAccessToken
 from .audit import AuditEvent
 from .base import Base
 from .client import Client, ClientsVersion
+from .mail import EmailChallenge, MailMessage
 from .recovery import RecoveryRequest
 from .registry import RegistryRecord
 from .security import (
@@ -21,6 +22,7 @@ from .session import (
     SessionClient,
     SsoSession,
 )
+from .signin import SignInRecord
 from .token import AccessToken, AuthorizationCode, Consent, RefreshToken, TokenFamily, UsedJti
 from .user import User
 
@@ -35,9 +37,11 @@ __all__ = [
     "Client",
     "ClientsVersion",
     "Consent",
+    "EmailChallenge",
     "InitialAccessToken",
     "OtpChallenge",
     "LoginThrottle",
+    "MailMessage",
     "OtpThrottle",
     "PendingAuthentication",
     "PendingAuthorization",
@@ -46,6 +50,7 @@ __all__ = [
     "RegistrationDraft",
     "RegistryRecord",
     "SessionClient",
+    "SignInRecord",
     "SmsMessage",
     "SsoSession",
     "TokenFamily",
