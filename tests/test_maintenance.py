@@ -133,6 +133,7 @@ def test_purge_removes_only_expired_rows(app, runner, clock):
         "backchannel_logout_jobs": 2, "initial_access_tokens": 1, "otp_throttles": 1,
         "login_throttles": 1,
         "recovery_requests": 1, "captcha_challenges": 1,
+        "email_challenges": 0, "mail_outbox": 0, "sign_ins": 0,  # tests/test_signin_notices.py
     }
     for model in (AuthorizationCode, RegistrationDraft, PendingAuthorization, SsoSession,
                   UsedJti, InitialAccessToken, AccessToken, RefreshToken):
