@@ -71,7 +71,9 @@ def _send_code(row: RecoveryRequest) -> None:
         return
     user = db.session.get(User, row.user_id)
     try:
-        otp.issue_code(PURPOSE, str(row.id), user.mobile)
+        # A verified address gets a copy of the code (a second channel, never the only one).
+        otp.issue_code(PURPOSE, str(row.id), user.mobile,
+                       copy_to_email=user.email if user.email_verified_at else None)
     except DomainError as e:  # per-mobile limit or SMS gateway down: answer as usual
         logger.warning("recovery code for user %s not sent: %s", user.id, e.code)
         # Typed codes must then be answered as for a code without an account ("n tries
