@@ -313,3 +313,12 @@ def test_recovery_code_is_not_mailed_to_an_unverified_address(app):
 def test_sign_in_still_works_with_unverified_email(app, auth):
     """Verification is never required to use the account."""
     auth.sign_in(make_user(), DEFAULT_PASSWORD)
+
+
+def test_code_page_in_english(wizard):
+    """The step-3 code page has its English texts."""
+    to_step3(wizard)
+    post3(wizard, email=EMAIL, action="next")
+    text = page(wizard.client.get("/register/step/3?lang=en"))
+    assert "A 6-digit verification code was sent to" in text and "Later" in text
+    assert "Edit the email address" in text

@@ -3,7 +3,8 @@
 
 1. ``start``: a national/FIDA code. Every well-formed code gets a request row and the
    same answer ("if an account exists, a code was sent to its mobile"), so nobody can
-   probe which codes are registered. Only an active account's mobile gets an SMS.
+   probe which codes are registered. Only an active account's mobile gets an SMS (and its
+   verified email address a copy of the code, a second channel that changes no answer).
 2. ``verify``: the 6-digit code, with the limits of every SMS code (``OTP_TTL``,
    ``OTP_MAX_ATTEMPTS``, ``OTP_RESEND_AFTER``, ``OTP_HOURLY_LIMIT``). A request without an
    account, or whose code could not be sent (the mobile's hourly cap, the gateway down),
