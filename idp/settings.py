@@ -190,7 +190,7 @@ class Settings:
     # per-IP limits on sign-in, SMS, registration and token endpoints
     ratelimit_enabled: bool = True
     ratelimit_login: str = "30 per minute; 300 per hour"  # password/code guesses per client IP
-    ratelimit_sms: str = "20 per hour"  # recovery and mobile-change SMS requests per client IP
+    ratelimit_sms: str = "20 per hour"  # recovery, mobile-change SMS and email-code requests per IP
     ratelimit_registration: str = "120 per hour"  # registration wizard/DCR submissions per IP
     ratelimit_token: str = "600 per minute"  # token/introspection/revocation calls per client IP
     proxy_fix_x_for: int = 0  # trusted proxies in front (X-Forwarded-For/Proto); 0 = none

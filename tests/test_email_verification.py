@@ -310,11 +310,6 @@ def test_recovery_code_is_not_mailed_to_an_unverified_address(app):
     assert len(sms_outbox()) == 1 and mails() == []
 
 
-def test_sign_in_still_works_with_unverified_email(app, auth):
-    """Verification is never required to use the account."""
-    auth.sign_in(make_user(), DEFAULT_PASSWORD)
-
-
 def test_code_page_in_english(wizard):
     """The step-3 code page has its English texts."""
     to_step3(wizard)
@@ -322,3 +317,15 @@ def test_code_page_in_english(wizard):
     text = page(wizard.client.get("/register/step/3?lang=en"))
     assert "A 6-digit verification code was sent to" in text and "Later" in text
     assert "Edit the email address" in text
+
+
+def test_code_requests_are_rate_limited_per_ip(make_app):
+    """«ارسال کد» and the code page count against RATELIMIT_SMS / RATELIMIT_LOGIN per IP."""
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_SMS="2 per hour",
+                   RATELIMIT_LOGIN="100 per minute")
+    with app.app_context():
+        user = make_user()
+        browser = app.test_client()
+        browser.post("/login", data={"id_code": user.id_code, "password": DEFAULT_PASSWORD})
+        statuses = [browser.post("/account/email/send").status_code for _ in range(3)]
+    assert statuses == [302, 302, 429]
