@@ -61,6 +61,20 @@ def test_first_sign_in_sets_the_device_cookie_without_a_notice(app):
     assert sms("new_sign_in") == []
 
 
+def test_https_device_cookie_is_host_prefixed_and_secure(make_app):
+    """On an https issuer the device cookie is ``__Host-idp_device``, Secure, path /."""
+    https = make_app(ISSUER="https://idp.example.ir", PREFERRED_URL_SCHEME="https")
+    with https.app_context():
+        user = make_user()
+        response = https.test_client().post(
+            "/login", base_url="https://localhost",
+            data={"id_code": user.id_code, "password": DEFAULT_PASSWORD})
+    header = next(h for h in response.headers.getlist("Set-Cookie")
+                  if h.startswith("__Host-idp_device="))
+    attributes = {part.strip().split("=")[0].lower() for part in header.split(";")}
+    assert {"secure", "httponly", "path"} <= attributes and "domain" not in attributes
+
+
 def test_known_browser_gets_no_notice(app):
     """Signing in again from a browser that holds the device cookie sends nothing."""
     user = make_user()
