@@ -138,6 +138,7 @@ def test_8_wrong_input_on_each_step(person, servers, taken):
     person.step("error-3-email", axe=True)
     page.locator("input[name=email]").fill("citizen.eight@example.ir")
     press(person, "مرحله بعد")
+    press(person, "بعداً")  # verify the address later, from the account page
     expect_step(person, 4)
 
     # Step 4: the repetition differs; neither password comes back.

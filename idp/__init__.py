@@ -44,6 +44,7 @@ def create_app(config: dict | None = None, *, require_keys: bool = True) -> Flas
         health,
         i18n,
         identity,
+        mail,
         observability,
         oidc,
         registration,
@@ -69,7 +70,7 @@ def create_app(config: dict | None = None, *, require_keys: bool = True) -> Flas
     app.context_processor(lambda: {"brand": _brand(cfg)})
     headers.init_app(app)
     captcha.init_app(app)
-    for package in (identity, sms, accounts, registration, admin, oidc, health, site,
+    for package in (identity, sms, mail, accounts, registration, admin, oidc, health, site,
                     commands):
         package.init_app(app)
     ratelimit.init_app(app)  # after the blueprints: it wraps their views

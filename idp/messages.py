@@ -103,6 +103,10 @@ MESSAGES: dict[str, str] = {
     "account_already_exists": "برای این کد ملی یا کد فیدا قبلاً حساب کاربری ساخته شده است؛ از «ورود به سامانه» استفاده کنید.",
     "recovery_expired": "مهلت بازیابی گذرواژه تمام شده است یا این مرحله در دسترس نیست. لطفاً از ابتدا شروع کنید.",
     "recovery_method_invalid": "روش بازیابی را انتخاب کنید (پیامک).",
+    # verified email (idp.accounts.email_address, idp.security.email_codes)
+    "email_hourly_limit": "در یک ساعت گذشته چند کد به این نشانی فرستاده شده است. لطفاً یک ساعت دیگر دوباره تلاش کنید.",
+    "email_missing": "ابتدا نشانی پست الکترونیک خود را ثبت کنید.",
+    "email_already_verified": "این نشانی پست الکترونیک پیش‌تر تأیید شده است.",
     # --- registration ----------------------------------------------------------------
     # identity building blocks (codes, mobiles, dates) and one-time SMS codes
     "national_code_length": "کد ملی ده رقم دارد؛ لطفاً همه رقم‌های آن را وارد کنید.",

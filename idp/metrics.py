@@ -43,6 +43,8 @@ registration_refusals = Counter("idp_registration_refusals_total",
                                 "Registration steps refused, per reason", ["reason"])
 sms = Counter("idp_sms_total", "SMS messages by purpose (template) and result",
               ["purpose", "result"])
+mail = Counter("idp_mail_total", "Mail messages queued in the outbox, by template",
+               ["template"])
 tokens = Counter("idp_tokens_issued_total", "Access tokens issued, per grant type",
                  ["grant_type"])
 adapter_seconds = Histogram("idp_adapter_duration_seconds", "Calls to the civil registry, "

@@ -168,6 +168,22 @@ class Settings:
         "parameters": [{"name": "Code", "value": "{code}"}]})
     sms_http_success_path: str = "status"  # dotted JSON path checked in the answer; "" = any 2xx
     sms_http_success_value: str = "1"  # value expected at SMS_HTTP_SUCCESS_PATH
+    # --- mail (verified email, notices) -------------------------------------------------
+    # "outbox" (rows in mail_outbox, nothing sent) | "smtp" (rows delivered after commit)
+    mail_backend: str = "outbox"
+    mail_from: str = "no-reply@localhost"  # From: address of every mail
+    smtp_host: str = ""  # SMTP relay; required in production when MAIL_BACKEND=smtp
+    smtp_port: int = 587  # 587 submission with STARTTLS; 25 for a local relay
+    smtp_starttls: bool = True  # upgrade the connection with STARTTLS before AUTH
+    smtp_username: str = ""  # empty: no AUTH
+    smtp_password: str = field(default="", **_SECRET)  # from the environment (never logged)
+    smtp_timeout: float = 10.0  # seconds for each SMTP conversation
+    mail_max_attempts: int = 5  # deliveries tried per message before it is left failed
+    email_code_ttl: int = 1800  # seconds an email verification code is valid (mail is slow)
+    # --- new-sign-in notices ----------------------------------------------------------------
+    device_cookie_name: str = "idp_device"  # long-lived random id marking a known browser
+    device_cookie_max_age: int = 63072000  # seconds (2 years)
+    signin_history_keep: int = 20  # sign-in rows kept per citizen (the oldest are pruned)
     # --- administration / audit ---------------------------------------------------------
     admin_idle_timeout: int = 900  # seconds of inactivity that end an admin session
     audit_retention_days: int = 365  # audit rows older than this are purged
@@ -186,7 +202,7 @@ class Settings:
     # per-IP limits on sign-in, SMS, registration and token endpoints
     ratelimit_enabled: bool = True
     ratelimit_login: str = "30 per minute; 300 per hour"  # password/code guesses per client IP
-    ratelimit_sms: str = "20 per hour"  # recovery and mobile-change SMS requests per client IP
+    ratelimit_sms: str = "20 per hour"  # recovery, mobile-change SMS and email-code requests per IP
     ratelimit_registration: str = "120 per hour"  # registration wizard/DCR submissions per IP
     ratelimit_token: str = "600 per minute"  # token/introspection/revocation calls per client IP
     proxy_fix_x_for: int = 0  # trusted proxies in front (X-Forwarded-For/Proto); 0 = none
@@ -471,6 +487,8 @@ def check(settings: Settings, keys_present: bool, require_keys: bool = True) -> 
         raise SettingsError("SMS_BACKEND must be 'http' (the outbox only stores messages)")
     if not settings.sms_http_url:
         raise SettingsError("SMS_HTTP_URL is empty: SMS_BACKEND=http needs the provider's URL")
+    if settings.mail_backend == "smtp" and not settings.smtp_host:
+        raise SettingsError("SMTP_HOST is empty: MAIL_BACKEND=smtp needs the relay's host")
     workers = settings.server_workers or os.cpu_count() or 1
     if workers > 1 and not settings.redis_url:
         raise SettingsError(f"{workers} SERVER_WORKERS but REDIS_URL is empty: per-process "

@@ -141,3 +141,9 @@ _EMAIL = re.compile(
 def is_valid_email(value: str) -> bool:
     """Tell whether ``value`` is a plain ASCII ``local@domain.tld`` address (≤ 254 chars)."""
     return len(value) <= 254 and bool(_EMAIL.fullmatch(value))
+
+
+def mask_email(email: str) -> str:
+    """``citizen@example.ir`` → ``c***@example.ir``: enough for a log line, not an address."""
+    local, _, domain = (email or "").partition("@")
+    return f"{local[:1]}***@{domain}" if domain else "***"

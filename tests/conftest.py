@@ -117,9 +117,11 @@ def finish_background_work(app) -> None:
     A thread still holding a connection when the engine is disposed would leave that
     connection to the garbage collector (a ResourceWarning, an error under our filters).
     """
+    from idp import mail
     from idp.oidc.logout import wait_for_deliveries
 
     wait_for_deliveries(app)
+    mail.wait_for_deliveries(app)
 
 
 @pytest.fixture(scope="session")

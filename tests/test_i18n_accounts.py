@@ -137,6 +137,12 @@ def test_account_page_in_english(app):
         assert words in html, words
     html = text(browser.post("/account/email", data={"email": "user@example.com"},
                              follow_redirects=True))
+    assert "Verify your email" in html and "A 6-digit verification code was sent to" in html
+    assert "Later" in html
+    html = text(browser.get("/account"))
+    assert "Not verified" in html and "Send an email verification code" in html
+    assert "Recent sign-ins" in html and "IP range" in html
+    html = text(browser.post("/account/email", data={"email": ""}, follow_redirects=True))
     assert "Your email has been saved." in html
 
 

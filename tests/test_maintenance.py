@@ -143,6 +143,7 @@ def test_purge_removes_only_expired_rows(app, runner, clock):
         "login_throttles": 1,
         "recovery_requests": 1, "captcha_challenges": 1, "pushed_authorization_requests": 1,
         "webauthn_challenges": 1,
+        "email_challenges": 0, "mail_outbox": 0, "sign_ins": 0,  # tests/test_signin_notices.py
     }
     for model in (AuthorizationCode, RegistrationDraft, PendingAuthorization,
                   PushedAuthorizationRequest, SsoSession,

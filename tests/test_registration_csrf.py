@@ -54,6 +54,7 @@ def test_whole_wizard_with_tokens(csrf_app):
                 birth_year="1369", birth_month="1", birth_day="1", gender=record.gender,
                 action="next").status_code == 302
     assert post("/register/step/3", email="c@example.ir", action="next").status_code == 302
+    assert post("/register/step/3", action="later").status_code == 302
     assert post("/register/step/4", new_password=PASSWORD, confirm=PASSWORD,
                 action="next").status_code == 302
     forged = client.post("/register/step/5", data={"action": "next"})

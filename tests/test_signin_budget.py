@@ -16,8 +16,9 @@ from flask import current_app
 from .factories import DEFAULT_PASSWORD, auth_params, make_portal, make_user, query_of
 from .statement_budget import reading, statements
 
-#: Statements of the whole round trip (issue 12 asks for at most 12).
-BUDGET = 10
+#: Statements of the whole round trip (issue 12 asks for at most 12): 10, plus the
+#: sign-in history's SELECT and INSERT (new-sign-in notices, issue 14).
+BUDGET = 12
 
 
 def path_of(response) -> str:
@@ -66,7 +67,7 @@ def listing(measured) -> str:
 
 
 def test_signin_round_trip_budget(app):
-    """authorize → login → resume → code: at most 10 statements, one client read each."""
+    """authorize → login → resume → code: at most 12 statements, one client read each."""
     rp, _ = make_portal(first_party=True)
     first, second = make_user(), make_user()
     round_trip(app, rp, first)

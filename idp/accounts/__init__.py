@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from .. import settings
-from . import passwords, session
+from . import notices, passwords, session
 
 
 def init_app(app) -> None:
     app.extensions["idp.password_hasher"] = passwords.make_hasher(settings.of(app))
     session.init_app(app)
+    notices.init_app(app)
 
     from . import (  # noqa: F401  (routes on the same blueprint)
         account_views,
         captcha_views,
+        email_views,
         factor_views,
         passkey_views,
         recovery_views,

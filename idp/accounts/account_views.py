@@ -70,7 +70,8 @@ def email():
     form = EmailForm()
     if not form.validate_on_submit():
         return _render_account(user, email_form=form, status=400)
-    profile.update_email(user, form.email.data, ip=_ip())
+    if profile.update_email(user, form.email.data, ip=_ip()):
+        return redirect(url_for("accounts.verify_email"))
     flash(_("پست الکترونیک ثبت شد."), "success")
     return redirect(url_for("accounts.account"))
 

@@ -18,7 +18,7 @@ from ..security import otp
 from ..sms import SmsUnavailable, send_template
 from ..text import mask_mobile
 from ..unit_of_work import failure_record, transactional
-from . import lockout, passwords, session
+from . import email_address, lockout, passwords, session
 
 logger = logging.getLogger("idp.accounts")
 
@@ -139,12 +139,10 @@ def change_password(user: User, current_password: str, new_password: str, *,
 
 
 @transactional
-def update_email(user: User, email: str, ip: str | None = None) -> None:
-    """Store a new email address (already normalised and checked by the form)."""
-    if (user.email or "") == email:
-        return
-    user.email = email or None
-    audit.record("email_changed", user_id=user.id, ip=ip)
+def update_email(user: User, email: str, ip: str | None = None) -> bool:
+    """Store a new email address (already normalised and checked by the form), unverified,
+    and mail it a code (:func:`idp.accounts.email_address.change`)."""
+    return email_address.change(user, email, ip=ip)
 
 
 @transactional

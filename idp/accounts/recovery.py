@@ -3,7 +3,8 @@
 
 1. ``start``: a national/FIDA code. Every well-formed code gets a request row and the
    same answer ("if an account exists, a code was sent to its mobile"), so nobody can
-   probe which codes are registered. Only an active account's mobile gets an SMS.
+   probe which codes are registered. Only an active account's mobile gets an SMS (and its
+   verified email address a copy of the code, a second channel that changes no answer).
 2. ``verify``: the 6-digit code, with the limits of every SMS code (``OTP_TTL``,
    ``OTP_MAX_ATTEMPTS``, ``OTP_RESEND_AFTER``, ``OTP_HOURLY_LIMIT``). A request without an
    account, or whose code could not be sent (the mobile's hourly cap, the gateway down),
@@ -71,7 +72,9 @@ def _send_code(row: RecoveryRequest) -> None:
         return
     user = db.session.get(User, row.user_id)
     try:
-        otp.issue_code(PURPOSE, str(row.id), user.mobile)
+        # A verified address gets a copy of the code (a second channel, never the only one).
+        otp.issue_code(PURPOSE, str(row.id), user.mobile,
+                       copy_to_email=user.email if user.email_verified_at else None)
     except DomainError as e:  # per-mobile limit or SMS gateway down: answer as usual
         logger.warning("recovery code for user %s not sent: %s", user.id, e.code)
         # Typed codes must then be answered as for a code without an account ("n tries

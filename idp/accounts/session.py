@@ -22,7 +22,7 @@ from ..extensions import db, now
 from ..models import SsoSession, User
 from ..security.hashing import sha256
 from ..unit_of_work import transactional, unit_of_work
-from . import assurance
+from . import assurance, notices
 
 _signals = Namespace()
 #: Sent with ``sessions=[SsoSession, …]`` after sessions end (sign-out, password reset…).
@@ -83,6 +83,7 @@ def login_user(user: User, amr: list[str]) -> SsoSession:
     )
     user.last_login_at = moment
     db.session.add(row)
+    notices.new_sign_in(user)  # one SELECT, one INSERT; a notice for a new browser
     state = _state()
     state["session"] = row
     state["cookie"] = raw

@@ -20,8 +20,10 @@ from ..models import (
     AuthorizationCode,
     BackchannelLogoutJob,
     CaptchaChallenge,
+    EmailChallenge,
     InitialAccessToken,
     LoginThrottle,
+    MailMessage,
     OtpChallenge,
     OtpThrottle,
     PendingAuthorization,
@@ -29,6 +31,7 @@ from ..models import (
     RecoveryRequest,
     RefreshToken,
     RegistrationDraft,
+    SignInRecord,
     SsoSession,
     TokenFamily,
     UsedJti,
@@ -39,6 +42,8 @@ from ..unit_of_work import transactional
 # Code challenges and recovery requests are kept a day after they were made: the hourly
 # send limits count them.
 OTP_KEEP = timedelta(days=1)
+# Mail stays readable (`flask mail outbox`, support) this long after it was written.
+MAIL_KEEP = timedelta(days=30)
 # A token family without tokens is removed once a day old (never while being filled in).
 FAMILY_KEEP = timedelta(days=1)
 # PostgreSQL advisory lock held by the purge under way (any instance, any worker).
@@ -51,6 +56,10 @@ def _rules(moment: datetime) -> list[tuple[str, type, object]]:
     no_tokens = and_(
         ~exists().where(RefreshToken.family_id == TokenFamily.id),
         ~exists().where(AccessToken.family_id == TokenFamily.id))
+    ranked = select(SignInRecord.id, func.row_number().over(
+        partition_by=SignInRecord.user_id,
+        order_by=(SignInRecord.created_at.desc(), SignInRecord.id.desc())).label("rank")
+    ).subquery()
     return [
         ("audit_events", AuditEvent, AuditEvent.created_at < retention),
         ("authorization_codes", AuthorizationCode, AuthorizationCode.expires_at < moment),
@@ -79,6 +88,12 @@ def _rules(moment: datetime) -> list[tuple[str, type, object]]:
         ("initial_access_tokens", InitialAccessToken, InitialAccessToken.expires_at < moment),
         ("captcha_challenges", CaptchaChallenge, CaptchaChallenge.expires_at < moment),
         ("webauthn_challenges", WebauthnChallenge, WebauthnChallenge.expires_at < moment),
+        ("email_challenges", EmailChallenge, and_(EmailChallenge.expires_at < moment,
+                                                  EmailChallenge.created_at < moment - OTP_KEEP)),
+        ("mail_outbox", MailMessage, MailMessage.created_at < moment - MAIL_KEEP),
+        # Each citizen's newest SIGNIN_HISTORY_KEEP sign-ins stay (the known browsers).
+        ("sign_ins", SignInRecord, SignInRecord.id.in_(
+            select(ranked.c.id).where(ranked.c.rank > cfg.signin_history_keep))),
     ]
 
 

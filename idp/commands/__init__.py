@@ -9,13 +9,14 @@ from . import (
 from .clients import clients_cli
 from .demo import demo_cli
 from .keys import keys_cli
+from .mail import mail_cli
 from .maintenance import maintenance_cli
 from .oidc import oidc_cli
 from .registry import registry_cli
 from .sms import sms_cli
 from .users import users_cli
 
-GROUPS = (keys_cli, registry_cli, sms_cli, clients_cli, demo_cli, users_cli, oidc_cli,
+GROUPS = (keys_cli, registry_cli, sms_cli, mail_cli, clients_cli, demo_cli, users_cli, oidc_cli,
           maintenance_cli)
 
 

@@ -10,6 +10,7 @@ import time
 import click
 from flask.cli import AppGroup
 
+from .. import mail
 from ..admin import maintenance
 from ..extensions import db
 from ..oidc import logout
@@ -32,7 +33,7 @@ def deliver_logouts():
               help="Seconds between two `maintenance purge` runs (0: never).")
 @click.option("--rounds", type=int, default=0, help="Stop after this many rounds (0: never).")
 def worker(interval, purge_every, rounds):
-    """Deliver due logouts and purge expired rows until SIGTERM/SIGINT (instead of cron).
+    """Deliver due logouts and pending mail, purge expired rows, until SIGTERM/SIGINT.
 
     Safe on every instance at once: a delivery attempt is claimed by one conditional
     UPDATE (whoever loses skips the job), and one purge runs at a time (an advisory lock
@@ -58,6 +59,9 @@ def _run(stop: threading.Event, interval: float, purge_every: float, rounds: int
             delivered, failed = logout.deliver()
             if delivered or failed:
                 logger.info("back-channel logouts: delivered %s, failed %s", delivered, failed)
+            sent, failed = mail.deliver_pending()
+            if sent or failed:
+                logger.info("mail: sent %s, failed %s", sent, failed)
             if time.monotonic() >= next_purge:
                 next_purge = time.monotonic() + purge_every
                 logger.info("purge: %s", maintenance.purge() or "skipped (another instance)")

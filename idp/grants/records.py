@@ -26,6 +26,7 @@ class GrantUser:
     id_code: str
     mobile: str
     email: str | None
+    email_verified_at: datetime | None  # the email_verified claim
     first_name: str
     last_name: str
     father_name: str

@@ -4,6 +4,7 @@ from .admin import AdminRecoveryCode, InitialAccessToken
 from .audit import AuditEvent
 from .base import Base
 from .client import Client, ClientsVersion
+from .mail import EmailChallenge, MailMessage
 from .passkey import Passkey, WebauthnChallenge
 from .recovery import RecoveryRequest
 from .registry import RegistryRecord
@@ -23,6 +24,7 @@ from .session import (
     SessionClient,
     SsoSession,
 )
+from .signin import SignInRecord
 from .token import AccessToken, AuthorizationCode, Consent, RefreshToken, TokenFamily, UsedJti
 from .user import User
 
@@ -37,9 +39,11 @@ __all__ = [
     "Client",
     "ClientsVersion",
     "Consent",
+    "EmailChallenge",
     "InitialAccessToken",
     "OtpChallenge",
     "LoginThrottle",
+    "MailMessage",
     "OtpThrottle",
     "Passkey",
     "PendingAuthentication",
@@ -50,6 +54,7 @@ __all__ = [
     "RegistrationDraft",
     "RegistryRecord",
     "SessionClient",
+    "SignInRecord",
     "SmsMessage",
     "SsoSession",
     "TokenFamily",

@@ -28,6 +28,7 @@ class User(Base):
     id_code: Mapped[str] = mapped_column(String(12), unique=True)  # one account per code
     mobile: Mapped[str] = mapped_column(String(11), index=True)  # canonical 09XXXXXXXXX
     email: Mapped[str | None] = mapped_column(String(254))
+    email_verified_at: Mapped[datetime | None]  # set by a mailed code; reset when email changes
     first_name: Mapped[str] = mapped_column(String(100))
     last_name: Mapped[str] = mapped_column(String(100))
     father_name: Mapped[str] = mapped_column(String(100))

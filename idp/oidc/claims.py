@@ -138,8 +138,8 @@ def user_claims(user, names: set[str]) -> dict:
         "birthdate": lambda: user.birth_date.isoformat(),
         "locale": lambda: LOCALE,
         "email": lambda: user.email,
-        # Addresses are typed during registration and not confirmed by mail.
-        "email_verified": lambda: False if user.email else None,
+        # True only after a code mailed to this very address was typed (a change resets it).
+        "email_verified": lambda: user.email_verified_at is not None if user.email else None,
         "phone_number": lambda: mobile_e164(user.mobile),
         # The mobile was proven by an SMS code and matched to the code's owner (Shahkar).
         "phone_number_verified": lambda: True,

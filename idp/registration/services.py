@@ -7,13 +7,14 @@ mismatch names the field to re-check, not the registry's value.
 Transactions: each step is one unit of work (:mod:`idp.unit_of_work`). A refused step
 changes nothing but what must outlive the refusal, written by ``failure_record``: the
 registry inquiry it spent (the per-draft budget) and the audit row of the refusal.
-Step 1 is two units: the confirmed code and mobile are kept even when the SMS code cannot
-be sent yet (the code page offers a resend). The last step creates the account, its
-audit row and the welcome SMS in one unit: with the outbox gateway the message row
-commits with the account or not at all. The HTTP gateway cannot take a message back, so
-the welcome SMS is the unit's last write, after every check and flush that could still
-refuse the account; only a failing COMMIT could then leave a welcome SMS without its
-account, and a gateway failure (``SmsUnavailable``) is logged without undoing the account.
+Steps 1 and 3 are two units: the confirmed code and mobile (the email) are kept even when
+the SMS code (the mailed code) cannot be sent yet (the code page offers a resend). The
+last step creates the account, its audit row and the welcome SMS in one unit: with the
+outbox gateway the message row commits with the account or not at all. The HTTP gateway
+cannot take a message back, so the welcome SMS is the unit's last write, after every check
+and flush that could still refuse the account; only a failing COMMIT could then leave a
+welcome SMS without its account, and a gateway failure (``SmsUnavailable``) is logged
+without undoing the account.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from ..errors import DomainError
 from ..extensions import db, now
 from ..identity import Status, compare_with_record, registry
 from ..models import RegistrationDraft, User
-from ..security import otp
+from ..security import email_codes, otp
 from ..sms import SmsUnavailable, send_template
 from ..text import mask_personal_numbers, normalize_email
 from ..unit_of_work import failure_record, transactional
@@ -215,10 +216,71 @@ def check_person(draft: RegistrationDraft, person: dict, ip: str | None = None) 
     wizard.save(draft, step=3, person=stored)
 
 
+def _email_subject(draft: RegistrationDraft) -> str:
+    return f"draft:{draft.id}"
+
+
+def set_email(draft: RegistrationDraft, email: str) -> bool:
+    """Step 3: keep the (already syntax-checked) email and mail it a code; the page then
+    asks for the code, or «بعداً» moves on unverified (the account page verifies later).
+
+    Two units: the address is kept even when no code can be mailed yet (the code page
+    offers a resend). An address this draft already proved moves straight to step 4.
+    Returns whether the code page follows.
+
+    :raises DomainError: ``otp_resend_too_soon`` or ``email_hourly_limit`` (the address is
+        kept and the code page shown).
+    """
+    email = normalize_email(email)
+    if _keep_email(draft, email):
+        return False
+    send_email_code(draft)
+    return True
+
+
 @transactional
-def set_email(draft: RegistrationDraft, email: str) -> None:
-    """Step 3: keep the (already syntax-checked) email → step 4."""
-    wizard.save(draft, step=4, email=normalize_email(email))
+def _keep_email(draft: RegistrationDraft, email: str) -> bool:
+    if (draft.data or {}).get("email_verified") == email:
+        wizard.save(draft, step=4, email=email, email_code_sent=None)
+        return True
+    wizard.save(draft, email=email, email_code_sent=True, email_verified=None)
+    return False
+
+
+@transactional
+def send_email_code(draft: RegistrationDraft) -> None:
+    """Mail a (new) code to the draft's address (limits of :mod:`idp.security.email_codes`)."""
+    data = draft.data or {}
+    if not data.get("email") or not data.get("email_code_sent"):
+        raise DomainError("registration_restart")
+    email_codes.issue_code(_email_subject(draft), data["email"])
+
+
+def email_resend_wait(draft: RegistrationDraft) -> int:
+    return email_codes.seconds_until_resend(_email_subject(draft))
+
+
+@transactional
+def verify_email_code(draft: RegistrationDraft, code: str) -> None:
+    """Step 3, second half: the mailed code proves the address → step 4.
+
+    :raises DomainError: ``otp_invalid`` / ``otp_expired`` / ``otp_dead``.
+    """
+    email = (draft.data or {}).get("email") or ""
+    email_codes.verify_code(_email_subject(draft), email, code)
+    wizard.save(draft, step=4, email_verified=email, email_code_sent=None)
+
+
+@transactional
+def skip_email_verification(draft: RegistrationDraft) -> None:
+    """«بعداً»: go on to step 4 with the address unverified."""
+    wizard.save(draft, step=4, email_code_sent=None)
+
+
+@transactional
+def edit_email(draft: RegistrationDraft) -> None:
+    """Leave the code page to correct the address."""
+    wizard.save(draft, email_code_sent=None)
 
 
 @transactional
@@ -286,6 +348,7 @@ def _create_account(draft: RegistrationDraft, ip: str | None) -> User | None:
         father_name=values["father_name"], birth_date=values["birth_date"],
         gender=values["gender"], certificate_number=values["certificate_number"],
         password_hash=data["password_hash"], password_changed_at=moment, status="active",
+        email_verified_at=moment if data.get("email_verified") == values["email"] else None,
         created_at=moment, updated_at=moment)
     claimed = db.session.execute(delete(RegistrationDraft).where(
         RegistrationDraft.id == draft.id)).rowcount

@@ -217,12 +217,40 @@ def _step2(draft):
 
 
 def _step3(draft):
+    if (draft.data or {}).get("email_code_sent"):
+        return _step3_code(draft)
     form = EmailForm(data=wizard.typed(draft, 3) or {"email": (draft.data or {}).get("email")})
     if form.validate_on_submit():
         wizard.keep_typed(draft, 3, {"email": form.email.data})
-        services.set_email(draft, form.email.data)
-        return _to_step(4)
+        try:
+            code_page = services.set_email(draft, form.email.data)
+        except DomainError as e:
+            flash(error_text(e), "danger")  # address kept; the code page offers a resend
+            code_page = True
+        return _to_step(3 if code_page else 4)
     return _render("step3.html", draft, form=form)
+
+
+def _step3_code(draft):
+    """The code mailed to the address, or «بعداً» (verify later on the account page)."""
+    form = CodeForm()
+    action = request.form.get("action")
+    if request.method == "POST" and action in ("edit", "later", "resend"):
+        try:
+            {"edit": services.edit_email, "later": services.skip_email_verification,
+             "resend": services.send_email_code}[action](draft)
+        except DomainError as e:
+            flash(error_text(e), "danger")
+        return _to_step(4 if action == "later" else 3)
+    if action == "verify" and form.validate_on_submit():
+        try:
+            services.verify_email_code(draft, form.code.data)
+        except DomainError as e:
+            form_error(form, e, field="code")
+        else:
+            return _to_step(4)
+    return _render("step3_code.html", draft, form=form, email=(draft.data or {}).get("email"),
+                   resend_wait=services.email_resend_wait(draft))
 
 
 def _step4(draft):

@@ -24,7 +24,7 @@ from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from .. import settings
+from .. import mail, settings
 from ..errors import DomainError
 from ..extensions import db, now
 from ..models import OtpChallenge, OtpThrottle
@@ -81,7 +81,8 @@ def seconds_until_resend(purpose: str, mobile: str) -> int:
 
 
 @transactional
-def issue_code(purpose: str, subject: str, mobile: str) -> OtpChallenge:
+def issue_code(purpose: str, subject: str, mobile: str,
+               copy_to_email: str | None = None) -> OtpChallenge:
     """Create a code for ``(purpose, subject)`` and send it to ``mobile``.
 
     The SMS is rendered from ``templates/sms/otp_<purpose>.txt`` (or ``otp.txt``); its
@@ -95,6 +96,8 @@ def issue_code(purpose: str, subject: str, mobile: str) -> OtpChallenge:
 
     :param subject: who the code is for, chosen by the caller (a draft id, a user id).
     :param mobile: canonical ``09XXXXXXXXX``.
+    :param copy_to_email: also mail the same code there (``templates/mail/<purpose>_code.txt``),
+        for a verified address; the mail joins the unit of work like the SMS.
     :raises DomainError: ``otp_resend_too_soon`` (with ``seconds``), ``otp_hourly_limit``,
         or ``sms_unavailable``.
     """
@@ -110,8 +113,11 @@ def issue_code(purpose: str, subject: str, mobile: str) -> OtpChallenge:
     template = f"otp_{purpose}"
     if f"sms/{template}.txt" not in current_app.jinja_env.list_templates():
         template = "otp"
+    minutes = max(1, settings.current().otp_ttl // 60)
+    if copy_to_email:
+        mail.send_template(copy_to_email, f"{purpose}_code", code=code, minutes=minutes)
     send_template(mobile, template, code=code, host=issuer_host(), purpose=purpose,
-                  minutes=max(1, settings.current().otp_ttl // 60))
+                  minutes=minutes)
     return challenge
 
 

@@ -45,6 +45,9 @@ LIMITED_ENDPOINTS = {
     "accounts.change_mobile": ("ratelimit_sms", ["POST"]),
     "accounts.verify_mobile": ("ratelimit_login", ["POST"]),
     "accounts.resend_mobile_code": ("ratelimit_sms", ["POST"]),
+    "accounts.email": ("ratelimit_sms", ["POST"]),  # a new address is mailed a code
+    "accounts.send_email_code": ("ratelimit_sms", ["POST"]),
+    "accounts.verify_email": ("ratelimit_login", ["POST"]),
     "registration.start": ("ratelimit_registration", ["POST"]),
     "registration.step": ("ratelimit_registration", ["POST"]),
     "admin.verify": ("ratelimit_login", ["POST"]),
