@@ -567,3 +567,36 @@ def test_passkey_flows_log_no_secret_or_personal_number(app, client, oidc, caplo
     logged = " ".join(f"{r.getMessage()} {r.args!r} {vars(r)!r}" for r in caplog.records)
     assert "passkey_added" in logged and "passkey_removed" in logged
     assert [s for s in secrets if s in logged] == []
+
+
+def test_a_portal_asking_level_2_gets_the_passkey_of_a_password_session(app, client, oidc,
+                                                                        enrolled):
+    """A citizen whose only second factor is a passkey, signed in with the password, meets
+    acr_values level 2: the passkey page only (no password again); the ID token says
+    level 2 and pwd + hwk; ``prompt=none`` afterwards needs nothing more."""
+    user, authenticator = enrolled
+    rp, rp_secret = make_portal(first_party=True)
+    oidc.sign_in(user)
+    loa2 = app.extensions["idp.settings"].acr_levels[1]
+    params = auth_params(rp, acr_values=loa2)
+    response = oidc.authorize(params)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    for _ in range(3):  # the step-up address, then the passkey step it leads to
+        location = urlsplit(response.headers["Location"])
+        if location.path == "/login/passkey-step":
+            break
+        response = client.get(location.path + "?" + location.query)
+    assert location.path == "/login/passkey-step", response.headers["Location"]
+    step_url = location.path + "?" + location.query
+    page = client.get(step_url).get_data(as_text=True)
+    assert 'name="password"' not in page
+    options = client.post("/login/passkey-step/options").json
+    response = client.post(step_url, data={"credential": json.dumps(authenticator.get(options))})
+    resume = urlsplit(response.headers["Location"])
+    answer = query_of(client.get(resume.path + "?" + resume.query))
+    assert "code" in answer, answer
+    body = oidc.exchange(rp, rp_secret, answer["code"], params).json
+    claims = oidc.decode(body["id_token"]).claims
+    assert claims["acr"] == loa2 and claims["amr"] == ["pwd", "hwk", "mfa", "user"]
+    again = query_of(oidc.authorize(auth_params(rp, acr_values=loa2, prompt="none")))
+    assert "code" in again, again

@@ -200,3 +200,21 @@ def test_purge_keeps_the_newest_sign_ins_per_citizen(app, runner, configure, clo
     assert result.exit_code == 0, result.output
     db.session.expire_all()
     assert [r.id for r in history(first)] == newest and len(history(second)) == 1
+
+
+def test_adding_and_removing_factors_on_the_account_page_sends_notices(app, client, oidc):
+    """The account page's passkey and authenticator-app changes reach the citizen: one
+    factor_changed SMS per change (added, then removed)."""
+    from .test_citizen_totp import enrol
+    from .test_passkeys import add_passkey
+    from .webauthn_authenticator import SoftAuthenticator
+
+    user = make_user()
+    oidc.sign_in(user)
+    assert add_passkey(client, SoftAuthenticator()).status_code == 200
+    enrol(client)
+    client.post("/account/second-factor/remove", data={"password": DEFAULT_PASSWORD})
+    texts = [m.text for m in sms("factor_changed")]
+    assert len(texts) == 3 and all(m.mobile == user.mobile for m in sms("factor_changed"))
+    assert "یک کلید عبور به حساب شما افزوده شد" in texts[0]
+    assert "از حساب شما حذف شد" in texts[2]

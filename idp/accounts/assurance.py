@@ -14,8 +14,11 @@ the ID token); levels are ordered, so a level-2 session satisfies a level-1 requ
 
 from __future__ import annotations
 
+from sqlalchemy import exists, select
+
 from .. import settings
-from ..models import User
+from ..extensions import db
+from ..models import Passkey, User
 from ..security import totp
 
 #: The requirement a step-up names for a second factor (``steps.step_up(required=…)``).
@@ -53,8 +56,21 @@ def lowest_level(values) -> int | None:
 
 
 def second_factors(user: User) -> list[str]:
-    """The second factors ``user`` can give now (empty: none enrolled)."""
-    return ["totp"] if totp.is_enrolled(user) else []
+    """The second factors ``user`` can give now, the app first (empty: none enrolled)."""
+    factors = ["totp"] if totp.is_enrolled(user) else []
+    has_passkey = db.session.scalar(select(exists().where(Passkey.user_id == user.id)))
+    return [*factors, "passkey"] if has_passkey else factors
+
+
+def second_factor_due(ctx) -> bool:
+    """Tell whether the citizen's sign-in or step-up ``ctx`` must give a second factor
+    now: below level 2, with a factor enrolled, and asked for by the target (``"mfa"``
+    in ``ctx.required``) or, at a sign-in, by the citizen ("always ask")."""
+    if level_of(ctx.amr) >= 2 or not second_factors(ctx.user):
+        return False
+    if ctx.session is None:
+        return asks_second_factor(ctx.user)
+    return SECOND_FACTOR in ctx.required
 
 
 def asks_second_factor(user: User) -> bool:

@@ -18,7 +18,7 @@ from ..errors import DomainError
 from ..models import SsoSession, User
 from ..security import totp
 from ..unit_of_work import failure_record, transactional
-from . import lockout, profile, session
+from . import lockout, notices, profile, session
 
 logger = logging.getLogger(__name__)
 
@@ -27,13 +27,12 @@ TOTP = "totp"
 
 
 def notify_factor_changed(user: User, factor: str, added: bool) -> None:
-    """Tell the citizen a second factor was added or removed (the one hook for notices).
-
-    Runs in the caller's unit of work. No channel is wired here yet: the notices
-    package (``idp.accounts.notices.factor_changed``) is called from this function.
-    """
+    """Tell the citizen a second factor was added or removed: an SMS, or a mail to a
+    verified address (:func:`idp.accounts.notices.factor_changed`), in the caller's unit of
+    work."""
     logger.info("second factor %s %s for user %s", factor, "added" if added else "removed",
                 user.id)
+    notices.factor_changed(user, factor, added)
 
 
 def _check_not_locked(user: User, ip: str | None) -> None:

@@ -29,7 +29,7 @@ from ..security import webauthn
 from ..security.hashing import purpose_key
 from ..text import mask_personal_numbers
 from ..unit_of_work import failure_record, transactional
-from . import profile, session, signin
+from . import notices, profile, session, signin
 
 STASH = "webauthn"
 NAME_MAX = 64
@@ -182,11 +182,9 @@ def remove(user: User, passkey_id: int, password: str, ip: str | None = None) ->
 
 
 def _on_change(user: User, added: bool) -> None:
-    """Tell the citizen a passkey was added or removed (in this unit of work).
-
-    The place for ``idp.accounts.notices.factor_changed(user, "passkey", added)``, wired
-    when the notices land (issue 14).
-    """
+    """Tell the citizen a passkey was added or removed (in this unit of work): an SMS, or
+    a mail to a verified address."""
+    notices.factor_changed(user, "passkey", added)
 
 
 # --- sign-in with a passkey alone (/login) --------------------------------------------

@@ -14,7 +14,8 @@ from flask import flash, redirect, render_template, request, url_for
 
 from ...errors import DomainError
 from ...forms import error_text, form_error
-from .. import passkeys
+from ...security import totp
+from .. import assurance, passkeys
 from ..passkey_forms import PasskeyAssertionForm
 
 NAME = "passkey"
@@ -23,7 +24,13 @@ PASSKEY_METHODS = ("hwk", "swk")
 
 
 def needed(ctx) -> bool:
-    return "passkey" in ctx.required and not any(m in ctx.amr for m in PASSKEY_METHODS)
+    """A passkey asked for by name, or the second factor a portal (level 2) or the
+    citizen ("always ask") wants from a citizen whose only second factor is a passkey."""
+    if any(m in ctx.amr for m in PASSKEY_METHODS) or "admin" in ctx.required:
+        return False
+    if "passkey" in ctx.required:
+        return True
+    return not totp.is_enrolled(ctx.user) and assurance.second_factor_due(ctx)
 
 
 def endpoint(ctx) -> str:

@@ -39,11 +39,8 @@ def _admin(ctx) -> bool:
 def needed(ctx) -> bool:
     if _admin(ctx):
         return ctx.session is None or not ctx.session.is_admin
-    if not assurance.second_factors(ctx.user) or assurance.level_of(ctx.amr) >= 2:
-        return False
-    if ctx.session is None:  # a sign-in: asked when the citizen chose so
-        return assurance.asks_second_factor(ctx.user)
-    return assurance.SECOND_FACTOR in ctx.required
+    # The app when the citizen has one (a citizen with passkeys only: the passkey step).
+    return totp.is_enrolled(ctx.user) and assurance.second_factor_due(ctx)
 
 
 def endpoint(ctx) -> str:
