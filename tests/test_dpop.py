@@ -569,3 +569,47 @@ def test_a_non_positive_dpop_period_is_refused_at_start(make_app, name):
     """A zero window or nonce period would refuse every proof: the app does not start."""
     with pytest.raises(SettingsError, match=name):
         make_app(**{name: 0})
+
+
+# -- a DPoP proof at the PAR endpoint (RFC 9449 §10.1) ---------------------------------------
+PAR_URL = ISSUER + "/par"
+
+
+def pushed_code(oidc, rp, secret, headers, **extra):
+    """Push an authorization request with ``headers``; return the push's answer and, when
+    it was accepted, the code and the parameters."""
+    params = auth_params(rp, **extra)
+    data = {k: v for k, v in params.items() if not k.startswith("_") and v is not None}
+    pushed = oidc.client.post("/par", data=data, headers=headers,
+                              auth=(rp.client_id, secret))
+    if pushed.status_code != 201:
+        return pushed, None, params
+    answer = query_of(oidc.client.get("/authorize", query_string={
+        "client_id": rp.client_id, "request_uri": pushed.json["request_uri"]}))
+    return pushed, answer["code"], params
+
+
+def test_a_proof_at_par_binds_the_code(app, client, clock, oidc, ec, other):
+    """A DPoP header on the push binds the code to its key, as dpop_jkt would."""
+    rp, secret = make_portal(first_party=True)
+    oidc.sign_in(make_user())
+    pushed, code, params = pushed_code(oidc, rp, secret,
+                                       {"DPoP": ec.proof(clock, htu=PAR_URL)})
+    assert pushed.status_code == 201, pushed.json
+    assert db.session.scalar(select(AuthorizationCode.dpop_jkt)) == ec.jkt
+    refused = exchange(oidc, rp, secret, code, params, other.proof(clock))
+    assert refused.status_code == 400 and refused.json["error"] == "invalid_grant"
+    response = exchange(oidc, rp, secret, code, params, ec.proof(clock))
+    assert response.status_code == 200 and response.json["token_type"] == "DPoP"
+
+
+def test_a_bad_proof_at_par_is_a_json_error(app, client, clock, oidc, ec, other):
+    """At /par a proof for another URL, or a proof whose key is not dpop_jkt's, is a JSON
+    invalid_dpop_proof, and nothing is pushed."""
+    rp, secret = make_portal(first_party=True)
+    oidc.sign_in(make_user())
+    for headers, extra in (({"DPoP": ec.proof(clock)}, {}),  # htu of the token endpoint
+                           ({"DPoP": ec.proof(clock, htu=PAR_URL)}, {"dpop_jkt": other.jkt})):
+        pushed, code, _ = pushed_code(oidc, rp, secret, headers, **extra)
+        assert pushed.status_code == 400 and pushed.json["error"] == "invalid_dpop_proof"
+        assert code is None

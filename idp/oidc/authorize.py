@@ -45,7 +45,7 @@ from ..grants import consents
 from ..models import Client
 from ..unit_of_work import set_rollback_only, transactional, unit_of_work
 from . import claims as claims_mod
-from . import dpop, jarm, levels, par, request_object, resources, storage, tokens
+from . import dpop, jarm, levels, metadata, par, request_object, resources, storage, tokens
 from .errors import UnmetAuthenticationRequirementsError
 from .grants import AUTH_METHODS
 from .server import oauth_server
@@ -201,11 +201,28 @@ def _pushed_params(client) -> dict:
         raise InvalidRequestError(
             "This client must send a signed request object (request parameter).")
     params["client_id"] = client.client_id
+    _bind_pushed_dpop_key(params)
     redirect_uri = params.get("redirect_uri")
     if not isinstance(redirect_uri, str) or not client.check_redirect_uri(redirect_uri):
         raise InvalidRequestError("redirect_uri is missing or not registered for the client.")
     _check_oidc(params, client, oauth_server().get_consent_grant(params, end_user=None))
     return params
+
+
+def _bind_pushed_dpop_key(params: dict) -> None:
+    """RFC 9449 §10.1: a DPoP proof sent with the push binds the code to its key, as
+    ``dpop_jkt`` would; with both, they must name the same key."""
+    values = request.headers.getlist("DPoP")
+    if not values:
+        return
+    try:
+        proof = dpop.verify_proof(values, method="POST", path=metadata.PATHS[
+            "pushed_authorization_request_endpoint"])
+    except dpop.ProofError as e:
+        raise e.at_token_endpoint() from e
+    if params.setdefault("dpop_jkt", proof.jkt) != proof.jkt:
+        raise dpop.InvalidDPoPProofError(
+            description="dpop_jkt and the DPoP proof name different keys.")
 
 
 def _params_of(values) -> dict:
