@@ -209,6 +209,12 @@ def test_an_unknown_request_uri_is_refused(app, client, request_uri):
     assert_request_uri_page(authorize_pushed(client, rp, request_uri))
 
 
+def test_nul_in_the_client_id_of_a_pushed_request_is_a_page(app, client):
+    response = client.get("/authorize", query_string={"client_id": "a\x00",
+                                                      "request_uri": URN + "x"})
+    assert response.status_code == 400 and "Location" not in response.headers
+
+
 def test_a_request_uri_by_reference_is_not_supported(app, client, oidc):
     """Only this server's PAR URNs: a request object by reference is never fetched."""
     rp, _ = make_portal(first_party=True)

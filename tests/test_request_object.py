@@ -127,6 +127,8 @@ def test_an_unsigned_request_object_is_refused(rp, client, oidc, clock):
     ({}, ("jti",)),  # jti is required (replay detection)
     ({"request_uri": "urn:ietf:params:oauth:request_uri:x"}, ()),  # nested
     ({"scope": ["openid"]}, ()),  # not a text value
+    ({"jti": "a\x00b"}, ()),  # stored: PostgreSQL text cannot hold NUL
+    ({"jti": 7}, ()),
 ])
 def test_request_objects_with_wrong_claims_are_refused(rp, client, oidc, clock, claims, drop):
     portal, _ = rp

@@ -154,7 +154,7 @@ def start() -> AuthorizeOutcome:
     """Handle ``/authorize`` (GET or POST)."""
     params = _params_of(request.values)
     if "request" not in params and "request_uri" not in params:
-        client = storage.find_client(params.get("client_id"))
+        client = _client_of(params)
         if client is not None and (refused := _unpushed_refused(client, params)):
             return _respond(refused, params)
         return _respond(_run(params, None, None), params)
@@ -251,7 +251,9 @@ def _resolve(params: dict) -> dict | ClientResponse | ErrorPage:
     RFC 9126 §4 and RFC 9101 §5: the query's other parameters are ignored, but its
     ``client_id`` must be the one the pushed request or the request object names.
     """
-    client = storage.find_client(params.get("client_id"))
+    if _has_nul(params.get("client_id")):
+        return ErrorPage("oidc_bad_request")
+    client = _client_of(params)
     if client is None:
         return ErrorPage("oidc_unknown_client")
     if "request" in params and "request_uri" in params:
@@ -272,6 +274,13 @@ def _resolve(params: dict) -> dict | ClientResponse | ErrorPage:
     except OAuth2Error as error:
         return _refuse(client, params, error)
     return {**inner, "client_id": client.client_id}
+
+
+def _client_of(params: dict):
+    """The enabled client ``params`` names; ``None`` for an unknown one or a ``client_id``
+    holding NUL (PostgreSQL text cannot hold it: ``_check`` answers that one)."""
+    client_id = params.get("client_id")
+    return None if _has_nul(client_id) else storage.find_client(client_id)
 
 
 def _par_required_error() -> InvalidRequestError:

@@ -92,7 +92,8 @@ def _check_claims(claims: dict, client_id: str) -> None:
     if exp > moment + MAX_LIFETIME or (isinstance(iat, int | float) and exp - iat > MAX_LIFETIME):
         raise InvalidRequestObjectError(
             f"The request object must expire within {MAX_LIFETIME // 60} minutes.")
-    if not isinstance(claims["jti"], str) or not claims["jti"]:
+    if not isinstance(claims["jti"], str) or not claims["jti"] or "\x00" in claims["jti"]:
+        # Recorded in the database: PostgreSQL text cannot hold NUL.
         raise InvalidRequestObjectError("The request object's jti must be a string.")
     # RFC 9101 §4: request and request_uri MUST NOT be included in request objects.
     if "request" in claims or "request_uri" in claims:
