@@ -171,24 +171,32 @@ def test_unknown_profile_is_refused(app, key):
     assert caught.value.code == "profile_invalid"
 
 
-def test_dcr_registers_a_fapi2_client(app, client, key):
-    """Dynamic registration: ``profile`` is client metadata; the defaults follow it."""
+def test_dcr_registers_a_fapi2_client(client, configure, key):
+    """Dynamic registration over HTTP: ``profile`` and the signing algorithms are client
+    metadata, echoed back; the defaults follow the profile; a secret method is refused."""
     from idp.clients import dcr
 
-    _, token = dcr.issue_initial_token("bank")
+    configure(DCR_ENABLED=True)
     body = {"client_name": "بانک", "redirect_uris": ["https://bank.example.ir/cb"],
-            "profile": "fapi2", "jwks": {"keys": [key.as_dict(private=False)]}}
-    from idp.oidc.registration import spec_from_metadata
-
-    spec = spec_from_metadata(body)
-    registered, secret, _ = dcr.register(spec, token)
-    assert secret is None
-    assert registered.profile == "fapi2"
-    assert registered.token_endpoint_auth_method == "private_key_jwt"
-    assert registered.id_token_signed_response_alg == "ES256"
-    bad = spec_from_metadata({**body, "token_endpoint_auth_method": "client_secret_basic"})
-    with pytest.raises(DomainError):
-        dcr.register(bad, dcr.issue_initial_token("bank 2")[1])
+            "profile": "fapi2", "jwks": {"keys": [key.as_dict(private=False)]},
+            "introspection_signed_response_alg": "ES256",
+            "authorization_signed_response_alg": "ES256"}
+    response = client.post("/connect/register", json=body, headers={
+        "Authorization": f"Bearer {dcr.issue_initial_token('bank')[1]}"})
+    assert response.status_code == 201, response.json
+    registered = response.json
+    assert "client_secret" not in registered
+    assert registered["profile"] == "fapi2"
+    assert registered["token_endpoint_auth_method"] == "private_key_jwt"
+    assert registered["id_token_signed_response_alg"] == "ES256"
+    assert registered["introspection_signed_response_alg"] == "ES256"
+    assert registered["authorization_signed_response_alg"] == "ES256"
+    refused_answer = client.post("/connect/register", json={
+        **body, "token_endpoint_auth_method": "client_secret_basic"}, headers={
+        "Authorization": f"Bearer {dcr.issue_initial_token('bank 2')[1]}"})
+    assert refused_answer.status_code == 400
+    assert refused_answer.json["error"] == "invalid_client_metadata"
+    assert "fapi2_auth_method" in refused_answer.json["error_description"]
 
 
 def test_cli_registers_a_fapi2_client(app, runner, key, tmp_path):
