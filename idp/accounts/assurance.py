@@ -66,11 +66,12 @@ def second_factor_due(ctx) -> bool:
     """Tell whether the citizen's sign-in or step-up ``ctx`` must give a second factor
     now: below level 2, with a factor enrolled, and asked for by the target (``"mfa"``
     in ``ctx.required``) or, at a sign-in, by the citizen ("always ask")."""
-    if level_of(ctx.amr) >= 2 or not second_factors(ctx.user):
+    if ctx.user is None or level_of(ctx.amr) >= 2:
         return False
-    if ctx.session is None:
-        return asks_second_factor(ctx.user)
-    return SECOND_FACTOR in ctx.required
+    # The cheap conditions first: the factors cost a query, asked only when one is wanted.
+    wanted = ctx.user.always_second_factor if ctx.session is None else (
+        SECOND_FACTOR in ctx.required)
+    return bool(wanted) and bool(second_factors(ctx.user))
 
 
 def asks_second_factor(user: User) -> bool:

@@ -30,7 +30,7 @@ def needed(ctx) -> bool:
         return False
     if "passkey" in ctx.required:
         return True
-    return not totp.is_enrolled(ctx.user) and assurance.second_factor_due(ctx)
+    return assurance.second_factor_due(ctx) and not totp.is_enrolled(ctx.user)
 
 
 def endpoint(ctx) -> str:
