@@ -1,9 +1,10 @@
 """The authorization endpoint's decisions, step by step (OIDC Core §3.1.2).
 
+0. a pushed request (``request_uri``, RFC 9126) or a request object (``request``, RFC
+   9101) replaces the query's parameters: only the pushed or signed ones are used
+   (``push`` handles the PAR endpoint itself, with the checks of steps 1 and 2);
 1. client and redirect URI: an unknown client or an unregistered URI gets an error
    page and never a redirect (RFC 6749 §4.1.2.1);
-0. a pushed request (``request_uri``, RFC 9126) or a request object (``request``, RFC
-   9101) replaces the query's parameters: only the pushed or signed ones are used;
 2. the protocol checks (Authlib: response type, scope, PKCE, nonce; here: prompt,
    max_age, claims, id_token_hint) answer by redirect;
 3. sign-in: no session, ``prompt=login``, ``max_age`` exceeded or a hint for someone
