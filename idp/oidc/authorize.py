@@ -43,12 +43,22 @@ from ..accounts import assurance
 from ..accounts.session import current_session, current_user
 from ..extensions import now
 from ..grants import consents
-from ..models import Client
 from ..unit_of_work import set_rollback_only, transactional, unit_of_work
 from . import claims as claims_mod
 from . import dpop, jarm, levels, metadata, par, request_object, resources, storage, tokens
 from .errors import UnmetAuthenticationRequirementsError
 from .grants import AUTH_METHODS
+from .outcomes import (  # noqa: F401  (the outcome kinds are part of this module's answer)
+    AuthorizeOutcome,
+    ClientResponse,
+    ConsentPage,
+    ConsentRedirect,
+    ErrorPage,
+    LoginRedirect,
+    RegisterRedirect,
+    SecondFactorMissing,
+    StepUpRedirect,
+)
 from .server import oauth_server
 
 #: The parameters kept when a request is parked; anything else is ignored.
@@ -62,76 +72,6 @@ MAX_AGE_MAX = 2**31 - 1
 PARAM_MAX = 8192
 #: Parameters that may repeat, kept as lists (RFC 8707 ``resource``).
 LIST_PARAMS = ("resource",)
-
-
-@dataclass(frozen=True)
-class ClientResponse:
-    """Authlib's answer for the client: a redirect carrying a code or an error."""
-
-    response: Response
-
-
-@dataclass(frozen=True)
-class LoginRedirect:
-    """The request is parked under ``key``; the browser signs in, then resumes it."""
-
-    key: str
-    login_hint: str | None = None
-
-
-@dataclass(frozen=True)
-class RegisterRedirect:
-    """The request is parked under ``key``; the browser registers (``prompt=create``),
-    is signed in by the wizard, then resumes it."""
-
-    key: str
-
-
-@dataclass(frozen=True)
-class ConsentRedirect:
-    """The request is parked under ``key``; the browser goes to the consent page."""
-
-    key: str
-
-
-@dataclass(frozen=True)
-class ConsentPage:
-    """What the consent page shows for the request parked under ``key``."""
-
-    key: str
-    client: Client
-    scopes: list[tuple[str, list[str]]] = field(default_factory=list)  # (scope, its claims)
-    offline: bool = False  # offline_access: the portal keeps access after sign-out
-
-
-@dataclass(frozen=True)
-class StepUpRedirect:
-    """The request is parked under ``key``; the browser gives the second factor, then
-    resumes it."""
-
-    key: str
-
-
-@dataclass(frozen=True)
-class SecondFactorMissing:
-    """The request needs a second factor the citizen has not enrolled: a page tells how
-    to add one (then resume ``key``) or to give up (the portal is told)."""
-
-    key: str
-    client: Client
-
-
-@dataclass(frozen=True)
-class ErrorPage:
-    """A Persian error page; the browser is not sent back to the client."""
-
-    code: str
-    status: int = 400
-
-
-#: Everything an authorization step can end in.
-AuthorizeOutcome = (ClientResponse | LoginRedirect | RegisterRedirect | ConsentRedirect
-                    | ConsentPage | StepUpRedirect | SecondFactorMissing | ErrorPage)
 
 
 @dataclass
