@@ -417,3 +417,28 @@ def test_the_code_page_cancels_only_to_the_provider(app, client, clock, oidc, au
     page = client.get("/login/verify?next=/account&cancel=/account/logout").get_data(
         as_text=True)
     assert 'autocomplete="one-time-code"' in page and "/account/logout" not in page
+
+
+def test_reauthentication_asks_the_second_factor_again(app, client, clock, oidc, auth, portal):
+    """prompt=login with level 2 after an earlier level-2 sign-in: the password alone is
+    a new authentication at level 1, so the code is asked again; the ID token's amr and
+    acr describe this authentication (not the earlier one) at its auth_time."""
+    rp, rp_secret = portal
+    user, secret = citizen_with_app(app, auth, clock)
+    oidc.sign_in(user)
+    params = auth_params(rp, acr_values=LOA2)
+    first = id_token_of(oidc, rp, rp_secret, step_up(client, oidc, params, secret), params)
+    assert first["amr"] == ["pwd", "otp", "mfa"]
+    clock.advance(120)
+    params = auth_params(rp, acr_values=LOA2, prompt="login")
+    response = oidc.authorize(params)
+    assert urlsplit(response.headers["Location"]).path == "/login"
+    response = client.post(path_of(response), data={"id_code": user.id_code,
+                                                    "password": DEFAULT_PASSWORD})
+    response = client.get(path_of(response))  # the parked request: level 1 now
+    assert urlsplit(response.headers["Location"]).path == "/login/verify", \
+        response.headers["Location"]
+    response = client.post(path_of(response), data={"code": code_of(secret)})
+    claims = id_token_of(oidc, rp, rp_secret, client.get(path_of(response)), params)
+    assert claims["acr"] == LOA2 and claims["amr"] == ["pwd", "otp", "mfa"]
+    assert claims["auth_time"] == first["auth_time"] + 120

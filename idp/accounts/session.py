@@ -92,12 +92,16 @@ def login_user(user: User, amr: list[str]) -> SsoSession:
 
 def _reauthenticate(row: SsoSession, user: User, amr: list[str]) -> SsoSession:
     """Renew ``row`` after its citizen proved themselves again (OIDC Core §3.1.2.1:
-    ``auth_time`` is the time of this authentication); the absolute lifetime stays."""
+    ``auth_time`` is the time of this authentication); the absolute lifetime stays.
+
+    ``amr`` and ``acr`` become this authentication's: a second factor given earlier is not
+    carried into a fresher ``auth_time`` (a portal asking ``max_age=0`` or
+    ``prompt=login`` with level 2 gets the second factor asked again)."""
     raw = secrets.token_urlsafe(32)
     moment = now()
     row.id_hash = sha256(raw)
     row.auth_time = row.last_seen_at = user.last_login_at = moment
-    row.amr = [*(row.amr or []), *(m for m in amr if m not in (row.amr or []))]
+    row.amr = list(dict.fromkeys(amr))
     row.acr = assurance.acr_of(row.amr)
     row.ip = request.remote_addr
     state = _state()
