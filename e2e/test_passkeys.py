@@ -19,7 +19,8 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
-from .conftest import OUTPUT, ROOT, Database, Person, _launcher, fa, free_ports
+from .conftest import OUTPUT, ROOT, Database, Person, _launcher, free_ports
+from .steps import PASSWORD, register, sign_in
 
 
 @pytest.fixture(scope="module")
@@ -74,19 +75,20 @@ def virtual_authenticator(person: Person) -> tuple:
     return cdp, added["authenticatorId"]
 
 
-def test_add_a_passkey_then_sign_in_with_it_alone(citizen, localhost_idp):
-    """Sign in with the password, add a passkey on the account page (390 px), sign out,
-    and sign in again with the passkey: no code, no password."""
-    demo = localhost_idp["demo"]
+def test_register_add_a_passkey_then_sign_in_with_it_alone(citizen, localhost_idp):
+    """A citizen registers (the wizard), adds a passkey on the account page (390 px),
+    signs out, and signs in again with the passkey: no code, no password."""
+    record = localhost_idp["db"].free_citizen("national")
     page = citizen.goto("idp", "/login")
     cdp, authenticator = virtual_authenticator(citizen)
     expect(page.get_by_role("button", name="ورود با کلید عبور")).to_be_visible()
     expect(page.locator("input[name=id_code]")).to_have_attribute(
         "autocomplete", "username webauthn")
     citizen.step("login-with-passkey-button", axe=True)
-    page.locator("input[name=id_code]").fill(fa(demo["id_code"]))
-    page.locator("input[name=password]").fill(demo["password"])
-    page.get_by_role("button", name="ورود", exact=True).click()
+    page.goto(citizen.url("idp", "/register"))
+    register(citizen, record, "passkey.citizen@example.ir")
+    page.goto(citizen.url("idp", "/account"))  # a registration not from a portal: sign in
+    sign_in(citizen, record["id_code"], PASSWORD, "sign-in-after-registration")
     expect(page.locator("h1")).to_have_text("حساب کاربری")
 
     section = page.locator("#passkeys")
