@@ -17,20 +17,21 @@ import json
 import os
 import shutil
 import subprocess
-import threading
 from pathlib import Path
 
 import httpx
 import pytest
 from joserfc.jwk import ECKey
-from werkzeug.serving import make_server
-
-from idp.extensions import SystemClock
-from idp.oidc.logout import wait_for_deliveries
 
 from .conftest import require_service
 from .factories import make_user
-from .test_oidc_live import browser_sign_in, cli_client
+from .test_oidc_live import (  # noqa: F401 (the live-server fixtures)
+    app_config,
+    browser_sign_in,
+    cli_client,
+    issuer,
+    live_server,
+)
 
 HARNESS = Path(__file__).resolve().parent.parent / "interop" / "openid-client"
 CALLBACK = "http://127.0.0.1:8001/callback"  # never fetched: the test reads the redirect
@@ -45,34 +46,6 @@ def node():
     if not (HARNESS / "node_modules" / "openid-client").is_dir():
         require_service("openid-client", "run: npm ci --prefix interop/openid-client")
     return executable
-
-
-@pytest.fixture
-def live_server():
-    holder = {}
-    server = make_server("127.0.0.1", 0, lambda environ, start: holder["app"](environ, start),
-                         threaded=True)
-    yield server, holder
-    server.server_close()
-
-
-@pytest.fixture
-def app_config(app_config, live_server):
-    port = live_server[0].port
-    return {**app_config, "ISSUER": f"http://127.0.0.1:{port}",
-            "SERVER_NAME": f"127.0.0.1:{port}", "CLOCK": SystemClock()}
-
-
-@pytest.fixture
-def issuer(app, live_server):
-    server, holder = live_server
-    holder["app"] = app
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield app.config["ISSUER"]
-    wait_for_deliveries(app)
-    server.shutdown()
-    thread.join(5)
 
 
 def run_flow(node: str, issuer: str, client: dict, user, *args: str, jwk: dict | None = None):
