@@ -6,12 +6,8 @@ import click
 
 from ..admin import admins
 from ..errors import DomainError
-from ..messages import message
+from .output import failure
 from .users import users_cli
-
-
-def _fail(error: DomainError) -> click.ClickException:
-    return click.ClickException(f"{error.code}: {message(error.code)}")
 
 
 @users_cli.command("grant-admin")
@@ -23,7 +19,7 @@ def users_grant_admin(code, reset_totp):
     try:
         user = admins.grant_admin(code, reset_totp=reset_totp)
     except DomainError as e:
-        raise _fail(e) from e
+        raise failure(e) from e
     click.echo(f"{user.id_code} is an admin" + (" (TOTP reset)" if reset_totp else ""))
 
 
@@ -34,5 +30,5 @@ def users_revoke_admin(code):
     try:
         user = admins.revoke_admin(code)
     except DomainError as e:
-        raise _fail(e) from e
+        raise failure(e) from e
     click.echo(f"{user.id_code} is no longer an admin")

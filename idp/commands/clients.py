@@ -13,8 +13,8 @@ from flask.cli import AppGroup
 from ..clients import service as clients_service
 from ..clients.spec import ClientSpec
 from ..errors import DomainError
-from ..messages import message
 from ..unit_of_work import unit_of_work
+from .output import echo_json, failure
 
 clients_cli = AppGroup("clients", help="Client applications (portals).")
 
@@ -107,10 +107,10 @@ def clients_create(name, name_en, client_type, client_id, redirect_uri, post_log
         with unit_of_work():
             client, secret = clients_service.register_client(spec)
     except DomainError as e:
-        raise _failure(e) from e
+        raise failure(e) from e
     data = {**clients_service.client_summary(client), "client_secret": secret}
     if as_json:
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        echo_json(data)
     else:
         click.echo(f"client_id:     {client.client_id}")
         click.echo(f"client_secret: {secret or '(none)'}  <- shown only now")
@@ -123,7 +123,7 @@ def clients_list(search, as_json):
     """Print every client: id, type, state and name."""
     clients = clients_service.list_clients(search)
     if as_json:
-        _echo_json([clients_service.client_summary(c) for c in clients])
+        echo_json([clients_service.client_summary(c) for c in clients])
         return
     for client in clients:
         state = "enabled" if client.enabled else "disabled"
@@ -132,19 +132,10 @@ def clients_list(search, as_json):
 
 # --- show / update / rotate-secret / disable / enable / delete (administration, issue 6) ---
 
-def _echo_json(data) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
-
-
-def _failure(error: DomainError) -> click.ClickException:
-    where = f" [{error.field}]" if error.field else ""
-    return click.ClickException(f"{error.code}{where}: {message(error.code, **error.params)}")
-
-
 def _echo_client(client, secret=None, as_json=False) -> None:
     data = clients_service.client_summary(client)
     if as_json:
-        _echo_json({**data, "client_secret": secret} if secret else data)
+        echo_json({**data, "client_secret": secret} if secret else data)
         return
     for name, value in data.items():
         shown = json.dumps(value, ensure_ascii=False) if isinstance(value, list | dict) else value
@@ -161,7 +152,7 @@ def clients_show(client_id, as_json):
     try:
         client = clients_service.get_client(client_id)
     except DomainError as e:
-        raise _failure(e) from e
+        raise failure(e) from e
     _echo_client(client, as_json=as_json)
 
 
@@ -258,7 +249,7 @@ def clients_update(client_id, name, name_en, logo_uri, redirect_uri, post_logout
         with unit_of_work():
             client, secret = clients_service.update_client(client_id, changes)
     except DomainError as e:
-        raise _failure(e) from e
+        raise failure(e) from e
     _echo_client(client, secret, as_json)
 
 
@@ -273,10 +264,10 @@ def clients_rotate_secret(client_id, grace, as_json):
         with unit_of_work():
             client, secret = clients_service.rotate_secret(client_id, grace=grace)
     except DomainError as e:
-        raise _failure(e) from e
+        raise failure(e) from e
     expiry = clients_service.client_summary(client)["previous_secret_expires_at"]
     if as_json:
-        _echo_json({"client_id": client.client_id, "client_secret": secret,
+        echo_json({"client_id": client.client_id, "client_secret": secret,
                     "previous_secret_expires_at": expiry})
         return
     click.echo(f"client_id:     {client.client_id}")
@@ -289,9 +280,9 @@ def _set_enabled(client_id, enabled, as_json):
         with unit_of_work():
             client = clients_service.set_enabled(client_id, enabled)
     except DomainError as e:
-        raise _failure(e) from e
+        raise failure(e) from e
     if as_json:
-        _echo_json({"client_id": client.client_id, "enabled": client.enabled})
+        echo_json({"client_id": client.client_id, "enabled": client.enabled})
     else:
         click.echo(f"{client.client_id} {'enabled' if client.enabled else 'disabled'}")
 
@@ -324,8 +315,8 @@ def clients_delete(client_id, yes, as_json):
         with unit_of_work():
             clients_service.delete_client(client_id)
     except DomainError as e:
-        raise _failure(e) from e
+        raise failure(e) from e
     if as_json:
-        _echo_json({"client_id": client_id, "deleted": True})
+        echo_json({"client_id": client_id, "deleted": True})
     else:
         click.echo(f"deleted {client_id}")

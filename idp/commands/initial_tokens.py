@@ -13,7 +13,8 @@ from flask.cli import AppGroup
 
 from ..clients import dcr
 from ..errors import DomainError
-from .clients import _echo_json, _failure, clients_cli
+from .clients import clients_cli
+from .output import echo_json, failure
 
 initial_token_cli = AppGroup("initial-token",
                              help="Initial access tokens for dynamic client registration.")
@@ -32,7 +33,7 @@ def create(label, uses, ttl, as_json):
     try:
         row, raw = dcr.issue_initial_token(label, ttl=ttl, max_uses=uses)
     except DomainError as e:
-        raise _failure(e) from e
+        raise failure(e) from e
     if not dcr.enabled():
         click.echo("warning: DCR_ENABLED is off; the token works once it is on", err=True)
     data = {"token": raw, "expires_at": row.expires_at.isoformat(), "uses": row.max_uses,
@@ -53,7 +54,7 @@ def list_tokens(as_json):
              "max_uses": r.max_uses, "created_at": r.created_at.isoformat(),
              "expires_at": r.expires_at.isoformat()} for r in dcr.list_initial_tokens()]
     if as_json:
-        _echo_json(rows)
+        echo_json(rows)
         return
     for r in rows:
         click.echo(f"{r['id']}  {r['state']}  {r['uses']}/{r['max_uses']}  "
@@ -67,5 +68,5 @@ def revoke(token_id):
     try:
         dcr.revoke_initial_token(token_id)
     except DomainError as e:
-        raise _failure(e) from e
+        raise failure(e) from e
     click.echo(f"revoked {token_id}")

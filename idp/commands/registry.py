@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 from flask.cli import AppGroup
 
 from ..identity import jalali, records
 from ..text import mobile_e164
+from .output import echo_json
 
 registry_cli = AppGroup("registry", help="The local civil registry (development and tests).")
 
@@ -64,7 +63,7 @@ def registry_show(code, as_json):
                 mobile_e164=mobile_e164(record.mobile),
                 created_at=record.created_at.isoformat() if record.created_at else None)
     if as_json:
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        echo_json(data)
         return
     for name, value in data.items():
         click.echo(f"{name}: {value}")
