@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -600,3 +601,33 @@ def test_a_portal_asking_level_2_gets_the_passkey_of_a_password_session(app, cli
     assert claims["acr"] == loa2 and claims["amr"] == ["pwd", "hwk", "mfa", "user"]
     again = query_of(oidc.authorize(auth_params(rp, acr_values=loa2, prompt="none")))
     assert "code" in again, again
+
+
+def test_a_citizen_with_app_and_passkey_may_step_up_with_the_passkey(app, client, oidc,
+                                                                    enrolled):
+    """The code page of a portal's step-up offers the passkey instead; the passkey raises
+    the session and the request resumes at level 2 (no code typed)."""
+    from .test_citizen_totp import enrol
+
+    user, authenticator = enrolled
+    rp, rp_secret = make_portal(first_party=True)
+    oidc.sign_in(user)
+    enrol(client)  # the app as well
+    client.post("/account/logout")
+    oidc.sign_in(user)
+    loa2 = app.extensions["idp.settings"].acr_levels[1]
+    params = auth_params(rp, acr_values=loa2)
+    response = oidc.authorize(params)
+    location = urlsplit(response.headers["Location"])
+    assert location.path == "/login/verify", response.headers["Location"]
+    page = client.get(location.path + "?" + location.query).get_data(as_text=True)
+    link = re.search(r'href="(/login/passkey-step\?next=[^"]+)"', page)
+    assert link, page
+    step_url = link[1].replace("&amp;", "&")
+    options = client.post("/login/passkey-step/options").json
+    response = client.post(step_url, data={"credential": json.dumps(authenticator.get(options))})
+    resume = urlsplit(response.headers["Location"])
+    answer = query_of(client.get(resume.path + "?" + resume.query))
+    body = oidc.exchange(rp, rp_secret, answer["code"], params).json
+    claims = oidc.decode(body["id_token"]).claims
+    assert claims["acr"] == loa2 and claims["amr"] == ["pwd", "hwk", "mfa", "user"]

@@ -56,11 +56,19 @@ def form() -> SecondFactorForm:
 def render(ctx, form):
     if not _admin(ctx):
         return render_template("accounts/second_factor.html", form=form,
-                               cancel_url=_cancel_url())
+                               cancel_url=_cancel_url(), passkey_url=_passkey_url(ctx))
     if totp.is_enrolled(ctx.user):
         return render_template("admin/verify.html", form=form)
     # Each visit makes a new secret, so a secret is never shown twice.
     return _enrol_page(form, totp.start_enrolment(ctx.user))
+
+
+def _passkey_url(ctx) -> str | None:
+    """A step-up may be given with a passkey instead of the code, when the citizen has one
+    (the passkey page raises the same session, then returns to the same place)."""
+    if ctx.session is None or "passkey" not in assurance.second_factors(ctx.user):
+        return None
+    return url_for("accounts.passkey_step_page", next=ctx.next_url)
 
 
 def _cancel_url() -> str | None:
