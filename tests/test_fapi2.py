@@ -47,7 +47,8 @@ def assertion(key, client_id, clock, aud=ISSUER, iat_offset=0, alg=None):
     issued = int(clock.now().timestamp()) + iat_offset
     claims = {"iss": client_id, "sub": client_id, "aud": aud, "jti": secrets.token_hex(8),
               "iat": issued, "exp": issued + 60}
-    return jwt.encode({"alg": alg or key.alg, "kid": key.kid}, claims, key)
+    alg = alg or key.alg
+    return jwt.encode({"alg": alg, "kid": key.kid}, claims, key, algorithms=[alg])
 
 
 def key_auth(key, client, clock, **kw) -> dict:
@@ -351,6 +352,17 @@ def test_fapi2_assertion_must_not_be_rs256(app, client, clock, oidc, key):
     wrong = exchange(oidc, rp, rsa, clock, code, params)
     assert wrong.json["error"] == "invalid_client"
     assert exchange(oidc, rp, key, clock, code, params).status_code == 200
+
+
+def test_fapi2_assertion_may_be_ps256(app, client, clock, oidc, key):
+    """§5.4.1: PS256 is one of the profile's algorithms; an assertion signed with it works."""
+    rsa = RSAKey.generate_key(2048, {"alg": "PS256", "kid": "ps-key"})
+    rp = make_fapi2(key, jwks={"keys": [key.as_dict(private=False),
+                                        rsa.as_dict(private=False)]})
+    oidc.sign_in(make_user())
+    code, params = fapi_code(oidc, rp, key)
+    response = exchange(oidc, rp, rsa, clock, code, params)
+    assert response.status_code == 200, response.json
 
 
 def test_fapi2_unsigned_assertion_is_refused(app, client, clock, oidc, key):

@@ -20,7 +20,7 @@ def test_discovery_names_assertion_algorithms_for_every_endpoint_taking_them(cli
     for endpoint in ("token_endpoint", "revocation_endpoint", "introspection_endpoint"):
         assert "private_key_jwt" in meta[f"{endpoint}_auth_methods_supported"]
         algs = meta[f"{endpoint}_auth_signing_alg_values_supported"]
-        assert algs == ["RS256", "ES256"] and "none" not in algs
+        assert algs == ["RS256", "PS256", "ES256"] and "none" not in algs
 
 
 # -- RFC 6749 §3.1: a parameter sent without a value is as if omitted ----------------------

@@ -15,8 +15,11 @@ from __future__ import annotations
 PROFILE = "fapi2"
 #: §5.3.2.1 (11): authorization codes live at most 60 seconds.
 CODE_TTL = 60
-#: §5.4.1: PS256, ES256 or EdDSA; ES256 is the one both sides of this IdP speak.
+#: §5.4.1: PS256, ES256 or EdDSA; ES256 is the one both sides of this IdP speak (the
+#: IdP signs with ES256).
 SIGNING_ALGS = ("ES256",)
+#: What a FAPI 2.0 client may sign its assertions with (EdDSA assertions are not offered).
+ASSERTION_ALGS = ("PS256", "ES256")
 
 
 def is_fapi2(client) -> bool:
@@ -61,8 +64,8 @@ def assertion_problem(client, header: dict, claims: dict, issuer: str) -> str | 
     """
     if not is_fapi2(client):
         return None
-    if header.get("alg") not in SIGNING_ALGS:
-        return f"FAPI 2.0 client assertions must be signed with {', '.join(SIGNING_ALGS)}."
+    if header.get("alg") not in ASSERTION_ALGS:
+        return f"FAPI 2.0 client assertions must be signed with {' or '.join(ASSERTION_ALGS)}."
     if claims.get("aud") != issuer:
         return "FAPI 2.0 client assertions must have the issuer as a string aud."
     return None

@@ -35,7 +35,7 @@ from ..grants import codes
 from ..grants import tokens as grant_tokens
 from . import claims as claims_mod
 from . import dpop, fapi2, resources, storage, tokens
-from .metadata import PATHS
+from .metadata import ASSERTION_ALGORITHMS, PATHS
 from .outbound import OutboundError, http
 
 AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
@@ -332,7 +332,7 @@ class PrivateKeyJwt(JWTBearerClientAssertion):
 
     def process_assertion_claims(self, assertion, resolve_key):
         try:
-            token = jwt.decode(assertion, resolve_key)
+            token = jwt.decode(assertion, resolve_key, algorithms=list(ASSERTION_ALGORITHMS))
         except JoseError as e:
             raise _invalid_client(e.description) from e
         # Before verify_claims, which spends the jti: a refused assertion keeps it unused.

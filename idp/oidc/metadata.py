@@ -8,6 +8,8 @@ from ..settings import Settings
 
 #: DPoP proof algorithms (kept here so discovery needs no JOSE import; ``dpop`` uses it).
 DPOP_ALGORITHMS = ("ES256", "RS256", "PS256", "EdDSA", "Ed25519")
+#: ``private_key_jwt`` client assertions (RFC 7523); never ``none`` or an HMAC.
+ASSERTION_ALGORITHMS = ("RS256", "PS256", "ES256")
 
 SCOPE_CLAIMS = {
     "openid": ["sub"],
@@ -52,12 +54,12 @@ def build(cfg: Settings) -> dict:
         "subject_types_supported": ["public", "pairwise"],
         "id_token_signing_alg_values_supported": ["RS256", "ES256"],
         "token_endpoint_auth_methods_supported": auth_methods,
-        "token_endpoint_auth_signing_alg_values_supported": ["RS256", "ES256"],
+        "token_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGORITHMS),
         "revocation_endpoint_auth_methods_supported": auth_methods,
         "introspection_endpoint_auth_methods_supported": auth_methods[:3],
         # RFC 8414 §2: required wherever private_key_jwt is listed.
-        "revocation_endpoint_auth_signing_alg_values_supported": ["RS256", "ES256"],
-        "introspection_endpoint_auth_signing_alg_values_supported": ["RS256", "ES256"],
+        "revocation_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGORITHMS),
+        "introspection_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGORITHMS),
         # RFC 9701 §7: algorithms of signed introspection answers.
         "introspection_signing_alg_values_supported": ["RS256", "ES256"],
         "code_challenge_methods_supported": ["S256"],
