@@ -212,8 +212,10 @@ def test_grant_and_revoke_admin_from_the_cli(client, clock, runner, auth):
     assert result.exit_code == 0
     db.session.expire_all()
     user = db.session.get(User, user.id)
-    assert not user.is_admin and user.totp_secret is None
-    assert db.session.scalars(select(AdminRecoveryCode)).all() == []
+    # The role goes; the authenticator app stays: it is also the citizen's own second
+    # factor (level 2 for portals), which a revoked role must not take away.
+    assert not user.is_admin and user.totp_secret is not None
+    assert db.session.scalars(select(AdminRecoveryCode)).all() != []
     response = client.get("/admin/")  # the admin session ended
     assert response.status_code == 302
     assert [e.event for e in db.session.scalars(select(AuditEvent).where(

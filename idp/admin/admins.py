@@ -54,11 +54,12 @@ def grant_admin(id_code: str, reset_totp: bool = False) -> User:
 
 @transactional
 def revoke_admin(id_code: str) -> User:
-    """Take the admin role away: the second factor is forgotten, admin sessions end."""
+    """Take the admin role away and end the admin sessions. The authenticator app stays:
+    it is the person's own second factor too (a citizen's level 2); ``grant-admin
+    --reset-totp`` forgets it when the phone is lost."""
     user = find_by_code(id_code)
     was_admin = user.is_admin
     user.is_admin = False
-    totp.reset(user)
     if was_admin:
         audit.record("admin_revoked", user_id=user.id)
     _end_admin_sessions(user, "admin_revoked")
