@@ -442,3 +442,21 @@ def test_reauthentication_asks_the_second_factor_again(app, client, clock, oidc,
     claims = id_token_of(oidc, rp, rp_secret, client.get(path_of(response)), params)
     assert claims["acr"] == LOA2 and claims["amr"] == ["pwd", "otp", "mfa"]
     assert claims["auth_time"] == first["auth_time"] + 120
+
+
+def test_an_essential_acr_request_gets_one_of_its_values(app, client, clock, oidc, auth,
+                                                         portal):
+    """OIDC Core §5.5.1.1: an essential ``acr`` with ``values`` is answered with one of
+    them. A level-2 session satisfies a request for level 1, so the ID token says level 1;
+    amr still tells what was proven. A voluntary request keeps the level reached."""
+    rp, rp_secret = portal
+    user, _ = citizen_with_app(app, auth, clock)
+    oidc.sign_in(user, amr=("pwd", "otp", "mfa"))
+    essential = {"id_token": {"acr": {"essential": True, "values": [LOA1]}}}
+    params = auth_params(rp, claims=json.dumps(essential))
+    claims = id_token_of(oidc, rp, rp_secret, oidc.authorize(params), params)
+    assert claims["acr"] == LOA1 and claims["amr"] == ["pwd", "otp", "mfa"]
+    voluntary = {"id_token": {"acr": {"values": [LOA1]}}}
+    params = auth_params(rp, claims=json.dumps(voluntary))
+    claims = id_token_of(oidc, rp, rp_secret, oidc.authorize(params), params)
+    assert claims["acr"] == LOA2

@@ -55,10 +55,22 @@ def subject(user, client) -> str:
     return subject_for(user.subject, client, pairwise_salt())
 
 
-def acr_for(acr: str | None, amr: list | None) -> str:
-    """Return the session's ``acr``, or the level its ``amr`` reaches (a session started
-    before levels were recorded)."""
-    return acr or assurance.acr_of(amr)
+def acr_for(acr: str | None, amr: list | None, claims_request: dict | None = None) -> str:
+    """Return the ``acr`` an ID token carries: the session's level (or the level its
+    ``amr`` reaches, for a session started before levels were recorded).
+
+    OIDC Core §5.5.1.1: an *essential* ``acr`` request with ``values`` is answered with
+    one of them: the highest requested level the session reaches (levels are ordered, so
+    a level-2 session satisfies a level-1 request; ``amr`` still tells what was proven).
+    """
+    reached = acr or assurance.acr_of(amr)
+    values, essential = requested_acr(claims_request)
+    if not essential or not values or reached in values:
+        return reached
+    names = assurance.names()
+    level = names.index(reached) + 1 if reached in names else assurance.level_of(amr)
+    satisfied = [v for v in values if v in names and names.index(v) + 1 <= level]
+    return max(satisfied, key=names.index) if satisfied else reached
 
 
 def parse_claims_request(raw: str | None) -> dict | None:
