@@ -57,8 +57,8 @@ def build_id_token(*, client, user, scope: str, auth_time: datetime, acr: str | 
     body = {"iss": tokens.issuer(), "sub": claims_mod.subject(user, client),
             "aud": client.client_id,
             "iat": issued, "exp": issued + settings.current().oidc_id_token_ttl,
-            "auth_time": int(auth_time.timestamp()), "acr": claims_mod.acr_for(acr, amr, claims_request),
-            "amr": list(amr or [])}
+            "auth_time": int(auth_time.timestamp()),
+            "acr": claims_mod.acr_for(acr, amr, claims_request), "amr": list(amr or [])}
     if nonce:
         body["nonce"] = nonce
     if sid:
