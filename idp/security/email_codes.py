@@ -15,20 +15,18 @@ rolled-back use case mails nothing.
 from __future__ import annotations
 
 import math
-import secrets
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from .. import mail, settings
 from ..errors import DomainError
 from ..extensions import db, now
 from ..models import EmailChallenge
-from ..text import normalize_digits
-from ..unit_of_work import failure_record, transactional
-from .hashing import keyed_hash, matches
+from ..unit_of_work import transactional
+from . import otp
+from .hashing import keyed_hash
 
-CODE_LENGTH = 6
 _PURPOSE = "email_otp"  # the HMAC key's purpose: never the same key as SMS codes
 
 
@@ -64,7 +62,7 @@ def issue_code(subject: str, email: str) -> EmailChallenge:
         EmailChallenge.email == email, EmailChallenge.created_at > moment - timedelta(hours=1)))
     if sent >= cfg.otp_hourly_limit:
         raise DomainError("email_hourly_limit")
-    code = f"{secrets.randbelow(10 ** CODE_LENGTH):0{CODE_LENGTH}d}"
+    code = otp.new_code()
     challenge = EmailChallenge(
         subject=subject, email=email, code_hmac=keyed_hash(code, _PURPOSE), attempts=0,
         created_at=moment, expires_at=moment + timedelta(seconds=cfg.email_code_ttl))
@@ -92,24 +90,4 @@ def verify_code(subject: str, email: str, code: str) -> EmailChallenge:
     if (challenge is None or challenge.consumed_at is not None
             or challenge.expires_at <= moment or challenge.email != email):
         raise DomainError("otp_expired", field="code")
-    if challenge.attempts >= max_attempts:
-        raise DomainError("otp_dead", field="code")
-    typed = normalize_digits(code)
-    live = (EmailChallenge.id == challenge.id, EmailChallenge.consumed_at.is_(None),
-            EmailChallenge.attempts < max_attempts, EmailChallenge.expires_at > moment)
-    if len(typed) == CODE_LENGTH and matches(typed, challenge.code_hmac, _PURPOSE):
-        used = db.session.execute(update(EmailChallenge).where(*live)
-                                  .values(consumed_at=moment)
-                                  .execution_options(synchronize_session=False))
-        if used.rowcount != 1:
-            raise DomainError("otp_expired", field="code")
-        return challenge
-    with failure_record():
-        db.session.execute(update(EmailChallenge).where(*live)
-                           .values(attempts=EmailChallenge.attempts + 1)
-                           .execution_options(synchronize_session=False))
-    db.session.refresh(challenge)
-    left = max(0, max_attempts - challenge.attempts)
-    if left == 0:
-        raise DomainError("otp_dead", field="code")
-    raise DomainError("otp_invalid", field="code", attempts_left=left)
+    return otp.spend(EmailChallenge, challenge, code, _PURPOSE, max_attempts, moment)

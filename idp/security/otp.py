@@ -36,7 +36,8 @@ from .hashing import keyed_hash, matches
 CODE_LENGTH = 6
 
 
-def _new_code() -> str:
+def new_code() -> str:
+    """A fresh random code of ``CODE_LENGTH`` digits (SMS and mailed codes alike)."""
     return f"{secrets.randbelow(10 ** CODE_LENGTH):0{CODE_LENGTH}d}"
 
 
@@ -108,7 +109,7 @@ def issue_code(purpose: str, subject: str, mobile: str,
         OtpChallenge.mobile == mobile, OtpChallenge.created_at > hour_ago))
     if sent >= settings.current().otp_hourly_limit:
         raise DomainError("otp_hourly_limit")
-    code = _new_code()
+    code = new_code()
     challenge = _add_challenge(purpose, subject, mobile, keyed_hash(code, "otp"), moment)
     template = f"otp_{purpose}"
     if f"sms/{template}.txt" not in current_app.jinja_env.list_templates():
@@ -172,21 +173,35 @@ def verify_code(purpose: str, subject: str, code: str) -> OtpChallenge:
     max_attempts = settings.current().otp_max_attempts
     if challenge is None or challenge.consumed_at is not None or challenge.expires_at <= moment:
         raise DomainError("otp_expired", field="code")
+    return spend(OtpChallenge, challenge, code, "otp", max_attempts, moment)
+
+
+def spend(model, challenge, code: str, purpose: str, max_attempts: int, moment):
+    """Use up the live ``challenge`` (a row of ``model``: an SMS or a mailed code) when
+    ``code`` matches its keyed hash under ``purpose``; otherwise count an attempt.
+
+    Success is a conditional UPDATE in the caller's unit of work (a code works once even
+    when two requests race); a wrong code's attempt is committed by
+    :func:`~idp.unit_of_work.failure_record`.
+
+    :raises DomainError: ``otp_invalid`` (with ``attempts_left``), ``otp_expired`` or
+        ``otp_dead``.
+    """
     if challenge.attempts >= max_attempts:
         raise DomainError("otp_dead", field="code")
     typed = normalize_digits(code)
-    live = (OtpChallenge.id == challenge.id, OtpChallenge.consumed_at.is_(None),
-            OtpChallenge.attempts < max_attempts, OtpChallenge.expires_at > moment)
-    if len(typed) == CODE_LENGTH and matches(typed, challenge.code_hmac, "otp"):
-        used = db.session.execute(update(OtpChallenge).where(*live).values(consumed_at=moment)
+    live = (model.id == challenge.id, model.consumed_at.is_(None),
+            model.attempts < max_attempts, model.expires_at > moment)
+    if len(typed) == CODE_LENGTH and matches(typed, challenge.code_hmac, purpose):
+        used = db.session.execute(update(model).where(*live).values(consumed_at=moment)
                                   .execution_options(synchronize_session=False))
         if used.rowcount != 1:
             raise DomainError("otp_expired", field="code")
         db.session.refresh(challenge)
         return challenge
     with failure_record():
-        db.session.execute(update(OtpChallenge).where(*live)
-                           .values(attempts=OtpChallenge.attempts + 1)
+        db.session.execute(update(model).where(*live)
+                           .values(attempts=model.attempts + 1)
                            .execution_options(synchronize_session=False))
     db.session.refresh(challenge)
     left = max(0, max_attempts - challenge.attempts)
